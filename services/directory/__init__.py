@@ -1,0 +1,1 @@
+"""The directory: tenants, users, credentials, sessions, roles, groups and custom fields."""

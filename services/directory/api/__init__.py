@@ -1,0 +1,1 @@
+"""The directory's HTTP API (FastAPI routers): routes only; the rules live in usecases/."""

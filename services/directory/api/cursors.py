@@ -1,0 +1,56 @@
+"""Turning list positions into opaque cursors and back."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from services.directory.db.user_search import Position
+from services.directory.domain.listing import UserSort
+from shared.errors import BadRequest
+from shared.schemas import decode_cursor, encode_cursor
+
+DATETIME_SORTS = {"created_at", "last_login_at"}
+
+
+def user_cursor(sort: UserSort, position: Position | None) -> str | None:
+    if position is None:
+        return None
+    value = position.sort_value
+    return encode_cursor(
+        {
+            "s": sort.value,
+            "v": value.isoformat() if isinstance(value, datetime) else value,
+            "id": str(position.user_id),
+        }
+    )
+
+
+def user_position(sort: UserSort, cursor: str | None) -> Position | None:
+    if not cursor:
+        return None
+    data = decode_cursor(cursor)
+    if data.get("s") != sort.value:
+        raise BadRequest("This cursor belongs to another sort order; start from the first page.")
+    try:
+        value: Any = data["v"]
+        if sort.value.lstrip("-") in DATETIME_SORTS:
+            value = datetime.fromisoformat(value)
+        elif not isinstance(value, str):
+            raise TypeError("sort value")
+        return Position(value, uuid.UUID(data["id"]))
+    except (KeyError, TypeError, ValueError):
+        raise BadRequest("The cursor is not valid; start again from the first page.") from None
+
+
+def activity_cursor(occurred_at: datetime, activity_id: uuid.UUID) -> str:
+    return encode_cursor({"t": occurred_at.isoformat(), "id": str(activity_id)})
+
+
+def activity_position(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    if not cursor:
+        return None
+    data = decode_cursor(cursor)
+    try:
+        return datetime.fromisoformat(data["t"]), uuid.UUID(data["id"])
+    except (KeyError, TypeError, ValueError):
+        raise BadRequest("The cursor is not valid; start again from the first page.") from None

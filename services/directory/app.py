@@ -1,0 +1,67 @@
+"""The directory's composition root: settings, runtime, routers, in one place."""
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    PublicFormat,
+    load_pem_private_key,
+)
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from services.directory.api import auth, custom_fields, groups, users
+from services.directory.domain.errors import RuleViolation
+from services.directory.handlers import SUBSCRIPTIONS
+from services.directory.settings import DirectorySettings
+from shared.errors import problem_response
+from shared.http import create_service_app
+from shared.logging import configure_logging
+from shared.runtime import ServiceRuntime
+from shared.security.access_tokens import AccessTokenIssuer, AccessTokenVerifier
+
+SERVICE = "directory"
+
+# The list's filters vary from one request to the next: plan each query for its values.
+DB_SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
+
+
+def create_app(settings: DirectorySettings | None = None) -> FastAPI:
+    settings = settings or DirectorySettings()
+    configure_logging(SERVICE, settings.log_level, settings.log_json)
+    public_key = public_key_pem(settings.jwt_private_key)
+    settings = settings.model_copy(update={"jwt_public_key": public_key})
+    runtime = ServiceRuntime(
+        SERVICE, settings, SUBSCRIPTIONS, db_server_settings=DB_SERVER_SETTINGS
+    )
+    app = create_service_app(
+        title="LMS directory",
+        runtime=runtime,
+        routers=[auth.router, users.router, groups.router, custom_fields.router],
+    )
+    app.state.settings = settings
+    app.state.token_issuer = AccessTokenIssuer(
+        settings.jwt_private_key,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl=settings.access_token_ttl,
+    )
+    app.state.token_verifier = AccessTokenVerifier(
+        public_key, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+    )
+    app.add_exception_handler(RuleViolation, _on_rule_violation)
+    return app
+
+
+def public_key_pem(private_key_pem: str) -> str:
+    if not private_key_pem.strip():
+        raise ValueError(
+            "JWT_PRIVATE_KEY is not set: generate one with `python -m services.directory keygen`"
+        )
+    key = load_pem_private_key(private_key_pem.encode(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError("JWT_PRIVATE_KEY must be an Ed25519 private key (PEM)")
+    return key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+async def _on_rule_violation(_: Request, exc: Exception) -> JSONResponse:
+    return problem_response(409, "rule-violation", str(exc))

@@ -1,0 +1,1 @@
+"""Operator commands: create-admin, seed, keygen."""

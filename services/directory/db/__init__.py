@@ -1,0 +1,1 @@
+"""Everything the directory says to PostgreSQL: models, queries and migrations."""

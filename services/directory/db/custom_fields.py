@@ -1,0 +1,50 @@
+import uuid
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.directory.db.models import CustomField
+from services.directory.domain.custom_fields import FieldDefinition, FieldType
+
+
+async def list_fields(session: AsyncSession, tenant_id: uuid.UUID) -> list[CustomField]:
+    query = (
+        select(CustomField)
+        .where(CustomField.tenant_id == tenant_id)
+        .order_by(CustomField.position, CustomField.key)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def get_field(
+    session: AsyncSession, tenant_id: uuid.UUID, field_id: uuid.UUID
+) -> CustomField | None:
+    query = select(CustomField).where(
+        CustomField.tenant_id == tenant_id, CustomField.id == field_id
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def key_taken(session: AsyncSession, tenant_id: uuid.UUID, key: str) -> bool:
+    query = select(CustomField.id).where(CustomField.tenant_id == tenant_id, CustomField.key == key)
+    return (await session.execute(query)).first() is not None
+
+
+async def users_with_value(
+    session: AsyncSession, tenant_id: uuid.UUID, field_id: uuid.UUID
+) -> list[uuid.UUID]:
+    rows = await session.execute(
+        text("SELECT id FROM users WHERE tenant_id = :tenant AND custom_fields ? :field"),
+        {"tenant": tenant_id, "field": str(field_id)},
+    )
+    return list(rows.scalars())
+
+
+def to_definition(field: CustomField) -> FieldDefinition:
+    return FieldDefinition(
+        key=field.key,
+        label=field.label,
+        type=FieldType(field.type),
+        required=field.required,
+        choices=tuple(field.choices),
+    )

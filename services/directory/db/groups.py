@@ -1,0 +1,60 @@
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.directory.db.models import Group, UserGroup
+
+
+async def list_groups_with_counts(
+    session: AsyncSession, tenant_id: uuid.UUID
+) -> list[tuple[Group, int]]:
+    counts = (
+        select(UserGroup.group_id, func.count().label("members"))
+        .where(UserGroup.tenant_id == tenant_id)
+        .group_by(UserGroup.group_id)
+        .subquery()
+    )
+    query = (
+        select(Group, func.coalesce(counts.c.members, 0))
+        .outerjoin(counts, counts.c.group_id == Group.id)
+        .where(Group.tenant_id == tenant_id)
+        .order_by(func.lower(Group.name))
+    )
+    return [(group, members) for group, members in await session.execute(query)]
+
+
+async def get_group(
+    session: AsyncSession, tenant_id: uuid.UUID, group_id: uuid.UUID
+) -> Group | None:
+    query = select(Group).where(Group.tenant_id == tenant_id, Group.id == group_id)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def existing_group_ids(
+    session: AsyncSession, tenant_id: uuid.UUID, group_ids: set[uuid.UUID]
+) -> set[uuid.UUID]:
+    if not group_ids:
+        return set()
+    query = select(Group.id).where(Group.tenant_id == tenant_id, Group.id.in_(group_ids))
+    return set((await session.execute(query)).scalars())
+
+
+async def group_name_taken(
+    session: AsyncSession, tenant_id: uuid.UUID, name: str, except_id: uuid.UUID | None = None
+) -> bool:
+    query = select(Group.id).where(
+        Group.tenant_id == tenant_id, func.lower(Group.name) == name.lower()
+    )
+    if except_id is not None:
+        query = query.where(Group.id != except_id)
+    return (await session.execute(query)).first() is not None
+
+
+async def member_ids(
+    session: AsyncSession, tenant_id: uuid.UUID, group_id: uuid.UUID
+) -> list[uuid.UUID]:
+    query = select(UserGroup.user_id).where(
+        UserGroup.tenant_id == tenant_id, UserGroup.group_id == group_id
+    )
+    return list((await session.execute(query)).scalars())

@@ -1,0 +1,267 @@
+"""The directory's tables. `tenant_id` leads every key and index of tenant data."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Computed,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shared.db import new_metadata
+
+Timestamp = DateTime(timezone=True)
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    default_locale: Mapped[str] = mapped_column(String(2), server_default="fr")
+    created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+
+
+class Role(Base):
+    """Roles are data: a key, whether it administers the tenant, and its permissions."""
+
+    __tablename__ = "roles"
+
+    key: Mapped[str] = mapped_column(String(50), primary_key=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean)
+    permissions: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    label_fr: Mapped[str] = mapped_column(String(100))
+    label_en: Mapped[str] = mapped_column(String(100))
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    email: Mapped[str] = mapped_column(String(320))
+    email_normalized: Mapped[str] = mapped_column(String(320))
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    locale: Mapped[str] = mapped_column(String(2))
+    role: Mapped[str] = mapped_column(ForeignKey("roles.key"))
+    status: Mapped[str] = mapped_column(String(20))
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'"))
+    password_hash: Mapped[str | None] = mapped_column(Text)
+
+    invitation_state: Mapped[str] = mapped_column(String(20), server_default="none")
+    invitation_request_id: Mapped[uuid.UUID | None]
+    invitation_requested_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    invitation_resend_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    invitation_accepted_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    invitation_first_sent_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    invitation_last_sent_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    invitation_expires_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    invitation_send_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    invitation_message_id: Mapped[str | None] = mapped_column(Text)
+    invitation_failure_reason: Mapped[str | None] = mapped_column(Text)
+
+    email_state: Mapped[str] = mapped_column(String(20), server_default="ok")
+    email_bounce_kind: Mapped[str | None] = mapped_column(String(20))
+    email_state_reason: Mapped[str | None] = mapped_column(Text)
+    email_state_changed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    email_delivered_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+    activated_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    deactivated_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    deactivated_by: Mapped[uuid.UUID | None]
+    deactivation_reason: Mapped[str | None] = mapped_column(Text)
+    last_login_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+
+    # Sort and search keys, kept by PostgreSQL itself.
+    sort_name: Mapped[str] = mapped_column(
+        Text, Computed("lower(last_name || ' ' || first_name)", persisted=True)
+    )
+    search_text: Mapped[str] = mapped_column(
+        Text, Computed("lower(first_name || ' ' || last_name || ' ' || email)", persisted=True)
+    )
+    last_login_sort: Mapped[datetime] = mapped_column(
+        Timestamp,
+        Computed("coalesce(last_login_at, '1970-01-01T00:00:00Z'::timestamptz)", persisted=True),
+    )
+
+    __table_args__ = (
+        Index("uq_users_email", "tenant_id", "email_normalized", unique=True),
+        Index("ix_users_created", "tenant_id", "created_at", "id"),
+        Index("ix_users_sort_name", "tenant_id", "sort_name", "id"),
+        Index("ix_users_last_login", "tenant_id", "last_login_sort", "id"),
+        Index(
+            "ix_users_search_trgm",
+            "tenant_id",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_users_email_trgm",
+            "tenant_id",
+            "email_normalized",
+            postgresql_using="gin",
+            postgresql_ops={"email_normalized": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_users_custom_fields",
+            "tenant_id",
+            "custom_fields",
+            postgresql_using="gin",
+            postgresql_ops={"custom_fields": "jsonb_path_ops"},
+        ),
+        Index("ix_users_invitation_message", "tenant_id", "invitation_message_id"),
+        Index("ix_users_status", "tenant_id", "status"),
+        Index("ix_users_role", "tenant_id", "role"),
+        Index("ix_users_invitation_state", "tenant_id", "invitation_state"),
+        Index("ix_users_email_state", "tenant_id", "email_state"),
+    )
+    # The version goes up on every flush that changes the row, and the UPDATE only applies
+    # if the row still has the version that was read (optimistic concurrency).
+    __mapper_args__ = {"version_id_col": version, "eager_defaults": True}  # noqa: RUF012
+
+
+class Group(Base):
+    __tablename__ = "groups"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+
+    __table_args__ = (Index("uq_groups_name", "tenant_id", func.lower(name), unique=True),)
+
+
+class UserGroup(Base):
+    __tablename__ = "user_groups"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    group_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
+        ),
+        ForeignKeyConstraint(
+            ["tenant_id", "group_id"], ["groups.tenant_id", "groups.id"], ondelete="CASCADE"
+        ),
+        Index("ix_user_groups_group", "tenant_id", "group_id", "user_id"),
+    )
+
+
+class CustomField(Base):
+    __tablename__ = "custom_fields"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    key: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(20))
+    required: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    choices: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    position: Mapped[int] = mapped_column(Integer, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+
+    __table_args__ = (Index("uq_custom_fields_key", "tenant_id", "key", unique=True),)
+
+
+class Activity(Base):
+    """The profile's feed: admin actions, logins, invitation and e-mail events, learning."""
+
+    __tablename__ = "activities"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID]
+    kind: Mapped[str] = mapped_column(String(100))
+    actor_id: Mapped[uuid.UUID | None]
+    occurred_at: Mapped[datetime] = mapped_column(Timestamp)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'"))
+    source_event_id: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
+        ),
+        Index("ix_activities_user", "tenant_id", "user_id", "occurred_at", "id"),
+    )
+
+
+class Enrollment(Base):
+    """Read model of the user's course enrollments, fed by `lms.enrollment.*`."""
+
+    __tablename__ = "enrollments"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    course_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    course_title: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(50))
+    progress_percent: Mapped[int | None] = mapped_column(Integer)
+    enrolled_at: Mapped[datetime] = mapped_column(Timestamp)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
+        ),
+    )
+
+
+class Session(Base):
+    """A login session behind the HttpOnly cookie; only the token's hash is stored."""
+
+    __tablename__ = "sessions"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID]
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(Timestamp)
+    revoked_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
+        ),
+        Index("uq_sessions_token", "tenant_id", "token_hash", unique=True),
+        Index("ix_sessions_user", "tenant_id", "user_id"),
+    )
+
+
+class LoginThrottle(Base):
+    """Failed logins per account name (whether or not the account exists)."""
+
+    __tablename__ = "login_throttle"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    email_normalized: Mapped[str] = mapped_column(String(320), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(Timestamp)
+    blocked_until: Mapped[datetime | None] = mapped_column(Timestamp)

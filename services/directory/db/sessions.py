@@ -1,0 +1,115 @@
+"""Login sessions and the failed-login counters."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Row, Select, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.directory.db.models import LoginThrottle, Role, Session, User
+from services.directory.domain.login_throttle import ThrottleState
+from shared.contracts.users import UserStatus
+from shared.security.access_tokens import Principal
+
+
+def _active_principals(now: datetime) -> Select[uuid.UUID, uuid.UUID, uuid.UUID, str, list[str]]:
+    """Sessions that still authenticate: not revoked, not expired, user still active."""
+    return (
+        select(Session.id, Session.user_id, Session.tenant_id, User.role, Role.permissions)
+        .join(User, (User.tenant_id == Session.tenant_id) & (User.id == Session.user_id))
+        .join(Role, Role.key == User.role)
+        .where(
+            Session.revoked_at.is_(None),
+            Session.expires_at > now,
+            User.status == UserStatus.ACTIVE.value,
+        )
+    )
+
+
+async def principal_for_token(
+    session: AsyncSession, tenant_id: uuid.UUID, token_hash: bytes, now: datetime
+) -> Principal | None:
+    query = _active_principals(now).where(
+        Session.tenant_id == tenant_id, Session.token_hash == token_hash
+    )
+    return _principal((await session.execute(query)).first())
+
+
+async def principal_for_session(
+    session: AsyncSession, tenant_id: uuid.UUID, session_id: uuid.UUID, now: datetime
+) -> Principal | None:
+    query = _active_principals(now).where(Session.tenant_id == tenant_id, Session.id == session_id)
+    return _principal((await session.execute(query)).first())
+
+
+def _principal(
+    row: Row[uuid.UUID, uuid.UUID, uuid.UUID, str, list[str]] | None,
+) -> Principal | None:
+    if row is None:
+        return None
+    session_id, user_id, tenant_id, role, permissions = row
+    return Principal(user_id, tenant_id, role, frozenset(permissions), session_id)
+
+
+async def revoke_session(
+    session: AsyncSession, tenant_id: uuid.UUID, session_id: uuid.UUID, now: datetime
+) -> None:
+    await session.execute(
+        update(Session)
+        .where(
+            Session.tenant_id == tenant_id, Session.id == session_id, Session.revoked_at.is_(None)
+        )
+        .values(revoked_at=now)
+    )
+
+
+async def revoke_user_sessions(
+    session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, now: datetime
+) -> None:
+    await session.execute(
+        update(Session)
+        .where(
+            Session.tenant_id == tenant_id, Session.user_id == user_id, Session.revoked_at.is_(None)
+        )
+        .values(revoked_at=now)
+    )
+
+
+async def lock_throttle_state(
+    session: AsyncSession, tenant_id: uuid.UUID, email_normalized: str
+) -> ThrottleState | None:
+    """Read an account name's failures, holding a lock on that name until the transaction
+    ends, so parallel guesses are counted one after the other."""
+    key = f"login:{tenant_id}:{email_normalized}"
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+    row = await session.get(LoginThrottle, (tenant_id, email_normalized))
+    if row is None:
+        return None
+    return ThrottleState(row.failures, row.last_failure_at, row.blocked_until)
+
+
+async def save_throttle_state(
+    session: AsyncSession, tenant_id: uuid.UUID, email_normalized: str, state: ThrottleState
+) -> None:
+    values = {
+        "failures": state.failures,
+        "last_failure_at": state.last_failure_at,
+        "blocked_until": state.blocked_until,
+    }
+    statement = insert(LoginThrottle).values(
+        tenant_id=tenant_id, email_normalized=email_normalized, **values
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["tenant_id", "email_normalized"], set_=values
+        )
+    )
+
+
+async def clear_throttle(
+    session: AsyncSession, tenant_id: uuid.UUID, email_normalized: str
+) -> None:
+    row = await session.get(LoginThrottle, (tenant_id, email_normalized))
+    if row is not None:
+        await session.delete(row)

@@ -1,0 +1,29 @@
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.directory.db.models import Role, Tenant
+from services.directory.domain.roles import RoleInfo
+
+
+async def get_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant | None:
+    return await session.get(Tenant, tenant_id)
+
+
+async def get_tenant_by_slug(session: AsyncSession, slug: str) -> Tenant | None:
+    query = select(Tenant).where(Tenant.slug == slug)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def get_role(session: AsyncSession, key: str) -> RoleInfo | None:
+    role = await session.get(Role, key)
+    return None if role is None else to_role_info(role)
+
+
+async def list_roles(session: AsyncSession) -> list[Role]:
+    return list((await session.execute(select(Role).order_by(Role.key))).scalars())
+
+
+def to_role_info(role: Role) -> RoleInfo:
+    return RoleInfo(role.key, role.is_admin, frozenset(role.permissions))

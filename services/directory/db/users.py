@@ -1,0 +1,109 @@
+"""Reading and writing users and their group links."""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.directory.db.models import Group, Role, Tenant, User, UserGroup
+from shared.contracts.users import GroupRef, UserStatus
+
+
+async def get_user(
+    session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, *, for_update: bool = False
+) -> User | None:
+    query = select(User).where(User.tenant_id == tenant_id, User.id == user_id)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def get_user_by_email(
+    session: AsyncSession, tenant_id: uuid.UUID, email_normalized: str, *, for_update: bool = False
+) -> User | None:
+    query = select(User).where(
+        User.tenant_id == tenant_id, User.email_normalized == email_normalized
+    )
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def get_user_by_message_id(
+    session: AsyncSession, tenant_id: uuid.UUID, message_id: str
+) -> User | None:
+    query = (
+        select(User)
+        .where(User.tenant_id == tenant_id, User.invitation_message_id == message_id)
+        .with_for_update()
+    )
+    return (await session.execute(query.limit(1))).scalar_one_or_none()
+
+
+async def users_by_ids(
+    session: AsyncSession, tenant_id: uuid.UUID, user_ids: Iterable[uuid.UUID]
+) -> list[User]:
+    ids = list(user_ids)
+    if not ids:
+        return []
+    query = select(User).where(User.tenant_id == tenant_id, User.id.in_(ids))
+    return list((await session.execute(query)).scalars())
+
+
+async def email_taken(session: AsyncSession, tenant_id: uuid.UUID, email_normalized: str) -> bool:
+    query = select(User.id).where(
+        User.tenant_id == tenant_id, User.email_normalized == email_normalized
+    )
+    return (await session.execute(query)).first() is not None
+
+
+async def lock_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> None:
+    """Serialize changes to who administers the tenant (the last-admin rules)."""
+    await session.execute(select(Tenant.id).where(Tenant.id == tenant_id).with_for_update())
+
+
+async def count_other_active_admins(
+    session: AsyncSession, tenant_id: uuid.UUID, except_user_id: uuid.UUID
+) -> int:
+    query = (
+        select(func.count())
+        .select_from(User)
+        .join(Role, Role.key == User.role)
+        .where(
+            User.tenant_id == tenant_id,
+            User.id != except_user_id,
+            User.status == UserStatus.ACTIVE.value,
+            Role.is_admin.is_(True),
+        )
+    )
+    return (await session.execute(query)).scalar_one()
+
+
+async def groups_of(
+    session: AsyncSession, tenant_id: uuid.UUID, user_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[GroupRef]]:
+    if not user_ids:
+        return {}
+    query = (
+        select(UserGroup.user_id, Group.id, Group.name)
+        .join(Group, (Group.tenant_id == UserGroup.tenant_id) & (Group.id == UserGroup.group_id))
+        .where(UserGroup.tenant_id == tenant_id, UserGroup.user_id.in_(user_ids))
+        .order_by(func.lower(Group.name))
+    )
+    groups: dict[uuid.UUID, list[GroupRef]] = defaultdict(list)
+    for user_id, group_id, name in await session.execute(query):
+        groups[user_id].append(GroupRef(id=group_id, name=name))
+    return groups
+
+
+async def set_user_groups(
+    session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, group_ids: Iterable[uuid.UUID]
+) -> None:
+    await session.execute(
+        delete(UserGroup).where(UserGroup.tenant_id == tenant_id, UserGroup.user_id == user_id)
+    )
+    rows = [{"tenant_id": tenant_id, "user_id": user_id, "group_id": g} for g in set(group_ids)]
+    if rows:
+        await session.execute(insert(UserGroup), rows)

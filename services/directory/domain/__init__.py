@@ -1,0 +1,1 @@
+"""The directory's rules, as plain functions and values with no I/O."""

@@ -1,0 +1,102 @@
+"""Custom fields: their types, and how a value is checked against its field."""
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+MAX_TEXT_LENGTH = 1000
+KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+class FieldType(StrEnum):
+    TEXT = "text"
+    NUMBER = "number"
+    DATE = "date"
+    CHOICE = "choice"
+    YES_NO = "yes_no"
+
+
+class InvalidFieldValue(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class FieldDefinition:
+    key: str
+    label: str
+    type: FieldType
+    required: bool = False
+    choices: tuple[str, ...] = ()
+
+
+def check_definition(field_type: FieldType, choices: tuple[str, ...]) -> None:
+    if field_type is FieldType.CHOICE:
+        if not choices:
+            raise InvalidFieldValue("A choice field needs at least one choice.")
+        if len(set(choices)) != len(choices):
+            raise InvalidFieldValue("Choices must be different from each other.")
+    elif choices:
+        raise InvalidFieldValue("Only a choice field has choices.")
+
+
+def clean_value(field: FieldDefinition, value: Any) -> Any:
+    """The value as stored (JSON), or InvalidFieldValue saying what is wrong. None clears it."""
+    if value is None or value == "":
+        if field.required:
+            raise InvalidFieldValue(f"{field.key}: a value is required.")
+        return None
+    return _CLEANERS[field.type](field, value)
+
+
+def _text(field: FieldDefinition, value: Any) -> str:
+    if not isinstance(value, str):
+        raise InvalidFieldValue(f"{field.key}: expected text.")
+    if len(value) > MAX_TEXT_LENGTH:
+        raise InvalidFieldValue(f"{field.key}: at most {MAX_TEXT_LENGTH} characters.")
+    return value.strip()
+
+
+def _number(field: FieldDefinition, value: Any) -> int | float:
+    if isinstance(value, str):
+        try:
+            value = float(value) if any(c in value for c in ".eE") else int(value)
+        except ValueError:
+            raise InvalidFieldValue(f"{field.key}: expected a number.") from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidFieldValue(f"{field.key}: expected a number.")
+    return value
+
+
+def _date(field: FieldDefinition, value: Any) -> str:
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value).isoformat()
+        except ValueError:
+            pass
+    raise InvalidFieldValue(f"{field.key}: expected a date as YYYY-MM-DD.")
+
+
+def _choice(field: FieldDefinition, value: Any) -> str:
+    if value not in field.choices:
+        raise InvalidFieldValue(f"{field.key}: expected one of {', '.join(field.choices)}.")
+    return str(value)
+
+
+def _yes_no(field: FieldDefinition, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "oui", "non"):
+        return value.lower() in ("true", "yes", "oui")
+    raise InvalidFieldValue(f"{field.key}: expected true or false.")
+
+
+_CLEANERS = {
+    FieldType.TEXT: _text,
+    FieldType.NUMBER: _number,
+    FieldType.DATE: _date,
+    FieldType.CHOICE: _choice,
+    FieldType.YES_NO: _yes_no,
+}

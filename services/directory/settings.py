@@ -1,0 +1,37 @@
+from datetime import timedelta
+
+from pydantic import Field
+
+from shared.settings import ServiceSettings
+
+
+class DirectorySettings(ServiceSettings):
+    port: int = 8001
+    jwt_private_key: str = Field(
+        default="",
+        description="PEM of the Ed25519 key that signs access tokens (the directory only).",
+    )
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
+    session_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
+    session_cookie_name: str = "lms_session"
+    session_cookie_secure: bool = Field(
+        default=True, description="Send the session cookie over HTTPS only."
+    )
+    login_free_failures: int = Field(default=5, ge=1)
+    login_max_wait_seconds: int = Field(default=900, ge=1)
+    login_reset_hours: int = Field(default=12, ge=1)
+    invitation_resend_interval_seconds: int = Field(
+        default=60, ge=0, description="Least time between two invitations of one user."
+    )
+    list_exact_total_limit: int = Field(
+        default=20_000,
+        description="Above this estimated number of matches, the list total is an estimate.",
+    )
+
+    @property
+    def access_token_ttl(self) -> timedelta:
+        return timedelta(seconds=self.access_token_ttl_seconds)
+
+    @property
+    def session_ttl(self) -> timedelta:
+        return timedelta(hours=self.session_ttl_hours)

@@ -1,0 +1,130 @@
+"""Editing a user's profile: names, phone, locale, e-mail, role, groups, custom fields."""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.directory.db import tenants as tenants_db
+from services.directory.db import users as users_db
+from services.directory.db.activities import record_activity
+from services.directory.db.models import User
+from services.directory.domain import email_state
+from services.directory.domain.users import AdminChange, ensure_can_change_role, normalize_email
+from services.directory.snapshots import publish_user_event
+from services.directory.usecases.common import (
+    assignable_role,
+    check_groups,
+    flush_unique,
+    load_user,
+)
+from services.directory.usecases.custom_values import merge_custom_values
+from services.directory.usecases.invitations import EMAIL_TAKEN
+from shared.contracts.users import USER_UPDATED, UserStatus
+from shared.errors import Conflict, PreconditionFailed
+from shared.security.access_tokens import Principal
+
+PLAIN_FIELDS = ("first_name", "last_name", "phone", "locale")
+
+
+async def update_user(
+    session: AsyncSession,
+    actor: Principal,
+    user_id: uuid.UUID,
+    expected_version: int,
+    changes: dict[str, Any],
+) -> User:
+    """Apply `changes` (only the fields the caller sent) if the user is still at
+    `expected_version`; publishes `user.updated` when anything changed."""
+    if "role" in changes:
+        await users_db.lock_tenant(session, actor.tenant_id)
+    user = await load_user(session, actor, user_id)
+    if user.version != expected_version:
+        raise PreconditionFailed(
+            f"The user was changed meanwhile (version {user.version}, you sent "
+            f"{expected_version}); reload and try again."
+        )
+    changed = [name for name in PLAIN_FIELDS if name in changes and _set(user, name, changes[name])]
+    if "email" in changes and await _change_email(session, user, changes["email"]):
+        changed.append("email")
+    if "role" in changes and await _change_role(session, actor, user, changes["role"]):
+        changed.append("role")
+    if "group_ids" in changes and await _change_groups(session, user, changes["group_ids"]):
+        changed.append("groups")
+    if "custom_fields" in changes and await _change_custom_fields(session, user, changes):
+        changed.append("custom_fields")
+    if changed:
+        user.updated_at = datetime.now(UTC)
+        record_activity(
+            session,
+            user.tenant_id,
+            user.id,
+            "user.updated",
+            actor_id=actor.user_id,
+            details={"changed": changed},
+        )
+        await publish_user_event(session, USER_UPDATED, user)
+    return user
+
+
+def _set(user: User, name: str, value: Any) -> bool:
+    if getattr(user, name) == value:
+        return False
+    setattr(user, name, value)
+    return True
+
+
+async def _change_email(session: AsyncSession, user: User, email: str) -> bool:
+    normalized = normalize_email(email)
+    if normalized == user.email_normalized:
+        return _set(user, "email", email.strip())
+    if await users_db.email_taken(session, user.tenant_id, normalized):
+        raise Conflict(EMAIL_TAKEN)
+    user.email, user.email_normalized = email.strip(), normalized
+    fresh = email_state.after_address_change()
+    user.email_state = fresh.state.value
+    user.email_bounce_kind = user.email_state_reason = None
+    user.email_state_changed_at = user.email_delivered_at = None
+    await flush_unique(session, EMAIL_TAKEN)
+    return True
+
+
+async def _change_role(session: AsyncSession, actor: Principal, user: User, key: str) -> bool:
+    if key == user.role:
+        return False
+    new_role = await assignable_role(session, actor, key)
+    current = await tenants_db.get_role(session, user.role)
+    is_active_admin = bool(current and current.is_admin) and user.status == UserStatus.ACTIVE
+    others = await users_db.count_other_active_admins(session, user.tenant_id, user.id)
+    change = AdminChange(actor.user_id, user.id, is_active_admin, others)
+    ensure_can_change_role(change, new_role_is_admin=new_role.is_admin)
+    record_activity(
+        session,
+        user.tenant_id,
+        user.id,
+        "user.role_changed",
+        actor_id=actor.user_id,
+        details={"from": user.role, "to": key},
+    )
+    user.role = key
+    return True
+
+
+async def _change_groups(session: AsyncSession, user: User, group_ids: list[uuid.UUID]) -> bool:
+    current = {
+        g.id
+        for g in (await users_db.groups_of(session, user.tenant_id, [user.id])).get(user.id, [])
+    }
+    if current == set(group_ids):
+        return False
+    await check_groups(session, user.tenant_id, group_ids)
+    await users_db.set_user_groups(session, user.tenant_id, user.id, group_ids)
+    return True
+
+
+async def _change_custom_fields(session: AsyncSession, user: User, changes: dict[str, Any]) -> bool:
+    values = await merge_custom_values(
+        session, user.tenant_id, changes["custom_fields"], user.custom_fields
+    )
+    return _set(user, "custom_fields", values)

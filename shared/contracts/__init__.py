@@ -1,0 +1,16 @@
+"""Message contracts: the CloudEvents envelope and the data of every event (see catalog)."""
+
+from shared.contracts.catalog import CATALOG, EventSpec, spec_for, topic_matches
+from shared.contracts.envelope import CONTENT_TYPE, CloudEvent, Contract, RawCloudEvent, new_event
+
+__all__ = [
+    "CATALOG",
+    "CONTENT_TYPE",
+    "CloudEvent",
+    "Contract",
+    "EventSpec",
+    "RawCloudEvent",
+    "new_event",
+    "spec_for",
+    "topic_matches",
+]

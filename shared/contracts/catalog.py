@@ -1,0 +1,70 @@
+"""Every event type on the bus and the contract of its data: the one place to look."""
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from shared.contracts import email, exports, invitations, lms, users
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    name: str
+    data: type[BaseModel]
+    description: str
+
+
+CATALOG: tuple[EventSpec, ...] = (
+    EventSpec(users.USER_CREATED, users.UserSnapshot, "A user was created (invited)."),
+    EventSpec(users.USER_UPDATED, users.UserSnapshot, "A user's data or state changed."),
+    EventSpec(users.USER_ACTIVATED, users.UserSnapshot, "A user accepted their invitation."),
+    EventSpec(users.USER_DEACTIVATED, users.UserSnapshot, "An admin deactivated a user."),
+    EventSpec(users.USER_REACTIVATED, users.UserSnapshot, "An admin reactivated a user."),
+    EventSpec(users.USER_LOGGED_IN, users.UserSnapshot, "A user logged in."),
+    EventSpec(
+        invitations.INVITATION_REQUESTED,
+        invitations.InvitationRequested,
+        "Send an invitation e-mail (first or again).",
+    ),
+    EventSpec(invitations.INVITATION_SENT, invitations.InvitationSent, "The e-mail went out."),
+    EventSpec(
+        invitations.INVITATION_FAILED, invitations.InvitationFailed, "The e-mail can't be sent."
+    ),
+    EventSpec(
+        invitations.INVITATION_ACCEPTED,
+        invitations.InvitationAccepted,
+        "The user chose a password.",
+    ),
+    EventSpec(
+        invitations.INVITATION_REVOKED,
+        invitations.InvitationRevoked,
+        "Earlier invitation links no longer work.",
+    ),
+    EventSpec(email.EMAIL_BOUNCED, email.EmailBounced, "A provider reported a bounce."),
+    EventSpec(email.EMAIL_COMPLAINED, email.EmailComplained, "The recipient complained (spam)."),
+    EventSpec(email.EMAIL_DELIVERED, email.EmailDelivered, "A provider reported delivery."),
+    EventSpec(lms.ENROLLMENT_EVENTS, lms.EnrollmentChanged, "A course enrollment changed."),
+    EventSpec(lms.ACTIVITY_EVENTS, lms.LearningActivity, "A learner did something."),
+    EventSpec(exports.EXPORT_COMPLETED, exports.ExportCompleted, "An export file is ready."),
+    EventSpec(exports.EXPORT_FAILED, exports.ExportFailed, "An export job failed."),
+)
+
+
+def topic_matches(pattern: str, routing_key: str) -> bool:
+    """RabbitMQ topic matching: `*` is exactly one word, `#` zero or more."""
+    return _match(pattern.split("."), routing_key.split("."))
+
+
+def _match(pattern: list[str], words: list[str]) -> bool:
+    if not pattern:
+        return not words
+    head, rest = pattern[0], pattern[1:]
+    if head == "#":
+        return any(_match(rest, words[i:]) for i in range(len(words) + 1))
+    if not words:
+        return False
+    return (head in ("*", words[0])) and _match(rest, words[1:])
+
+
+def spec_for(event_type: str) -> EventSpec | None:
+    return next((spec for spec in CATALOG if topic_matches(spec.name, event_type)), None)

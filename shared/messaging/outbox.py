@@ -1,0 +1,183 @@
+"""Transactional outbox: events are written in the same transaction as the change they
+describe, and a relay publishes them afterwards. A broker outage delays events; it
+never loses them."""
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+from faststream.rabbit import RabbitBroker
+from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.contracts import CONTENT_TYPE, CloudEvent
+from shared.db import Database
+from shared.logging import correlation_id, get_logger
+from shared.messaging.tables import OUTBOX_CHANNEL, outbox
+from shared.messaging.topology import EVENTS_EXCHANGE
+
+log = get_logger(__name__)
+
+
+async def enqueue(session: AsyncSession, *events: CloudEvent[Any]) -> None:
+    """Add events to the outbox inside the caller's transaction."""
+    if not events:
+        return
+    await session.execute(
+        insert(outbox),
+        [
+            {
+                "id": uuid.UUID(event.id),
+                "routing_key": event.type,
+                "body": event.model_dump_json(),
+                "correlation_id": correlation_id(),
+            }
+            for event in events
+        ],
+    )
+
+
+def retry_delay(attempts: int, max_seconds: float) -> float:
+    """Exponential backoff for a row that failed to publish `attempts` times."""
+    return float(min(max_seconds, 0.5 * 2 ** min(attempts, 20)))
+
+
+class OutboxRelay:
+    """Publishes pending outbox rows with publisher confirms, in pipelined batches.
+
+    Several replicas may run: rows are claimed with FOR UPDATE SKIP LOCKED.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        broker: RabbitBroker,
+        *,
+        listen_dsn: str,
+        batch_size: int = 500,
+        poll_seconds: float = 1.0,
+        max_backoff_seconds: float = 30.0,
+        publish_timeout_seconds: float = 10.0,
+    ) -> None:
+        self._db = db
+        self._broker = broker
+        self._listen_dsn = listen_dsn
+        self._batch_size = batch_size
+        self._poll_seconds = poll_seconds
+        self._max_backoff = max_backoff_seconds
+        self._publish_timeout = publish_timeout_seconds
+        self._wakeup = asyncio.Event()
+
+    async def run(self) -> None:
+        listener = asyncio.create_task(self._listen_forever())
+        try:
+            while True:
+                published = await self._relay_safely()
+                if published < self._batch_size:
+                    await self._wait_for_work()
+        finally:
+            listener.cancel()
+
+    async def relay_once(self) -> int:
+        """Claim one batch, publish it, record the outcome. Returns how many were published."""
+        async with self._db.transaction() as session:
+            rows = (
+                await session.execute(
+                    select(
+                        outbox.c.id,
+                        outbox.c.routing_key,
+                        outbox.c.body,
+                        outbox.c.correlation_id,
+                        outbox.c.attempts,
+                    )
+                    .where(outbox.c.published_at.is_(None), outbox.c.available_at <= func.now())
+                    .order_by(outbox.c.available_at)
+                    .limit(self._batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return 0
+            outcomes = await asyncio.gather(
+                *(self._publish(row) for row in rows), return_exceptions=True
+            )
+            return await self._record(session, rows, outcomes)
+
+    async def _publish(self, row: Row[Any, Any, Any, Any, Any]) -> None:
+        async with asyncio.timeout(self._publish_timeout):
+            await self._broker.publish(
+                row.body.encode(),
+                exchange=EVENTS_EXCHANGE,
+                routing_key=row.routing_key,
+                persist=True,
+                mandatory=False,
+                message_id=str(row.id),
+                correlation_id=row.correlation_id,
+                content_type=CONTENT_TYPE,
+            )
+
+    async def _record(
+        self,
+        session: AsyncSession,
+        rows: Sequence[Row[Any, Any, Any, Any, Any]],
+        outcomes: list[Any],
+    ) -> int:
+        published = [row.id for row, outcome in zip(rows, outcomes, strict=True) if outcome is None]
+        if published:
+            await session.execute(
+                update(outbox).where(outbox.c.id.in_(published)).values(published_at=func.now())
+            )
+        for row, outcome in zip(rows, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                await self._record_failure(session, row, outcome)
+        return len(published)
+
+    async def _record_failure(
+        self, session: AsyncSession, row: Row[Any, Any, Any, Any, Any], error: BaseException
+    ) -> None:
+        delay = timedelta(seconds=retry_delay(row.attempts, self._max_backoff))
+        log.warning("outbox publish failed", event_id=str(row.id), error=repr(error))
+        await session.execute(
+            update(outbox)
+            .where(outbox.c.id == row.id)
+            .values(
+                attempts=outbox.c.attempts + 1,
+                available_at=func.now() + delay,
+                last_error=repr(error)[:2000],
+            )
+        )
+
+    async def _relay_safely(self) -> int:
+        try:
+            return await self.relay_once()
+        except Exception:
+            log.exception("outbox relay pass failed")
+            return 0
+
+    async def _wait_for_work(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), self._poll_seconds)
+        self._wakeup.clear()
+
+    async def _listen_forever(self) -> None:
+        """LISTEN for the outbox trigger's NOTIFY; polling covers any gap while reconnecting."""
+        while True:
+            try:
+                await self._listen()
+            except Exception as error:  # the poll keeps things moving meanwhile
+                log.warning("outbox listener lost, reconnecting", error=repr(error))
+            await asyncio.sleep(self._poll_seconds)
+
+    async def _listen(self) -> None:
+        connection = await asyncpg.connect(self._listen_dsn)
+        closed = asyncio.Event()
+        connection.add_termination_listener(lambda _: closed.set())
+        try:
+            await connection.add_listener(OUTBOX_CHANNEL, lambda *_: self._wakeup.set())
+            await closed.wait()
+        finally:
+            await connection.close()

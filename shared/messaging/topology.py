@@ -1,0 +1,61 @@
+"""The broker topology, declared by every service at start.
+
+One durable topic exchange carries every event, its routing key being the event type.
+Each service consumes from its own durable quorum queues; each queue dead-letters to
+its own `<queue>.dead-letter` queue, so a message that can't be processed is parked
+there with the reason, never lost and never retried forever.
+"""
+
+from dataclasses import dataclass
+
+from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
+
+EVENTS_EXCHANGE = RabbitExchange("lms.events", type=ExchangeType.TOPIC, durable=True)
+DEAD_LETTER_EXCHANGE = RabbitExchange("lms.dead-letter", type=ExchangeType.DIRECT, durable=True)
+
+# RabbitMQ dead-letters a message after this many deliveries even if the consumer never
+# got to record a failure (e.g. it crashed on it each time). The consumer's own retry
+# limit is lower, so normally it parks the message itself, with the error.
+BROKER_DELIVERY_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class ConsumerQueue:
+    name: str
+    bindings: tuple[str, ...]
+
+    @property
+    def dead_letter_name(self) -> str:
+        return f"{self.name}.dead-letter"
+
+    def queue(self) -> RabbitQueue:
+        return RabbitQueue(
+            self.name,
+            queue_type=QueueType.QUORUM,
+            durable=True,
+            arguments={
+                "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE.name,
+                "x-dead-letter-routing-key": self.name,
+                "x-dead-letter-strategy": "at-least-once",
+                "x-overflow": "reject-publish",
+                "x-delivery-limit": BROKER_DELIVERY_LIMIT,
+            },
+        )
+
+    def dead_letter_queue(self) -> RabbitQueue:
+        return RabbitQueue(self.dead_letter_name, queue_type=QueueType.QUORUM, durable=True)
+
+
+async def declare_topology(broker: RabbitBroker, queues: tuple[ConsumerQueue, ...]) -> None:
+    """Declare the exchanges, each queue with its bindings and its dead-letter queue.
+
+    Declarations are idempotent, so every replica of every service does this at start.
+    """
+    events = await broker.declare_exchange(EVENTS_EXCHANGE)
+    dead_letters = await broker.declare_exchange(DEAD_LETTER_EXCHANGE)
+    for consumer_queue in queues:
+        parked = await broker.declare_queue(consumer_queue.dead_letter_queue())
+        await parked.bind(dead_letters, routing_key=consumer_queue.name)
+        queue = await broker.declare_queue(consumer_queue.queue())
+        for routing_key in consumer_queue.bindings:
+            await queue.bind(events, routing_key=routing_key)

@@ -1,0 +1,48 @@
+"""Request and response conventions every API follows."""
+
+import base64
+import binascii
+import json
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.errors import BadRequest
+
+ItemT = TypeVar("ItemT")
+
+
+class RequestModel(BaseModel):
+    """Request bodies refuse unknown fields, so nobody slips `role` or `status` into an
+    endpoint that should not change it (mass assignment)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Page(BaseModel, Generic[ItemT]):
+    """One page of a list, read from a cursor (keyset pagination, never OFFSET)."""
+
+    items: list[ItemT]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
+    total: int = Field(description="How many items match the filters.")
+    total_is_exact: bool = Field(
+        default=True, description="False when `total` is the database's estimate (large sets)."
+    )
+
+
+def encode_cursor(position: dict[str, Any]) -> str:
+    raw = json.dumps(position, separators=(",", ":"), default=str).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        position = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise BadRequest("The cursor is not valid; start again from the first page.") from None
+    if not isinstance(position, dict):
+        raise BadRequest("The cursor is not valid; start again from the first page.")
+    return position

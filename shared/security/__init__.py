@@ -1,0 +1,1 @@
+"""Password hashing, random tokens and access-token verification."""

@@ -1,0 +1,83 @@
+"""Access tokens: short-lived JWTs the directory signs (Ed25519) and every service verifies
+with the directory's public key."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+
+from shared.errors import Unauthorized
+from shared.security.permissions import Permission
+
+ALGORITHM = "EdDSA"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a user of one tenant, with their role's permissions."""
+
+    user_id: uuid.UUID
+    tenant_id: uuid.UUID
+    role: str
+    permissions: frozenset[str]
+    session_id: uuid.UUID | None = None
+
+    def can(self, permission: Permission) -> bool:
+        return permission.value in self.permissions
+
+
+class AccessTokenVerifier:
+    def __init__(self, public_key_pem: str, *, issuer: str, audience: str) -> None:
+        if not public_key_pem.strip():
+            raise ValueError("JWT_PUBLIC_KEY is not set: access tokens can't be verified")
+        self._key = public_key_pem
+        self._issuer = issuer
+        self._audience = audience
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=[ALGORITHM],
+                issuer=self._issuer,
+                audience=self._audience,
+                options={"require": ["exp", "iat", "sub", "tid", "role", "perms"]},
+            )
+            return Principal(
+                user_id=uuid.UUID(claims["sub"]),
+                tenant_id=uuid.UUID(claims["tid"]),
+                role=str(claims["role"]),
+                permissions=frozenset(claims["perms"]),
+                session_id=uuid.UUID(claims["sid"]) if claims.get("sid") else None,
+            )
+        except (jwt.PyJWTError, ValueError, TypeError) as error:
+            raise Unauthorized("The access token is invalid or has expired.") from error
+
+
+class AccessTokenIssuer:
+    """Signs access tokens. Only the directory holds the private key."""
+
+    def __init__(self, private_key_pem: str, *, issuer: str, audience: str, ttl: timedelta) -> None:
+        self._key = private_key_pem
+        self._issuer = issuer
+        self._audience = audience
+        self.ttl = ttl
+
+    def issue(self, principal: Principal) -> str:
+        now = datetime.now(UTC)
+        claims: dict[str, Any] = {
+            "iss": self._issuer,
+            "aud": self._audience,
+            "sub": str(principal.user_id),
+            "tid": str(principal.tenant_id),
+            "role": principal.role,
+            "perms": sorted(principal.permissions),
+            "sid": str(principal.session_id) if principal.session_id else None,
+            "iat": now,
+            "exp": now + self.ttl,
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM)

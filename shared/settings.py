@@ -1,0 +1,47 @@
+"""Settings every service reads from its environment (one way, pydantic-settings)."""
+
+from pydantic import Field, PostgresDsn
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """The settings common to every service; each service subclasses it with its own."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    database_url: PostgresDsn = Field(
+        description="This service's own PostgreSQL database (postgresql+asyncpg://...).",
+    )
+    amqp_url: str = Field(
+        default="amqp://guest:guest@127.0.0.1:5672/",
+        description="RabbitMQ, including the virtual host.",
+    )
+    port: int = Field(default=8000, description="HTTP port.")
+    host: str = Field(default="127.0.0.1", description="HTTP bind address.")
+    log_level: str = "INFO"
+    log_json: bool = Field(default=True, description="JSON log lines (false: readable console).")
+
+    jwt_public_key: str = Field(
+        default="",
+        description="PEM of the directory's Ed25519 public key, used to verify access tokens.",
+    )
+    jwt_issuer: str = "lms-directory"
+    jwt_audience: str = "lms"
+
+    outbox_batch_size: int = Field(default=500, ge=1, le=5000)
+    outbox_poll_seconds: float = Field(default=1.0, gt=0)
+    outbox_max_backoff_seconds: float = Field(default=30.0, gt=0)
+    outbox_retention_days: int = Field(default=7, ge=1)
+
+    consumer_max_attempts: int = Field(
+        default=5, ge=1, description="Deliveries of a failing message before it is dead-lettered."
+    )
+    consumer_retry_delay_seconds: float = Field(default=0.5, ge=0)
+    consumer_prefetch: int = Field(default=50, ge=1)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL with the asyncpg driver, whatever scheme was configured."""
+        url = str(self.database_url)
+        scheme, rest = url.split("://", 1)
+        return f"postgresql+asyncpg://{rest}" if "+" not in scheme else url
