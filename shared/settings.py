@@ -1,6 +1,8 @@
 """Settings every service reads from its environment (one way, pydantic-settings)."""
 
-from pydantic import Field, PostgresDsn
+from pathlib import Path
+
+from pydantic import Field, PostgresDsn, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -25,6 +27,9 @@ class ServiceSettings(BaseSettings):
         default="",
         description="PEM of the directory's Ed25519 public key, used to verify access tokens.",
     )
+    jwt_public_key_file: Path | None = Field(
+        default=None, description="Or a file holding that PEM (a mounted secret)."
+    )
     jwt_issuer: str = "lms-directory"
     jwt_audience: str = "lms"
 
@@ -38,6 +43,12 @@ class ServiceSettings(BaseSettings):
     )
     consumer_retry_delay_seconds: float = Field(default=0.5, ge=0)
     consumer_prefetch: int = Field(default=50, ge=1)
+
+    @model_validator(mode="after")
+    def _read_key_files(self) -> "ServiceSettings":
+        if not self.jwt_public_key and self.jwt_public_key_file:
+            object.__setattr__(self, "jwt_public_key", self.jwt_public_key_file.read_text())
+        return self
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -1,6 +1,7 @@
 from datetime import timedelta
+from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from shared.settings import ServiceSettings
 
@@ -10,6 +11,9 @@ class DirectorySettings(ServiceSettings):
     jwt_private_key: str = Field(
         default="",
         description="PEM of the Ed25519 key that signs access tokens (the directory only).",
+    )
+    jwt_private_key_file: Path | None = Field(
+        default=None, description="Or a file holding that PEM (a mounted secret)."
     )
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
     session_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
@@ -27,6 +31,12 @@ class DirectorySettings(ServiceSettings):
         default=20_000,
         description="Above this estimated number of matches, the list total is an estimate.",
     )
+
+    @model_validator(mode="after")
+    def _read_private_key_file(self) -> "DirectorySettings":
+        if not self.jwt_private_key and self.jwt_private_key_file:
+            object.__setattr__(self, "jwt_private_key", self.jwt_private_key_file.read_text())
+        return self
 
     @property
     def access_token_ttl(self) -> timedelta:

@@ -4,14 +4,22 @@ import subprocess
 import sys
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
+import aio_pika
 import httpx
 
 from services.directory.app import create_app
 from services.directory.cli.create_admin import AdminRequest, create_admin
 from services.directory.settings import DirectorySettings
+from shared.contracts import new_event
+from shared.contracts.invitations import INVITATION_ACCEPTED, InvitationAccepted
+from shared.security.passwords import hash_password
 from tests.support.servers import RunningServer
+
+if TYPE_CHECKING:
+    from tests.support.bus import BusSpy
 
 ADMIN_PASSWORD = "correct horse battery staple"
 
@@ -89,3 +97,37 @@ async def new_tenant(settings: DirectorySettings, base_url: str, name: str = "ac
     tenant, user, _ = await create_admin(settings.sqlalchemy_url, request)
     client = await log_in(base_url, slug, email, ADMIN_PASSWORD)
     return Tenant(tenant.id, slug, user.id, email, client, base_url)
+
+
+async def publish_event(amqp_url: str, event: Any) -> None:
+    """Publish a CloudEvent on the bus the way a service's outbox relay does."""
+    connection = await aio_pika.connect(amqp_url)
+    try:
+        channel = await connection.channel()
+        exchange = await channel.get_exchange("lms.events")
+        message = aio_pika.Message(
+            event.model_dump_json().encode(),
+            message_id=event.id,
+            delivery_mode=2,
+            content_type="application/cloudevents+json",
+        )
+        await exchange.publish(message, routing_key=event.type)
+    finally:
+        await connection.close()
+
+
+async def activate(
+    amqp_url: str, bus: "BusSpy", tenant: Tenant, user: dict[str, Any], password: str
+) -> httpx.AsyncClient:
+    """What the invitations service does when the user chooses a password; returns the
+    user's own logged-in client."""
+    accepted = InvitationAccepted(
+        user_id=user["id"],
+        email=user["email"],
+        password_hash=hash_password(password),
+        accepted_at=datetime.now(UTC),
+    )
+    event = new_event(INVITATION_ACCEPTED, source="/tests", tenant_id=tenant.id, data=accepted)
+    await publish_event(amqp_url, event)
+    await bus.wait_for("user.activated", subject=user["id"])
+    return await tenant.login(user["email"], password)

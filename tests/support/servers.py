@@ -5,6 +5,8 @@ import socket
 
 import uvicorn
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 
 def free_port() -> int:
@@ -47,3 +49,18 @@ class RunningServer:
         self._server.should_exit = True
         if self._task is not None:
             await self._task
+
+
+def api_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """(method, path) of every API route, including those of included routers."""
+    found: list[tuple[str, str]] = []
+
+    def walk(routes: list[BaseRoute]) -> None:
+        for route in routes:
+            if isinstance(route, APIRoute):
+                found.extend((method, route.path) for method in sorted(route.methods or ()))
+            elif (included := getattr(route, "original_router", None)) is not None:
+                walk(included.routes)  # FastAPI keeps included routers as branches
+
+    walk(app.routes)
+    return found

@@ -20,7 +20,8 @@ class ThrottlePolicy:
     def wait_after(self, failures: int) -> timedelta:
         if failures < self.free_failures:
             return timedelta(0)
-        wait: timedelta = self.first_wait * 2 ** (failures - self.free_failures)
+        doublings = min(failures - self.free_failures, 32)  # beyond that it is the ceiling
+        wait: timedelta = self.first_wait * 2**doublings
         return min(self.max_wait, wait)
 
 

@@ -1,0 +1,96 @@
+"""The transactional outbox: with RabbitMQ unreachable while users are changed, nothing
+is lost; every event is published once the broker is back."""
+
+import asyncio
+import urllib.parse
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from services.directory.settings import DirectorySettings
+from tests.support.bus import BusSpy
+from tests.support.directory import Tenant, directory_settings, migrate, new_tenant, start_directory
+from tests.support.infra import Infrastructure, create_database, drop_database
+from tests.support.servers import RunningServer
+from tests.support.tcp_proxy import TcpProxy
+
+
+@pytest.fixture
+async def isolated_database(infra: Infrastructure) -> AsyncIterator[str]:
+    """A database of its own, so that no other relay publishes this test's events."""
+    name = f"lms_test_{infra.run_id}_outbox"
+    url = await create_database(infra, name)
+    await asyncio.to_thread(migrate, "directory", url)
+    yield url
+    await drop_database(infra, name)
+
+
+@pytest.fixture
+async def broker_proxy(amqp_url: str) -> AsyncIterator[TcpProxy]:
+    parts = urllib.parse.urlsplit(amqp_url)
+    proxy = await TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5672).start()
+    yield proxy
+    await proxy.cut()
+
+
+def through(proxy: TcpProxy, amqp_url: str) -> str:
+    parts = urllib.parse.urlsplit(amqp_url)
+    netloc = f"{parts.username}:{parts.password}@127.0.0.1:{proxy.port}"
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+async def pending_events(database_url: str) -> int:
+    connection = await asyncpg.connect(database_url)
+    try:
+        count: int = await connection.fetchval(
+            "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+        )
+        return count
+    finally:
+        await connection.close()
+
+
+async def test_events_written_while_the_broker_is_down_are_published_when_it_is_back(
+    isolated_database: str,
+    broker_proxy: TcpProxy,
+    amqp_url: str,
+    jwt_keys: tuple[str, str],
+    bus: BusSpy,
+) -> None:
+    settings: DirectorySettings = directory_settings(
+        isolated_database, through(broker_proxy, amqp_url), jwt_keys[0]
+    )
+    server: RunningServer = await start_directory(settings)
+    try:
+        tenant: Tenant = await new_tenant(settings, server.url)
+        await bus.wait_for("user.logged_in", subject=str(tenant.admin_id))
+        async with asyncio.timeout(10):  # everything so far is published and confirmed
+            while await pending_events(isolated_database):
+                await asyncio.sleep(0.05)
+        await broker_proxy.cut()
+
+        invited = [await tenant.invite() for _ in range(5)]
+        user = invited[0]
+        patched = await tenant.admin.patch(
+            f"/api/v1/users/{user['id']}",
+            json={"first_name": "Renée"},
+            headers={"If-Match": str(user["version"])},
+        )
+        assert patched.status_code == 200, "the API keeps working while the broker is away"
+        assert await pending_events(isolated_database) >= 11
+        assert bus.matching("user.created", subject=user["id"]) == []
+
+        await broker_proxy.restore()
+
+        for each in invited:
+            await bus.wait_for("user.created", within=30, subject=each["id"])
+            await bus.wait_for("invitation.requested", within=30, subject=each["id"])
+        [updated] = await bus.wait_for("user.updated", within=30, subject=user["id"])
+        assert updated.body["data"]["first_name"] == "Renée"
+        assert await pending_events(isolated_database) == 0
+        ids = [s.message_id for s in bus.seen if s.body.get("tenantid") == str(tenant.id)]
+        assert len(ids) == len(set(ids)), "each event is published once"
+        await tenant.admin.aclose()
+    finally:
+        await server.stop()

@@ -1,0 +1,73 @@
+from datetime import UTC, datetime, timedelta
+
+from services.directory.domain import email_state, invitation_state
+from services.directory.domain.email_state import EmailStatus
+from shared.contracts.users import BounceKind, EmailState, InvitationState
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def test_an_accepted_invitation_is_never_undone_by_late_news() -> None:
+    accepted = InvitationState.ACCEPTED
+    assert invitation_state.after_sent(accepted) is accepted
+    assert invitation_state.after_failure(accepted) is accepted
+    assert invitation_state.after_bounce(accepted) is accepted
+    assert invitation_state.after_revocation(accepted) is accepted
+
+
+def test_the_invitation_goes_pending_sent_delivered() -> None:
+    state = invitation_state.after_request(InvitationState.NONE)
+    assert state is InvitationState.PENDING
+    state = invitation_state.after_sent(state)
+    assert invitation_state.after_delivery(state) is InvitationState.DELIVERED
+
+
+def test_a_bounce_marks_a_sent_invitation_bounced() -> None:
+    assert invitation_state.after_bounce(InvitationState.DELIVERED) is InvitationState.BOUNCED
+    assert invitation_state.after_bounce(InvitationState.FAILED) is InvitationState.FAILED
+
+
+def test_an_unused_link_past_its_expiry_is_expired() -> None:
+    assert invitation_state.is_expired(InvitationState.SENT, T0, T0 + timedelta(seconds=1))
+    assert not invitation_state.is_expired(InvitationState.SENT, T0, T0 - timedelta(seconds=1))
+    assert not invitation_state.is_expired(InvitationState.ACCEPTED, T0, T0 + timedelta(days=9))
+
+
+def test_resends_wait_for_the_interval() -> None:
+    interval = timedelta(seconds=60)
+    assert invitation_state.resend_wait(None, T0, interval) == timedelta(0)
+    assert invitation_state.resend_wait(T0, T0 + timedelta(seconds=20), interval) == timedelta(
+        seconds=40
+    )
+    assert invitation_state.resend_wait(T0, T0 + timedelta(minutes=5), interval) == timedelta(0)
+
+
+def test_a_hard_bounce_sticks_until_the_address_changes() -> None:
+    bounced = email_state.after_bounce(EmailStatus(), BounceKind.HARD, "550 no such user", T0)
+    later = T0 + timedelta(days=1)
+    assert email_state.after_delivery(bounced, later).state is EmailState.BOUNCED
+    assert email_state.after_bounce(bounced, BounceKind.SOFT, "mailbox full", later) == bounced
+    assert email_state.after_address_change() == EmailStatus()
+
+
+def test_a_soft_bounce_is_cleared_by_a_later_delivery_only() -> None:
+    soft = email_state.after_bounce(EmailStatus(), BounceKind.SOFT, "mailbox full", T0)
+    earlier = email_state.after_delivery(soft, T0 - timedelta(hours=1))
+    assert earlier.state is EmailState.BOUNCED
+    assert earlier.delivered_at == T0 - timedelta(hours=1)
+    assert email_state.after_delivery(soft, T0 + timedelta(hours=1)).state is EmailState.OK
+
+
+def test_a_late_older_bounce_does_not_replace_a_newer_one() -> None:
+    newer = email_state.after_bounce(EmailStatus(), BounceKind.SOFT, "mailbox full", T0)
+    older = email_state.after_bounce(newer, BounceKind.SOFT, "greylisted", T0 - timedelta(days=1))
+    assert older.reason == "mailbox full"
+
+
+def test_a_complaint_sticks() -> None:
+    complained = email_state.after_complaint(EmailStatus(), None, T0)
+    assert complained.state is EmailState.COMPLAINED
+    assert "spam" in (complained.reason or "")
+    assert email_state.after_delivery(complained, T0 + timedelta(days=1)).state is (
+        EmailState.COMPLAINED
+    )
