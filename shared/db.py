@@ -37,7 +37,9 @@ class Database:
             url,
             pool_size=pool_size,
             max_overflow=max_overflow,
-            pool_pre_ping=True,
+            # No pre-ping: it costs a round trip per request. A connection the server
+            # dropped fails one request; the pool then replaces it.
+            pool_recycle=1800,
             connect_args={"server_settings": server_settings or {}},
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)

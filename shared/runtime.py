@@ -31,12 +31,10 @@ class ServiceRuntime:
         name: str,
         settings: ServiceSettings,
         subscriptions: Mapping[ConsumerQueue, Mapping[str, EventHandler]],
-        *,
-        db_server_settings: dict[str, str] | None = None,
     ) -> None:
         self.name = name
         self.settings = settings
-        self.db = Database(settings.sqlalchemy_url, server_settings=db_server_settings)
+        self.db = Database(settings.sqlalchemy_url)
         self.broker = RabbitBroker(
             settings.amqp_url,
             logger=logging.getLogger(f"{name}.broker"),

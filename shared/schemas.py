@@ -5,7 +5,7 @@ import binascii
 import json
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.errors import BadRequest
 
@@ -14,9 +14,28 @@ ItemT = TypeVar("ItemT")
 
 class RequestModel(BaseModel):
     """Request bodies refuse unknown fields, so nobody slips `role` or `status` into an
-    endpoint that should not change it (mass assignment)."""
+    endpoint that should not change it (mass assignment); and text with NUL characters,
+    which PostgreSQL can't store."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_characters(cls, value: Any) -> Any:
+        if contains_nul(value):
+            raise ValueError("text cannot contain NUL (\\u0000) characters")
+        return value
+
+
+def contains_nul(value: Any) -> bool:
+    """Whether a value, or any text nested in it, holds a NUL character."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(contains_nul(v) for v in value)
+    return False
 
 
 class Page(BaseModel, Generic[ItemT]):

@@ -8,6 +8,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm.exc import StaleDataError
 
 from services.directory.api import auth, custom_fields, groups, users
 from services.directory.domain.errors import RuleViolation
@@ -21,18 +22,13 @@ from shared.security.access_tokens import AccessTokenIssuer, AccessTokenVerifier
 
 SERVICE = "directory"
 
-# The list's filters vary from one request to the next: plan each query for its values.
-DB_SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
-
 
 def create_app(settings: DirectorySettings | None = None) -> FastAPI:
     settings = settings or DirectorySettings()
     configure_logging(SERVICE, settings.log_level, settings.log_json)
     public_key = public_key_pem(settings.jwt_private_key)
     settings = settings.model_copy(update={"jwt_public_key": public_key})
-    runtime = ServiceRuntime(
-        SERVICE, settings, SUBSCRIPTIONS, db_server_settings=DB_SERVER_SETTINGS
-    )
+    runtime = ServiceRuntime(SERVICE, settings, SUBSCRIPTIONS)
     app = create_service_app(
         title="LMS directory",
         runtime=runtime,
@@ -49,6 +45,7 @@ def create_app(settings: DirectorySettings | None = None) -> FastAPI:
         public_key, issuer=settings.jwt_issuer, audience=settings.jwt_audience
     )
     app.add_exception_handler(RuleViolation, _on_rule_violation)
+    app.add_exception_handler(StaleDataError, _on_concurrent_change)
     return app
 
 
@@ -65,3 +62,8 @@ def public_key_pem(private_key_pem: str) -> str:
 
 async def _on_rule_violation(_: Request, exc: Exception) -> JSONResponse:
     return problem_response(409, "rule-violation", str(exc))
+
+
+async def _on_concurrent_change(_: Request, __: Exception) -> JSONResponse:
+    """Two writers met on the same user row: the later one is told to try again."""
+    return problem_response(409, "conflict", "The user was changed meanwhile; try again.")

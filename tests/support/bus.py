@@ -15,6 +15,7 @@ class Seen:
     message_id: str | None
     body: dict[str, Any]
     headers: dict[str, Any]
+    correlation_id: str | None = None
 
     @property
     def data(self) -> dict[str, Any]:
@@ -46,6 +47,7 @@ class BusSpy:
             message.message_id,
             json.loads(message.body),
             dict(message.headers or {}),
+            message.correlation_id,
         )
         async with self._arrived:
             self.seen.append(seen)

@@ -1,7 +1,7 @@
 """Turning list positions into opaque cursors and back."""
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from services.directory.db.user_search import Position
@@ -34,11 +34,11 @@ def user_position(sort: UserSort, cursor: str | None) -> Position | None:
     try:
         value: Any = data["v"]
         if sort.value.lstrip("-") in DATETIME_SORTS:
-            value = datetime.fromisoformat(value)
-        elif not isinstance(value, str):
+            value = _utc(datetime.fromisoformat(value))
+        elif not isinstance(value, str) or "\x00" in value:
             raise TypeError("sort value")
         return Position(value, uuid.UUID(data["id"]))
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         raise BadRequest("The cursor is not valid; start again from the first page.") from None
 
 
@@ -51,6 +51,11 @@ def activity_position(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
         return None
     data = decode_cursor(cursor)
     try:
-        return datetime.fromisoformat(data["t"]), uuid.UUID(data["id"])
-    except (KeyError, TypeError, ValueError):
+        return _utc(datetime.fromisoformat(data["t"])), uuid.UUID(data["id"])
+    except (KeyError, TypeError, ValueError, OverflowError):
         raise BadRequest("The cursor is not valid; start again from the first page.") from None
+
+
+def _utc(moment: datetime) -> datetime:
+    """In UTC; OverflowError when that falls outside the calendar."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

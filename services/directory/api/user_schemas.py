@@ -150,14 +150,10 @@ class ActivityPage(BaseModel):
     next_cursor: str | None
 
 
-def user_summary(user: User, groups: list[GroupRef], fields: list[CustomField]) -> UserSummary:
-    return UserSummary(**_summary_fields(user, groups, fields))
-
-
-def _summary_fields(
-    user: User, groups: list[GroupRef], fields: list[CustomField]
-) -> dict[str, Any]:
+def summary_fields(user: User, groups: list[GroupRef], fields: list[CustomField]) -> dict[str, Any]:
+    """A user as the list shows it, as plain data: the page validates them all at once."""
     state = InvitationState(user.invitation_state)
+    values = user.custom_fields or {}
     expired = is_expired(state, user.invitation_expires_at, datetime.now(UTC))
     return {
         "id": user.id,
@@ -169,25 +165,25 @@ def _summary_fields(
         "role": user.role,
         "status": user.status,
         "groups": groups,
-        "custom_fields": {v.key: v.value for v in custom_field_values(user, fields)},
-        "invitation": InvitationOut(
-            state="expired" if expired else state,
-            requested_at=user.invitation_requested_at,
-            first_sent_at=user.invitation_first_sent_at,
-            last_sent_at=user.invitation_last_sent_at,
-            expires_at=user.invitation_expires_at,
-            send_count=user.invitation_send_count,
-            resend_count=user.invitation_resend_count,
-            accepted_at=user.invitation_accepted_at,
-            failure_reason=user.invitation_failure_reason,
-        ),
-        "email_status": EmailStatusOut(
-            state=EmailState(user.email_state),
-            bounce_kind=BounceKind(user.email_bounce_kind) if user.email_bounce_kind else None,
-            reason=user.email_state_reason,
-            changed_at=user.email_state_changed_at,
-            delivered_at=user.email_delivered_at,
-        ),
+        "custom_fields": {f.key: values[str(f.id)] for f in fields if str(f.id) in values},
+        "invitation": {
+            "state": "expired" if expired else state,
+            "requested_at": user.invitation_requested_at,
+            "first_sent_at": user.invitation_first_sent_at,
+            "last_sent_at": user.invitation_last_sent_at,
+            "expires_at": user.invitation_expires_at,
+            "send_count": user.invitation_send_count,
+            "resend_count": user.invitation_resend_count,
+            "accepted_at": user.invitation_accepted_at,
+            "failure_reason": user.invitation_failure_reason,
+        },
+        "email_status": {
+            "state": user.email_state,
+            "bounce_kind": user.email_bounce_kind,
+            "reason": user.email_state_reason,
+            "changed_at": user.email_state_changed_at,
+            "delivered_at": user.email_delivered_at,
+        },
         "envelope": envelope(user),
         "last_login_at": user.last_login_at,
         "created_at": user.created_at,
@@ -205,7 +201,7 @@ def envelope(user: User) -> Literal["blue", "orange"] | None:
 def user_profile(profile: Profile) -> UserProfile:
     user = profile.user
     return UserProfile(
-        **_summary_fields(user, profile.groups, profile.fields),
+        **summary_fields(user, profile.groups, profile.fields),
         custom_field_details=custom_field_values(user, profile.fields),
         activated_at=user.activated_at,
         deactivation=(

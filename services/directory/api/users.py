@@ -28,8 +28,8 @@ from services.directory.api.user_schemas import (
     UserProfile,
     UserSummary,
     activity_out,
+    summary_fields,
     user_profile,
-    user_summary,
 )
 from services.directory.domain.listing import InvitationFilter, UserFilter, UserSort, search_terms
 from services.directory.usecases import invitations, lifecycle, queries
@@ -37,7 +37,7 @@ from services.directory.usecases.custom_values import filter_values_by_id
 from services.directory.usecases.update_user import update_user
 from shared.contracts.users import EmailState, UserStatus
 from shared.errors import PreconditionRequired, ValidationFailed
-from shared.schemas import Page
+from shared.schemas import Page, contains_nul
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
@@ -61,8 +61,14 @@ LIST_PARAMETERS = {
 }
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
+def _utc(name: str, moment: datetime | None) -> datetime | None:
+    """The moment in UTC (one without a zone is taken as UTC already)."""
+    if moment is None or moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC) if moment else None
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+14:00 is before the first year
+        raise ValidationFailed(f"{name}: the date is out of range.") from None
 
 
 @router.get("", summary="List users, filtered and sorted, a page at a time")
@@ -99,10 +105,10 @@ async def list_users(
         email_contains=email.strip() if email and email.strip() else None,
         search_terms=search_terms(q),
         custom_fields=await filter_values_by_id(session, actor.tenant_id, field_filters),
-        created_from=_utc(created_from),
-        created_to=_utc(created_to),
-        last_login_from=_utc(last_login_from),
-        last_login_to=_utc(last_login_to),
+        created_from=_utc("created_from", created_from),
+        created_to=_utc("created_to", created_to),
+        last_login_from=_utc("last_login_from", last_login_from),
+        last_login_to=_utc("last_login_to", last_login_to),
         never_logged_in=never_logged_in,
     )
     page = await queries.list_users(
@@ -114,11 +120,15 @@ async def list_users(
         limit,
         settings.list_exact_total_limit,
     )
-    return Page(
-        items=[user_summary(u, page.groups.get(u.id, []), page.fields) for u in page.users],
-        next_cursor=user_cursor(sort, page.next_position),
-        total=page.total,
-        total_is_exact=page.total_is_exact,
+    return Page[UserSummary].model_validate(
+        {
+            "items": [
+                summary_fields(u, page.groups.get(u.id, []), page.fields) for u in page.users
+            ],
+            "next_cursor": user_cursor(sort, page.next_position),
+            "total": page.total,
+            "total_is_exact": page.total_is_exact,
+        }
     )
 
 
@@ -130,6 +140,8 @@ def _field_filters(request: Request) -> dict[str, str]:
     ]
     if unknown:
         raise ValidationFailed(f"Unknown query parameter(s): {', '.join(sorted(unknown))}.")
+    if nul := sorted({k for k, v in request.query_params.multi_items() if contains_nul(v)}):
+        raise ValidationFailed(f"{', '.join(nul)}: text cannot contain NUL (%00) characters.")
     return {
         key.removeprefix(FIELD_FILTER_PREFIX): value
         for key, value in request.query_params.items()

@@ -1,6 +1,7 @@
 import uuid
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,16 +25,23 @@ async def upsert_enrollment(
     }
     statement = insert(Enrollment).values(values)
     excluded = statement.excluded
+    newer = Enrollment.updated_at < excluded.updated_at
+
+    def newest(column: str) -> Any:
+        return case((newer, excluded[column]), else_=getattr(Enrollment, column))
+
+    # The state comes from the newest event; the enrollment date from the oldest, which
+    # may arrive last.
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=["tenant_id", "user_id", "course_id"],
             set_={
-                "course_title": excluded.course_title,
-                "status": excluded.status,
-                "progress_percent": excluded.progress_percent,
-                "updated_at": excluded.updated_at,
+                "course_title": newest("course_title"),
+                "status": newest("status"),
+                "progress_percent": newest("progress_percent"),
+                "updated_at": func.greatest(Enrollment.updated_at, excluded.updated_at),
+                "enrolled_at": func.least(Enrollment.enrolled_at, excluded.enrolled_at),
             },
-            where=Enrollment.updated_at < excluded.updated_at,
         )
     )
 

@@ -38,13 +38,15 @@ def check_definition(field_type: FieldType, choices: tuple[str, ...]) -> None:
             raise InvalidFieldValue("A choice field needs at least one choice.")
         if len(set(choices)) != len(choices):
             raise InvalidFieldValue("Choices must be different from each other.")
+        if any(not choice.strip() for choice in choices):
+            raise InvalidFieldValue("A choice cannot be blank.")
     elif choices:
         raise InvalidFieldValue("Only a choice field has choices.")
 
 
 def clean_value(field: FieldDefinition, value: Any) -> Any:
     """The value as stored (JSON), or InvalidFieldValue saying what is wrong. None clears it."""
-    if value is None or value == "":
+    if value is None or (isinstance(value, str) and not value.strip()):
         if field.required:
             raise InvalidFieldValue(f"{field.key}: a value is required.")
         return None
@@ -65,9 +67,17 @@ def _number(field: FieldDefinition, value: Any) -> int | float:
             value = float(value) if any(c in value for c in ".eE") else int(value)
         except ValueError:
             raise InvalidFieldValue(f"{field.key}: expected a number.") from None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
         raise InvalidFieldValue(f"{field.key}: expected a number.")
     return value
+
+
+def _finite(value: int | float) -> bool:
+    """Finite, and within what a float (and so any JSON reader) can hold."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
 
 
 def _date(field: FieldDefinition, value: Any) -> str:

@@ -11,6 +11,7 @@ from services.directory.db.models import User
 from services.directory.domain import email_state, invitation_state
 from services.directory.domain.email_state import EmailStatus
 from services.directory.domain.users import normalize_email
+from services.directory.handlers.common import user_for_update
 from services.directory.snapshots import publish_user_event
 from shared.contracts import CloudEvent
 from shared.contracts.email import EmailBounced, EmailComplained, EmailDelivered, EmailEvent
@@ -21,13 +22,14 @@ log = get_logger(__name__)
 
 
 async def find_recipient(session: AsyncSession, event: CloudEvent[Any]) -> User | None:
-    """The user the notice is about: by user id, else by Message-ID, else by address."""
+    """The user the notice is about: by user id, else by Message-ID, else by address.
+
+    A notice naming a user who does not exist (in this tenant) is parked, as any event for
+    an unknown user is; one about an address nobody has any more is merely ignored."""
     data: EmailEvent = event.data
     tenant = event.tenantid
-    if data.user_id and (
-        user := await users_db.get_user(session, tenant, data.user_id, for_update=True)
-    ):
-        return user
+    if data.user_id:
+        return await user_for_update(session, tenant, data.user_id)
     if data.message_id and (
         user := await users_db.get_user_by_message_id(session, tenant, data.message_id)
     ):

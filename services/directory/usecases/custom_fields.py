@@ -76,7 +76,7 @@ async def delete_field(session: AsyncSession, actor: Principal, field_id: uuid.U
     field = await _load(session, actor, field_id)
     holders = await fields_db.users_with_value(session, actor.tenant_id, field.id)
     await session.delete(field)
-    users = await users_db.users_by_ids(session, actor.tenant_id, holders)
+    users = await users_db.users_by_ids(session, actor.tenant_id, holders, for_update=True)
     now = datetime.now(UTC)
     for user in users:
         user.custom_fields = {k: v for k, v in user.custom_fields.items() if k != str(field.id)}

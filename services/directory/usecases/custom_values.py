@@ -63,6 +63,8 @@ async def filter_values_by_id(
     session: AsyncSession, tenant_id: uuid.UUID, given: dict[str, str]
 ) -> dict[uuid.UUID, Any]:
     """Custom-field filters from the list's query string (`field.<key>=<value>`)."""
+    if not given:
+        return {}
     fields = {f.key: f for f in await fields_db.list_fields(session, tenant_id)}
     resolved: dict[uuid.UUID, Any] = {}
     for key, raw in given.items():

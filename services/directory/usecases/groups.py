@@ -47,6 +47,8 @@ async def rename_group(
 async def delete_group(session: AsyncSession, actor: Principal, group_id: uuid.UUID) -> None:
     group = await _load(session, actor, group_id)
     members = await groups_db.member_ids(session, actor.tenant_id, group.id)
+    # Lock the members first: an edit of one of them holds its row and waits on the group.
+    await users_db.users_by_ids(session, actor.tenant_id, members, for_update=True)
     await session.delete(group)
     await session.flush()
     await _republish_members(session, actor, members)
@@ -95,7 +97,7 @@ async def _load(session: AsyncSession, actor: Principal, group_id: uuid.UUID) ->
 async def _republish_members(
     session: AsyncSession, actor: Principal, user_ids: list[uuid.UUID]
 ) -> None:
-    users = await users_db.users_by_ids(session, actor.tenant_id, user_ids)
+    users = await users_db.users_by_ids(session, actor.tenant_id, user_ids, for_update=True)
     now = datetime.now(UTC)
     for user in users:
         user.updated_at = now

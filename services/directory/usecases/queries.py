@@ -11,13 +11,7 @@ from services.directory.db import users as users_db
 from services.directory.db.activities import recent_activities
 from services.directory.db.enrollments import enrollments_of
 from services.directory.db.models import Activity, CustomField, Enrollment, User
-from services.directory.db.user_search import (
-    Position,
-    conditions_for,
-    count_matches,
-    page_query,
-    sort_column,
-)
+from services.directory.db.user_search import Listing, Position, find_page, sort_column
 from services.directory.domain.listing import UserFilter, UserSort
 from services.directory.usecases.common import load_user
 from shared.contracts.users import GroupRef
@@ -43,11 +37,10 @@ async def list_users(
     limit: int,
     exact_total_up_to: int,
 ) -> UserPage:
-    conditions = conditions_for(actor.tenant_id, user_filter, datetime.now(UTC))
-    rows = list((await session.execute(page_query(conditions, sort, after, limit + 1))).scalars())
-    users, more = rows[:limit], len(rows) > limit
-    total, exact = await count_matches(session, conditions, exact_total_up_to)
-    last = users[-1] if users and more else None
+    listing = Listing(actor.tenant_id, user_filter, sort, after, limit)
+    page = await find_page(session, listing, exact_total_up_to, datetime.now(UTC))
+    users = page.users
+    last = users[-1] if users and page.has_more else None
     return UserPage(
         users=users,
         groups=await users_db.groups_of(session, actor.tenant_id, [u.id for u in users]),
@@ -55,8 +48,8 @@ async def list_users(
         next_position=(
             Position(getattr(last, sort_column(sort).key), last.id) if last is not None else None
         ),
-        total=total,
-        total_is_exact=exact,
+        total=page.total,
+        total_is_exact=page.total_is_exact,
     )
 
 

@@ -45,17 +45,21 @@ async def update_user(
             f"The user was changed meanwhile (version {user.version}, you sent "
             f"{expected_version}); reload and try again."
         )
-    changed = [name for name in PLAIN_FIELDS if name in changes and _set(user, name, changes[name])]
-    if "email" in changes and await _change_email(session, user, changes["email"]):
-        changed.append("email")
-    if "role" in changes and await _change_role(session, actor, user, changes["role"]):
-        changed.append("role")
-    if "group_ids" in changes and await _change_groups(session, user, changes["group_ids"]):
-        changed.append("groups")
-    if "custom_fields" in changes and await _change_custom_fields(session, user, changes):
-        changed.append("custom_fields")
+    # One edit is one change: the row is written (and its version bumped) once, at the end,
+    # not whenever a query in between would autoflush the fields set so far.
+    with session.no_autoflush:
+        changed = [n for n in PLAIN_FIELDS if n in changes and _set(user, n, changes[n])]
+        if "email" in changes and await _change_email(session, user, changes["email"]):
+            changed.append("email")
+        if "role" in changes and await _change_role(session, actor, user, changes["role"]):
+            changed.append("role")
+        if "group_ids" in changes and await _change_groups(session, user, changes["group_ids"]):
+            changed.append("groups")
+        if "custom_fields" in changes and await _change_custom_fields(session, user, changes):
+            changed.append("custom_fields")
     if changed:
         user.updated_at = datetime.now(UTC)
+        await flush_unique(session, EMAIL_TAKEN)
         record_activity(
             session,
             user.tenant_id,
@@ -86,7 +90,6 @@ async def _change_email(session: AsyncSession, user: User, email: str) -> bool:
     user.email_state = fresh.state.value
     user.email_bounce_kind = user.email_state_reason = None
     user.email_state_changed_at = user.email_delivered_at = None
-    await flush_unique(session, EMAIL_TAKEN)
     return True
 
 

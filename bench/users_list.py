@@ -1,0 +1,838 @@
+"""P1: the directory's user list on a million users, end to end over HTTP.
+
+    uv run python bench/users_list.py [--users 1000000] [--rounds 40] [--reseed]
+
+Creates its own database (reused while its user count, migration and seed code are
+unchanged), seeds it with the project's `seed` command, starts the directory service on a
+local port and measures `GET /api/v1/users` for typical and adversarial filter mixes.
+In the same run, as baselines: PostgreSQL's own timing of the same SQL (EXPLAIN ANALYZE),
+the cost of an exact COUNT(*), and the same pages read with OFFSET. The machine is noisy:
+compare figures within one run; cases are interleaved round by round for that reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+import asyncpg
+import httpx
+from sqlalchemy import ClauseElement, Executable, Select, event, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+
+from services.directory.api.cursors import user_cursor
+from services.directory.db.models import User
+from services.directory.db.user_search import (
+    Listing,
+    Position,
+    find_page,
+    sort_column,
+    walk_query,
+)
+from services.directory.domain.listing import InvitationFilter, UserFilter, UserSort, search_terms
+from services.directory.usecases.custom_values import filter_values_by_id
+from shared.contracts.users import EmailState, UserStatus
+
+ROOT = Path(__file__).resolve().parents[1]
+TENANT = "bench"
+ADMIN_EMAIL = "admin@bench.example.com"
+ADMIN_PASSWORD = "Throwaway-Bench-Pass-7"  # noqa: S105 - a throwaway local account
+PAGE = 50
+TARGET_P95_MS = 30.0
+EXACT_TOTAL_UP_TO = 20_000  # DirectorySettings.list_exact_total_limit's default
+FINGERPRINTED = (
+    ROOT / "services/directory/migrations/versions/0001_initial_schema.py",
+    ROOT / "services/directory/cli/seed.py",
+)
+
+Params = list[tuple[str, str]]
+
+
+# --- the cases --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    params: Params  # the query string of GET /api/v1/users
+
+
+@dataclass(frozen=True)
+class Fixtures:
+    """What the cases refer to, read from the seeded database."""
+
+    tenant_id: uuid.UUID
+    groups: dict[str, uuid.UUID]
+    now: datetime
+
+
+def build_cases(fx: Fixtures, deep: dict[str, str]) -> list[Case]:
+    g1, g2 = str(fx.groups["Montréal"]), str(fx.groups["Ventes"])
+
+    def day(days_ago: float) -> str:
+        return (fx.now - timedelta(days=days_ago)).isoformat()
+
+    sorts = [Case(f"no filter, sort={s.value}", [("sort", s.value)]) for s in UserSort]
+    return [
+        *sorts,
+        Case("group", [("group", g1)]),
+        Case("two groups", [("group", g1), ("group", g2)]),
+        Case("status=active", [("status", "active")]),
+        Case("status=deactivated", [("status", "deactivated")]),
+        Case("role=admin (rare)", [("role", "admin")]),
+        Case("invitation=expired", [("invitation", "expired")]),
+        Case("invitation=sent, not expired (rare)", [("invitation", "sent")]),
+        Case("invitation=failed (rare)", [("invitation", "failed")]),
+        Case("invitation=none (no match)", [("invitation", "none")]),
+        Case("email_status=bounced", [("email_status", "bounced")]),
+        Case("email contains 'tremblay'", [("email", "tremblay")]),
+        Case("email contains 'exemple.ca'", [("email", "exemple.ca")]),
+        Case("email contains '4242' (rare)", [("email", "4242")]),
+        Case("email contains 'zzz' (none)", [("email", "zzz")]),
+        Case("q=tremblay", [("q", "tremblay")]),
+        Case("q=gagnon, sort=created_at", [("q", "gagnon"), ("sort", "created_at")]),
+        Case("q=marie", [("q", "marie")]),
+        Case("q=123456 (rare)", [("q", "123456")]),
+        Case("q=xyzzy (none)", [("q", "xyzzy")]),
+        Case("q=ab (2 letters)", [("q", "ab")]),
+        Case("q=zq (2 letters, none)", [("q", "zq")]),
+        Case("q=lé (2 letters, accent)", [("q", "lé")]),
+        Case("q=marie tremblay", [("q", "marie tremblay")]),
+        Case("q=zoé gagnon 42 (rare)", [("q", "zoé gagnon 42")]),
+        Case("field.department=TI", [("field.department", "TI")]),
+        Case("field.employee_number (one)", [("field.employee_number", "E0123456")]),
+        Case(
+            "invited 2 weeks ago, never activated",
+            [("status", "invited"), ("created_from", day(15)), ("created_to", day(14))],
+        ),
+        Case(
+            "last login in the last 7 days",
+            [("last_login_from", day(7)), ("sort", "-last_login_at")],
+        ),
+        Case("never logged in", [("never_logged_in", "true")]),
+        Case(
+            "never logged in, sort=-last_login_at",
+            [("never_logged_in", "true"), ("sort", "-last_login_at")],
+        ),
+        Case(
+            "status=invited, sort=-last_login_at",
+            [("status", "invited"), ("sort", "-last_login_at")],
+        ),
+        Case("invited + logged in (none)", [("status", "invited"), ("never_logged_in", "false")]),
+        Case(
+            "group+status+email contains",
+            [("group", g1), ("status", "active"), ("email", "tremblay")],
+        ),
+        Case("group+role=admin", [("group", g1), ("role", "admin")]),
+        Case(
+            "group+deactivated+q=zoé",
+            [("group", g2), ("status", "deactivated"), ("q", "zoé")],
+        ),
+        Case(
+            "expired+group, sort=-created_at",
+            [("invitation", "expired"), ("group", g1), ("sort", "-created_at")],
+        ),
+        Case(
+            "created in 2024 + TI, sort=email",
+            [
+                ("created_from", "2024-01-01T00:00:00+00:00"),
+                ("created_to", "2025-01-01T00:00:00+00:00"),
+                ("field.department", "TI"),
+                ("sort", "email"),
+            ],
+        ),
+        Case(
+            "bounced+invited, sort=-last_login",
+            [("email_status", "bounced"), ("status", "invited"), ("sort", "-last_login_at")],
+        ),
+        *(Case(name, [*params_of(cursor)]) for name, cursor in deep.items()),
+    ]
+
+
+def params_of(query: str) -> Params:
+    return urllib.parse.parse_qsl(query)
+
+
+# Lists and how deep into them (a fraction of all users) a client has paged.
+DEEP_PAGES: tuple[tuple[Params, float], ...] = (
+    ([("sort", "name")], 0.1),
+    ([("sort", "name")], 0.5),
+    ([("sort", "-created_at")], 0.5),
+    ([("sort", "email"), ("status", "active")], 0.2),
+)
+
+
+# --- the same filter, as the service builds it --------------------------------------------
+
+
+async def listing_of(session: AsyncSession, fx: Fixtures, params: Params) -> Listing:
+    """The request as the service turns it into a Listing."""
+    values: dict[str, list[str]] = {}
+    for key, value in params:
+        values.setdefault(key, []).append(value)
+
+    def one(key: str) -> str | None:
+        return values[key][0] if key in values else None
+
+    def moment(key: str) -> datetime | None:
+        raw = one(key)
+        return datetime.fromisoformat(raw) if raw else None
+
+    fields = {k.removeprefix("field."): v[0] for k, v in values.items() if k.startswith("field.")}
+    never = one("never_logged_in")
+    user_filter = UserFilter(
+        group_ids=tuple(uuid.UUID(g) for g in values.get("group", [])),
+        roles=tuple(values.get("role", [])),
+        statuses=tuple(UserStatus(s) for s in values.get("status", [])),
+        invitation_states=tuple(InvitationFilter(s) for s in values.get("invitation", [])),
+        email_states=tuple(EmailState(s) for s in values.get("email_status", [])),
+        email_contains=one("email"),
+        search_terms=search_terms(one("q")),
+        custom_fields=await filter_values_by_id(session, fx.tenant_id, fields),
+        created_from=moment("created_from"),
+        created_to=moment("created_to"),
+        last_login_from=moment("last_login_from"),
+        last_login_to=moment("last_login_to"),
+        never_logged_in=None if never is None else never == "true",
+    )
+    sort = UserSort(one("sort") or UserSort.NAME.value)
+    cursor = one("cursor")
+    after = decode_position(sort, cursor) if cursor else None
+    return Listing(fx.tenant_id, user_filter, sort, after, PAGE)
+
+
+def decode_position(sort: UserSort, cursor: str) -> Position:
+    from services.directory.api.cursors import user_position
+
+    position = user_position(sort, cursor)
+    assert position is not None
+    return position
+
+
+# --- EXPLAIN ANALYZE through SQLAlchemy (so parameters are bound exactly as the service binds them)
+
+
+class Explain(Executable, ClauseElement):
+    inherit_cache = False
+
+    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
+        self.statement = statement
+
+
+@compiles(Explain, "postgresql")
+def _compile_explain(element: Explain, compiler: SQLCompiler, **kw: Any) -> str:
+    inner = compiler.process(element.statement, **kw)
+    return f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {inner}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    ms: float  # planning + execution, as PostgreSQL reports it
+    shape: str
+    text: str
+
+
+async def explain(session: AsyncSession, statement: Select[*tuple[Any, ...]]) -> Plan:
+    raw = (await session.execute(Explain(statement))).scalar_one()
+    return plan_of((json.loads(raw) if isinstance(raw, str) else raw)[0])
+
+
+def plan_of(doc: dict[str, Any]) -> Plan:
+    return Plan(
+        ms=doc["Planning Time"] + doc["Execution Time"],
+        shape=plan_shape(doc["Plan"]),
+        text=json.dumps(doc, indent=1),
+    )
+
+
+NODE_NAMES = {
+    "Index Scan": "idx",
+    "Index Only Scan": "idxonly",
+    "Bitmap Heap Scan": "bitmap",
+    "Bitmap Index Scan": "",
+    "BitmapAnd": "and",
+    "BitmapOr": "or",
+    "Seq Scan": "seq",
+    "Sort": "sort",
+    "Incremental Sort": "isort",
+    "Nested Loop": "nl",
+    "Hash Join": "hash",
+    "Merge Join": "merge",
+    "Gather Merge": "gather",
+    "Gather": "gather",
+}
+SKIPPED_NODES = {"Limit", "Aggregate", "Hash", "Materialize", "Memoize", "Unique", "Result"}
+
+
+def plan_shape(node: dict[str, Any]) -> str:
+    """A plan in a few words, e.g. `sort(bitmap(and(email_trgm,status)))`."""
+    children = [plan_shape(child) for child in node.get("Plans", [])]
+    inner = ",".join(c for c in children if c)
+    kind = node["Node Type"]
+    index = node.get("Index Name", "").removeprefix("ix_users_").removeprefix("ix_")
+    if kind in SKIPPED_NODES:
+        return inner
+    name = NODE_NAMES.get(kind, kind)
+    label = f"{name}:{index}" if name and index else (name or index)
+    return f"{label}({inner})" if inner else label
+
+
+# --- database setup ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Config:
+    users: int
+    rounds: int
+    warmup: int
+    reseed: bool
+    database: str
+    port: int
+    postgres_url: str
+    amqp_url: str
+    plans_dir: Path | None
+
+
+def database_url(config: Config, name: str, driver: str = "") -> str:
+    parts = urllib.parse.urlsplit(config.postgres_url)
+    scheme = f"postgresql+{driver}" if driver else "postgresql"
+    return urllib.parse.urlunsplit(parts._replace(scheme=scheme, path=f"/{name}"))
+
+
+def fingerprint(users: int) -> str:
+    digest = hashlib.sha256(str(users).encode())
+    for path in FINGERPRINTED:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Seeded:
+    reused: bool
+    seconds: float
+    output: str
+
+
+async def prepare_database(config: Config) -> Seeded:
+    """Reuse the benchmark database if it holds the same seed; else build it again."""
+    wanted = fingerprint(config.users)
+    admin = await asyncpg.connect(config.postgres_url)
+    try:
+        note = await benchmark_note(admin, config.database)
+        if note and note.get("fingerprint") == wanted and not config.reseed:
+            return Seeded(True, float(note["seed_seconds"]), note.get("seed_output", ""))
+        if note is not None:
+            await admin.execute(f'DROP DATABASE "{config.database}"')
+        elif await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", config.database):
+            raise SystemExit(
+                f"Database {config.database} exists but was not made by this benchmark; "
+                "pick another with --database."
+            )
+        await admin.execute(f'CREATE DATABASE "{config.database}"')
+        await set_benchmark_note(admin, config.database, {"fingerprint": None})
+        seeded = seed_database(config)
+        note = {"fingerprint": wanted, "seed_seconds": seeded.seconds, "seed_output": seeded.output}
+        await set_benchmark_note(admin, config.database, note)
+        return seeded
+    finally:
+        await admin.close()
+
+
+async def benchmark_note(admin: asyncpg.Connection, name: str) -> dict[str, Any] | None:
+    """The note this benchmark leaves on its database (as its comment), if any."""
+    comment = await admin.fetchval(
+        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", name
+    )
+    with suppress(TypeError, ValueError):
+        note = json.loads(comment)
+        if isinstance(note, dict) and "fingerprint" in note:
+            return note
+    return None
+
+
+async def set_benchmark_note(admin: asyncpg.Connection, name: str, note: dict[str, Any]) -> None:
+    literal = json.dumps(note).replace("'", "''")
+    await admin.execute(f"COMMENT ON DATABASE \"{name}\" IS '{literal}'")
+
+
+def seed_database(config: Config) -> Seeded:
+    env = {"DATABASE_URL": database_url(config, config.database, "asyncpg")}
+    print(f"migrating and seeding {config.users:,} users into {config.database} ...", flush=True)
+    directory("migrate", env=env)
+    started = time.perf_counter()
+    output = directory("seed", "--tenant", TENANT, "--users", str(config.users), env=env)
+    seconds = time.perf_counter() - started
+    directory(
+        "create-admin",
+        "--tenant",
+        TENANT,
+        "--email",
+        ADMIN_EMAIL,
+        "--password",
+        ADMIN_PASSWORD,
+        env=env,
+    )
+    return Seeded(False, seconds, output.strip())
+
+
+def directory(*args: str, env: dict[str, str]) -> str:
+    """Run `python -m services.directory ARGS` the way an operator does."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "services.directory", *args],
+        cwd=ROOT,
+        env={**os.environ, "LOG_LEVEL": "WARNING", **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise SystemExit(f"`directory {' '.join(args)}` failed:\n{completed.stderr}")
+    return completed.stdout
+
+
+# --- the service --------------------------------------------------------------------------------
+
+
+def rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True)
+
+
+@contextmanager
+def own_vhost(config: Config, name: str) -> Iterator[str]:
+    rabbitmqctl("add_vhost", name)
+    rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+    try:
+        parts = urllib.parse.urlsplit(config.amqp_url)
+        yield urllib.parse.urlunsplit(parts._replace(path="/" + urllib.parse.quote(name, safe="")))
+    finally:
+        rabbitmqctl("delete_vhost", name)
+
+
+@asynccontextmanager
+async def running_service(config: Config, amqp_url: str) -> AsyncIterator[str]:
+    """`python -m services.directory` on a local port; yields its base URL."""
+    private_key, _ = directory("keygen", env={}).split("-----END PRIVATE KEY-----")
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(config, config.database, "asyncpg"),
+        "AMQP_URL": amqp_url,
+        "PORT": str(config.port),
+        "JWT_PRIVATE_KEY": private_key + "-----END PRIVATE KEY-----\n",
+        "SESSION_COOKIE_SECURE": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    log_path = Path(tempfile.gettempdir()) / f"bench-directory-{config.port}.log"
+    print(f"service log: {log_path}")
+    with log_path.open("w+b") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "services.directory", cwd=ROOT, env=env, stdout=log, stderr=log
+        )
+        base_url = f"http://127.0.0.1:{config.port}"
+        try:
+            await wait_until_ready(base_url, process, log)
+            yield base_url
+        finally:
+            if process.returncode is None:
+                process.terminate()
+                try:
+                    await asyncio.wait_for(process.wait(), 15)
+                except TimeoutError:
+                    process.kill()
+                    await process.wait()
+
+
+async def wait_until_ready(
+    base_url: str, process: asyncio.subprocess.Process, log: IO[bytes]
+) -> None:
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        for _ in range(300):
+            if process.returncode is not None:
+                log.seek(0)
+                raise SystemExit(f"the directory service exited:\n{log.read().decode()}")
+            with suppress(httpx.TransportError):
+                if (await client.get("/health/ready")).status_code == 200:
+                    return
+            await asyncio.sleep(0.1)
+    raise SystemExit("the directory service did not become ready in 30 s")
+
+
+@asynccontextmanager
+async def logged_in_client(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client holding the admin's session cookie, as the admin UI would."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+        response = await client.post(
+            "/api/v1/auth/login",
+            json={"tenant": TENANT, "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
+        )
+        response.raise_for_status()
+        yield client
+
+
+# --- measuring ----------------------------------------------------------------------------------
+
+
+@dataclass
+class HttpResult:
+    times_ms: list[float] = field(default_factory=list)
+    total: int = 0
+    total_is_exact: bool = True
+    first_ids: list[str] = field(default_factory=list)
+    error: str | None = None
+    errors: int = 0
+
+
+async def measure_http(
+    client: httpx.AsyncClient, cases: Sequence[Case], rounds: int, warmup: int
+) -> dict[str, HttpResult]:
+    """Round-robin over the cases, so that noise on the machine hits every case alike."""
+    results = {case.name: HttpResult() for case in cases}
+    for round_number in range(warmup + rounds):
+        print("." if round_number >= warmup else "w", end="", flush=True)
+        for case in cases:
+            result = results[case.name]
+            started = time.perf_counter()
+            response = await get_users(client, case.params)
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status_code != 200:
+                result.error = f"HTTP {response.status_code}"
+                result.errors += 1
+            elif round_number >= warmup:
+                result.times_ms.append(elapsed)
+                body = response.json()
+                result.total, result.total_is_exact = body["total"], body["total_is_exact"]
+                result.first_ids = [item["id"] for item in body["items"]]
+    return results
+
+
+async def get_users(client: httpx.AsyncClient, params: Params) -> httpx.Response:
+    try:
+        return await client.get("/api/v1/users", params=tuple(params))
+    except httpx.TransportError:  # a kept-alive connection the server closed after a 500
+        return await client.get("/api/v1/users", params=tuple(params))
+
+
+@dataclass(frozen=True)
+class SqlResult:
+    how: str  # "collect" or "walk" (one per part, in last-login order), as the service chose
+    db_ms: float  # the service's find_page, timed here: the list's whole database side
+    pg_ms: float  # PostgreSQL's planning + execution of the page statements (EXPLAIN ANALYZE)
+    plan: Plan  # the costliest of them
+    true_count: int
+    true_count_ms: float  # an exact COUNT(*) of every match: what an always-exact total costs
+
+
+def median_of(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+async def measure_sql(
+    sessions: async_sessionmaker[AsyncSession], fx: Fixtures, case: Case, repeats: int
+) -> SqlResult:
+    async with sessions() as session:
+        listing = await listing_of(session, fx, case.params)
+        times: list[float] = []
+        for _ in range(repeats):
+            with recorded_statements(session) as statements:
+                started = time.perf_counter()
+                await find_page(session, listing, EXACT_TOTAL_UP_TO, datetime.now(UTC))
+                times.append((time.perf_counter() - started) * 1000)
+        pages = [(sql, args) for sql, args in statements if not sql.startswith("EXPLAIN")]
+        plans = [await explain_recorded(session, sql, args) for sql, args in pages]
+        conditions = listing.conditions(datetime.now(UTC))
+        started = time.perf_counter()
+        exact = select(func.count()).select_from(User).where(*conditions)
+        true_count = (await session.execute(exact)).scalar_one()
+        true_count_ms = (time.perf_counter() - started) * 1000
+    return SqlResult(
+        how="+".join(statement_kind(sql) for sql, _ in pages),
+        db_ms=median_of(times),
+        pg_ms=sum(plan.ms for plan in plans),
+        plan=max(plans, key=ms_of),
+        true_count=true_count,
+        true_count_ms=true_count_ms,
+    )
+
+
+@contextmanager
+def recorded_statements(session: AsyncSession) -> Iterator[list[tuple[str, Any]]]:
+    """The SQL (and driver parameters) the session sends meanwhile."""
+    statements: list[tuple[str, Any]] = []
+    engine = session.get_bind()
+
+    def record(*args: Any) -> None:
+        statements.append((args[2], args[3]))  # conn, cursor, statement, parameters, ...
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+async def explain_recorded(session: AsyncSession, sql: str, parameters: Any) -> Plan:
+    connection = await session.connection()
+    result = await connection.exec_driver_sql(
+        f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}", parameters
+    )
+    raw = result.scalar_one()
+    return plan_of((json.loads(raw) if isinstance(raw, str) else raw)[0])
+
+
+def statement_kind(sql: str) -> str:
+    if "MATERIALIZED" in sql:
+        return "collect"
+    return "count" if sql.startswith("SELECT count(*)") else "walk"
+
+
+def ms_of(plan: Plan) -> float:
+    return plan.ms
+
+
+@dataclass(frozen=True)
+class OffsetResult:
+    label: str
+    offset_ms: list[float]
+    offset_plan_ms: float
+    same_rows_as_cursor: bool
+
+
+async def measure_offset(
+    sessions: async_sessionmaker[AsyncSession],
+    fx: Fixtures,
+    params: Params,
+    offset: int,
+    cursor_ids: list[str] | None,
+    rounds: int,
+) -> OffsetResult:
+    async with sessions() as session:
+        listing = await listing_of(session, fx, params)
+        conditions = listing.conditions(datetime.now(UTC), for_walk=True)
+        statement = walk_query(conditions, listing.sort, None, PAGE + 1).offset(offset)
+        times = []
+        rows: list[User] = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            rows = list((await session.execute(statement)).scalars())
+            times.append((time.perf_counter() - started) * 1000)
+            session.expunge_all()
+        plan = await explain(session, statement)
+    same = cursor_ids is None or [str(u.id) for u in rows[:PAGE]] == cursor_ids
+    label = " ".join(f"{k}={v}" for k, v in params)
+    return OffsetResult(f"{label} OFFSET {offset:,}", times, plan.ms, same)
+
+
+async def deep_cursors(
+    sessions: async_sessionmaker[AsyncSession], fx: Fixtures, users: int
+) -> dict[str, tuple[str, Params, int]]:
+    """Cursors that point `depth` rows into a list, as if a client had paged there."""
+    found: dict[str, tuple[str, Params, int]] = {}
+    async with sessions() as session:
+        for params, fraction in DEEP_PAGES:
+            depth = round(fraction * users)
+            listing = await listing_of(session, fx, params)
+            conditions = listing.conditions(datetime.now(UTC), for_walk=True)
+            column = sort_column(listing.sort)
+            before = walk_query(conditions, listing.sort, None, 1).offset(depth - 1)
+            row = (await session.execute(before.with_only_columns(column, User.id))).one()
+            cursor = user_cursor(listing.sort, Position(row[0], row[1]))
+            assert cursor is not None
+            name = f"cursor at {depth:,}, " + " ".join(f"{k}={v}" for k, v in params)
+            found[name] = (urllib.parse.urlencode([*params, ("cursor", cursor)]), params, depth)
+    return found
+
+
+# --- the report -----------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def print_cases(
+    cases: Sequence[Case], http: dict[str, HttpResult], sql: dict[str, SqlResult]
+) -> int:
+    header = (
+        f"{'case':<40} {'p50':>6} {'p95':>6} {'p99':>6} │ {'total':>9} {'kind':<5} "
+        f"{'true':>9} │ {'how':<12} {'db':>6} {'pg':>6} {'COUNT(*)':>8} │ P1  plan"
+    )
+    print(header)
+    print("─" * len(header))
+    misses = 0
+    for case in cases:
+        h, s = http[case.name], sql[case.name]
+        db = f"{s.how:<12} {s.db_ms:6.1f} {s.pg_ms:6.1f} {s.true_count_ms:8.1f} │ "
+        if h.error or not h.times_ms:
+            misses += 1
+            failed = f"{h.error or 'no answer'} ×{h.errors}"
+            print(f"{case.name[:40]:<40} {failed:>20} │ {'':>25} │ {db}NO  {s.plan.shape[:60]}")
+            continue
+        p95 = percentile(h.times_ms, 0.95)
+        met = p95 <= TARGET_P95_MS
+        misses += not met
+        kind = "exact" if h.total_is_exact else "est."
+        print(
+            f"{case.name[:40]:<40} {percentile(h.times_ms, 0.5):6.1f} {p95:6.1f} "
+            f"{percentile(h.times_ms, 0.99):6.1f} │ {h.total:>9,} {kind:<5} {s.true_count:>9,} │ "
+            f"{db}{'yes' if met else 'NO ':<3} {s.plan.shape[:60]}"
+        )
+    return misses
+
+
+def print_offsets(
+    results: Sequence[OffsetResult], http: dict[str, HttpResult], keyset: dict[str, str]
+) -> None:
+    title = "OFFSET baseline (SQL only)"
+    print(f"\n{title:<52} {'p50':>6} {'p95':>6} │ {'pg':>6} │ keyset page over HTTP p50/p95")
+    for result in results:
+        cursor_case = keyset.get(result.label)
+        cursor_figures = ""
+        if cursor_case and http[cursor_case].times_ms:
+            times = http[cursor_case].times_ms
+            cursor_figures = f"{percentile(times, 0.5):6.1f} {percentile(times, 0.95):6.1f}"
+            cursor_figures += "" if result.same_rows_as_cursor else "  (ROWS DIFFER!)"
+        p50, p95 = percentile(result.offset_ms, 0.5), percentile(result.offset_ms, 0.95)
+        print(
+            f"{result.label[:52]:<52} {p50:6.1f} {p95:6.1f} │ {result.offset_plan_ms:6.1f} │ "
+            f"{cursor_figures}"
+        )
+
+
+# --- main -----------------------------------------------------------------------------------------
+
+
+async def fixtures(sessions: async_sessionmaker[AsyncSession]) -> Fixtures:
+    async with sessions() as session:
+        tenant_id = (
+            await session.execute(text("SELECT id FROM tenants WHERE slug = :s"), {"s": TENANT})
+        ).scalar_one()
+        rows = await session.execute(
+            text("SELECT name, id FROM groups WHERE tenant_id = :t"), {"t": tenant_id}
+        )
+        groups = {name: group_id for name, group_id in rows}
+    return Fixtures(tenant_id, groups, datetime.now(UTC))
+
+
+async def run(config: Config) -> int:
+    seeded = await prepare_database(config)
+    how = "reused; seeded earlier" if seeded.reused else "seeded now"
+    print(f"database {config.database}: {config.users:,} users ({how} in {seeded.seconds:.1f} s)")
+    if seeded.output:
+        print(f"  {seeded.output}")
+    engine = create_async_engine(database_url(config, config.database, "asyncpg"))
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    try:
+        fx = await fixtures(sessions)
+        deep = await deep_cursors(sessions, fx, config.users)
+        cases = build_cases(fx, {name: query for name, (query, _, _) in deep.items()})
+        with own_vhost(config, f"lms-bench-directory-{uuid.uuid4().hex[:6]}") as amqp_url:
+            async with running_service(config, amqp_url) as base_url:
+                http = await measure_over_http(base_url, cases, config)
+        print("measuring the same SQL in PostgreSQL ...", flush=True)
+        sql = {case.name: await measure_sql(sessions, fx, case, 3) for case in cases}
+        offsets: list[OffsetResult] = []
+        seen_lists: list[Params] = []
+        keyset: dict[str, str] = {}
+        for name, (_, params, depth) in deep.items():
+            for offset in (0, depth) if params not in seen_lists else (depth,):
+                ids = http[name].first_ids if offset == depth else None
+                result = await measure_offset(
+                    sessions, fx, params, offset, ids, config.rounds // 2 or 1
+                )
+                offsets.append(result)
+                if offset == depth:
+                    keyset[result.label] = name
+            seen_lists.append(params)
+        if config.plans_dir:
+            write_plans(config.plans_dir, sql)
+    finally:
+        await engine.dispose()
+    print()
+    misses = print_cases(cases, http, sql)
+    print_offsets(offsets, http, keyset)
+    print(
+        f"\nP1: p95 ≤ {TARGET_P95_MS:.0f} ms end to end: "
+        f"{len(cases) - misses}/{len(cases)} cases met."
+        "\n  p50/p95/p99: HTTP, ms, one client, requests in sequence, cases interleaved."
+        "\n  total/kind: as answered (exact, or the planner's estimate); true: COUNT(*) of them."
+        "\n  how: the page read by collecting the matches or by walking a sort index (last-login"
+        "\n  order: each part, logged in or never, on its own); db: ms of the service's whole"
+        "\n  database side (estimate, page, total) timed from Python; pg: PostgreSQL's planning +"
+        "\n  execution of the page statements (EXPLAIN ANALYZE); COUNT(*): ms of an exact count"
+        "\n  of every match, what an always-exact total would cost."
+    )
+    return 1 if misses else 0
+
+
+async def measure_over_http(
+    base_url: str, cases: Sequence[Case], config: Config
+) -> dict[str, HttpResult]:
+    async with logged_in_client(base_url) as client:
+        print(f"measuring {len(cases)} cases × {config.rounds} rounds over HTTP ", end="")
+        results = await measure_http(client, cases, config.rounds, config.warmup)
+        print()
+        return results
+
+
+def write_plans(directory_path: Path, sql: dict[str, SqlResult]) -> None:
+    directory_path.mkdir(parents=True, exist_ok=True)
+    for name, result in sql.items():
+        slug = "".join(c if c.isalnum() else "_" for c in name).strip("_")[:80]
+        (directory_path / f"{slug}.json").write_text(result.plan.text)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> Config:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--users", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=40, help="measured requests per case")
+    parser.add_argument("--warmup", type=int, default=3, help="unmeasured rounds first")
+    parser.add_argument("--reseed", action="store_true", help="drop and seed the database again")
+    parser.add_argument("--database", default="lms_bench_directory")
+    parser.add_argument("--port", type=int, default=18901)
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get(
+            "BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+        ),
+    )
+    parser.add_argument(
+        "--amqp-url", default=os.environ.get("BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+    )
+    parser.add_argument("--plans-dir", type=Path, help="write each case's EXPLAIN ANALYZE here")
+    args = parser.parse_args(argv)
+    return Config(
+        users=args.users,
+        rounds=args.rounds,
+        warmup=args.warmup,
+        reseed=args.reseed,
+        database=args.database,
+        port=args.port,
+        postgres_url=args.postgres_url,
+        amqp_url=args.amqp_url,
+        plans_dir=args.plans_dir,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(run(parse_args())))

@@ -1,0 +1,1 @@
+"""The invitations service: invitation e-mails, the choose-password page, suppression list."""

@@ -1,0 +1,1 @@
+"""The `/invite/{token}` pages: choose a password, accept the invitation."""

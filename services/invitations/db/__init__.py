@@ -1,0 +1,1 @@
+"""The invitations service's tables and every query on them."""

@@ -1,0 +1,96 @@
+"""Queries on invitations: revoking the open ones of a user, and their unsent e-mails."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.invitations.db.tables import deliveries, invitations
+from services.invitations.domain.addresses import normalize_email
+
+_c = invitations.c
+
+
+@dataclass(frozen=True)
+class Revoked:
+    id: uuid.UUID
+    user_id: uuid.UUID
+    email: str
+
+
+async def revoke_open(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    user_id: uuid.UUID,
+    reason: str,
+    now: datetime,
+    *,
+    keep: uuid.UUID | None = None,
+    keep_address: str | None = None,
+    requested_before: datetime | None = None,
+) -> list[Revoked]:
+    """Revoke the user's open invitations (but `keep`, those to `keep_address` and those
+    requested from `requested_before` on) and cancel their unsent e-mails. Returns them."""
+    conditions: list[ColumnElement[bool]] = [
+        _c.tenant_id == tenant_id,
+        _c.user_id == user_id,
+        _c.accepted_at.is_(None),
+        _c.revoked_at.is_(None),
+    ]
+    if keep is not None:
+        conditions.append(_c.id != keep)
+    if keep_address is not None:
+        conditions.append(_c.email_normalized != normalize_email(keep_address))
+    if requested_before is not None:
+        conditions.append(_c.requested_at < requested_before)
+    result = await session.execute(
+        update(invitations)
+        .where(and_(*conditions))
+        .values(revoked_at=now, revoke_reason=reason)
+        .returning(_c.id, _c.user_id, _c.email)
+    )
+    revoked = [Revoked(row.id, row.user_id, row.email) for row in result]
+    await cancel_pending(session, tenant_id, [r.id for r in revoked])
+    return revoked
+
+
+async def cancel_pending(
+    session: AsyncSession, tenant_id: uuid.UUID, invitation_ids: list[uuid.UUID]
+) -> None:
+    if not invitation_ids:
+        return
+    await session.execute(
+        update(deliveries)
+        .where(
+            deliveries.c.tenant_id == tenant_id,
+            deliveries.c.invitation_id.in_(invitation_ids),
+            deliveries.c.state == "pending",
+        )
+        .values(state="cancelled", token_hash=None)
+    )
+
+
+async def mark_revoked(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    invitation_id: uuid.UUID,
+    reason: str,
+    now: datetime,
+) -> None:
+    await session.execute(
+        update(invitations)
+        .where(_c.tenant_id == tenant_id, _c.id == invitation_id)
+        .values(revoked_at=now, revoke_reason=reason)
+    )
+
+
+_LOCK_USER = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+
+
+async def lock_user(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    """Serialize, until commit, what happens to one user's invitations: two messages
+    about the same user (a request and a newer one, a request and a deactivation) are
+    handled concurrently, and each must see what the other did."""
+    await session.execute(_LOCK_USER, {"key": f"{tenant_id}:{user_id}"})

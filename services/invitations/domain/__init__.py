@@ -1,0 +1,1 @@
+"""Pure rules of the invitations service: no I/O here."""

@@ -1,0 +1,27 @@
+"""The invitations service's subscriptions, in one place: each queue, its bindings and handlers."""
+
+from services.invitations.handlers.email import on_email_bounced, on_email_complained
+from services.invitations.handlers.requests import on_invitation_requested
+from services.invitations.handlers.users import on_user_changed
+from shared.contracts.email import EMAIL_BOUNCED, EMAIL_COMPLAINED
+from shared.contracts.invitations import INVITATION_REQUESTED
+from shared.contracts.users import USER_DEACTIVATED, USER_REACTIVATED, USER_UPDATED
+from shared.messaging.consumer import EventHandler
+from shared.messaging.topology import ConsumerQueue
+
+REQUEST_HANDLERS: dict[str, EventHandler] = {INVITATION_REQUESTED: on_invitation_requested}
+EMAIL_HANDLERS: dict[str, EventHandler] = {
+    EMAIL_BOUNCED: on_email_bounced,
+    EMAIL_COMPLAINED: on_email_complained,
+}
+USER_HANDLERS: dict[str, EventHandler] = {
+    USER_UPDATED: on_user_changed,
+    USER_DEACTIVATED: on_user_changed,
+    USER_REACTIVATED: on_user_changed,
+}
+
+SUBSCRIPTIONS: dict[ConsumerQueue, dict[str, EventHandler]] = {
+    ConsumerQueue("invitations.requests", tuple(REQUEST_HANDLERS)): REQUEST_HANDLERS,
+    ConsumerQueue("invitations.email", tuple(EMAIL_HANDLERS)): EMAIL_HANDLERS,
+    ConsumerQueue("invitations.users", tuple(USER_HANDLERS)): USER_HANDLERS,
+}

@@ -1,0 +1,87 @@
+"""The invitations service's settings, read from the environment (pydantic-settings)."""
+
+from datetime import timedelta
+
+from pydantic import Field, field_validator, model_validator
+
+from shared.settings import ServiceSettings
+
+
+class InvitationsSettings(ServiceSettings):
+    port: int = 8002
+    public_url: str = Field(
+        default="http://127.0.0.1:8002",
+        description="Where users reach this service; invitation links are built from it.",
+    )
+    login_url: str = Field(default="", description="Shown after a password is chosen.")
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_starttls: bool = Field(default=False, description="Upgrade with STARTTLS.")
+    smtp_implicit_tls: bool = Field(default=False, description="TLS from the start (465).")
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    smtp_validate_certs: bool = True
+    sender_address: str = "no-reply@example.com"
+    sender_name: str = Field(default="", description="Display name; empty: the tenant's name.")
+
+    token_ttl_hours: int = Field(default=7 * 24, ge=1, le=90 * 24)
+    reminder_hours_before_expiry: int = Field(
+        default=24, ge=0, description="Remind this long before a link expires; 0: no reminder."
+    )
+    display_timezone: str = "America/Toronto"
+
+    send_max_attempts: int = Field(default=8, ge=1, le=50)
+    send_retry_base_seconds: float = Field(default=30.0, gt=0)
+    send_retry_max_seconds: float = Field(default=1800.0, gt=0)
+    send_concurrency: int = Field(default=16, ge=1, le=100, description="Parallel SMTP sessions.")
+    send_batch_size: int = Field(default=16, ge=1, le=500, description="Claimed per worker.")
+    send_rate_per_second: float = Field(default=0, ge=0, description="0: unlimited.")
+    send_lease_seconds: float = Field(
+        default=600, gt=0, description="After this, a claim left by a dead process is retaken."
+    )
+    send_poll_seconds: float = Field(default=5.0, gt=0)
+    reminder_scan_seconds: float = Field(default=60.0, gt=0)
+
+    csrf_secret: str = Field(
+        default="",
+        description="Signs the form's CSRF token; the same for every replica (random if unset).",
+    )
+    cookie_secure: bool = Field(default=True, description="Send cookies over HTTPS only.")
+    accept_attempts_per_link: int = Field(default=10, ge=1)
+    accept_attempts_per_client: int = Field(default=30, ge=1)
+    accept_throttle_window_seconds: int = Field(default=900, ge=1)
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("PUBLIC_URL must be an absolute http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("csrf_secret")
+    @classmethod
+    def _long_enough(cls, value: str) -> str:
+        if value and len(value) < 32:
+            raise ValueError("CSRF_SECRET must have at least 32 characters")
+        return value
+
+    @model_validator(mode="after")
+    def _one_tls_mode(self) -> "InvitationsSettings":
+        if self.smtp_starttls and self.smtp_implicit_tls:
+            raise ValueError("choose SMTP_STARTTLS or SMTP_IMPLICIT_TLS, not both")
+        return self
+
+    @property
+    def token_ttl(self) -> timedelta:
+        return timedelta(hours=self.token_ttl_hours)
+
+    @property
+    def reminder_before(self) -> timedelta | None:
+        hours = self.reminder_hours_before_expiry
+        return timedelta(hours=hours) if 0 < hours < self.token_ttl_hours else None
+
+    @property
+    def sender_domain(self) -> str:
+        return self.sender_address.rpartition("@")[2] or "localhost"

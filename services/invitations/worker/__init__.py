@@ -1,0 +1,1 @@
+"""Background loops of the service: the sender and the reminder planner."""

@@ -1,0 +1,41 @@
+"""The whole invitation, as people live it: the admin invites, the e-mail arrives, the
+user chooses a password on the page, the directory shows them active, they log in."""
+
+from tests.support.bus import BusSpy
+from tests.support.directory import Tenant
+from tests.support.invitations import (
+    NEW_PASSWORD,
+    SmtpSink,
+    choose_password,
+    invitee_client,
+    open_invite,
+)
+from tests.support.servers import RunningServer
+
+
+async def test_invited_user_chooses_a_password_and_logs_in(
+    tenant: Tenant, invitations: RunningServer, smtp: SmtpSink, bus: BusSpy
+) -> None:
+    user = await tenant.invite("camille.roy@example.com", first_name="Camille", locale="fr")
+
+    [mail] = await smtp.wait_for("camille.roy@example.com")
+    assert mail.link.startswith(f"{invitations.url}/invite/")
+    sent = await bus.wait_for("invitation.sent", subject=user["id"])
+    assert sent[0].data["message_id"] == mail.message["Message-ID"]
+
+    async with invitee_client() as browser:
+        page = await open_invite(browser, mail.link)
+        assert page.status == 200
+        assert "Choisissez votre mot de passe" in page.html
+        accepted = await choose_password(browser, mail.link, csrf=page.csrf)
+    assert accepted.status_code == 200, accepted.text
+    assert "Votre compte est activé" in accepted.text
+
+    await bus.wait_for("user.activated", subject=user["id"])
+    profile = (await tenant.admin.get(f"/api/v1/users/{user['id']}")).json()
+    assert profile["status"] == "active"
+    assert profile["invitation"]["state"] == "accepted"
+    assert profile["invitation"]["first_sent_at"] is not None
+
+    client = await tenant.login("camille.roy@example.com", NEW_PASSWORD)
+    await client.aclose()

@@ -1,0 +1,176 @@
+"""The link in the e-mail: single use, expiring, replaced by a resend, revoked when the
+user leaves or changes address; and the reminder before it expires."""
+
+import html
+import uuid
+
+import asyncpg
+
+from services.invitations.worker.reminders import ReminderPlanner
+from shared.security.tokens import new_token
+from tests.support.bus import BusSpy
+from tests.support.directory import Tenant
+from tests.support.invitations import (
+    SmtpSink,
+    choose_password,
+    invite_and_receive,
+    invitee_client,
+    open_invite,
+    resend,
+)
+from tests.support.servers import RunningServer
+
+INVALID_FR = "Ce lien n'est pas valide"
+INVALID_EN = "This link is not valid"
+
+
+async def _expire(invitations_sql: asyncpg.Pool, user_id: str) -> None:
+    """Make the link's seven days pass."""
+    await invitations_sql.execute(
+        "UPDATE deliveries d SET token_expires_at = now() - interval '1 minute'"
+        " FROM invitations i WHERE i.tenant_id = d.tenant_id AND i.id = d.invitation_id"
+        " AND i.user_id = $1",
+        uuid.UUID(user_id),
+    )
+
+
+async def test_an_expired_link_says_so(
+    tenant: Tenant, invitations: RunningServer, smtp: SmtpSink, invitations_sql: asyncpg.Pool
+) -> None:
+    user, mail = await invite_and_receive(tenant, smtp, locale="en")
+    await _expire(invitations_sql, user["id"])
+    async with invitee_client() as browser:
+        page = await open_invite(browser, mail.link)
+        posted = await choose_password(browser, mail.link, csrf="anything")
+    assert page.status == 410
+    assert "This invitation has expired" in page.html
+    assert posted.status_code in (403, 410)
+
+
+async def test_a_used_link_and_an_unknown_one_get_the_same_answer(
+    tenant: Tenant, invitations: RunningServer, smtp: SmtpSink
+) -> None:
+    _, mail = await invite_and_receive(tenant, smtp, locale="fr")
+    forged_link = f"{invitations.url}/invite/{new_token()}"
+    async with invitee_client() as browser:
+        assert (await choose_password(browser, mail.link)).status_code == 200
+        used = await open_invite(browser, mail.link, lang="fr")
+        forged = await open_invite(browser, forged_link, lang="fr")
+    assert used.status == forged.status == 404
+    assert INVALID_FR in html.unescape(used.html)
+    # The pages differ only by their own address, in the language switch.
+    assert used.html.replace(mail.link, "LINK") == forged.html.replace(forged_link, "LINK")
+
+
+async def test_forged_and_malformed_links(invitations: RunningServer) -> None:
+    async with invitee_client() as browser:
+        for token in ("short", "x" * 500, "a%2F..%2Fb", "a/b", "%00", "%FF", new_token()):
+            page = await open_invite(browser, f"{invitations.url}/invite/{token}", lang="en")
+            assert page.status == 404, token
+            assert INVALID_EN in html.unescape(page.html)
+
+
+async def test_a_used_link_cannot_set_a_second_password(
+    tenant: Tenant, invitations: RunningServer, smtp: SmtpSink, bus: BusSpy
+) -> None:
+    user, mail = await invite_and_receive(tenant, smtp)
+    async with invitee_client() as browser:
+        page = await open_invite(browser, mail.link)
+        first = await choose_password(browser, mail.link, csrf=page.csrf)
+        second = await choose_password(
+            browser, mail.link, "another long passphrase", csrf=page.csrf
+        )
+    assert first.status_code == 200
+    assert second.status_code == 404
+    await bus.wait_for("user.activated", subject=user["id"])
+    assert len(bus.matching("invitation.accepted", subject=user["id"])) == 1
+
+
+async def test_a_resend_makes_the_old_link_useless(
+    tenant: Tenant,
+    invitations: RunningServer,
+    smtp: SmtpSink,
+    bus: BusSpy,
+    directory_sql: asyncpg.Pool,
+) -> None:
+    user, first = await invite_and_receive(tenant, smtp)
+    second = await resend(tenant, directory_sql, smtp, user)
+    assert second.link != first.link
+    async with invitee_client() as browser:
+        assert (await open_invite(browser, first.link)).status == 404
+        assert (await open_invite(browser, second.link)).status == 200
+    sent = await bus.wait_for("invitation.sent", subject=user["id"], count=2)
+    assert sent[0].data["first_sent_at"] == sent[1].data["first_sent_at"]
+    assert sent[0].data["request_id"] != sent[1].data["request_id"]
+
+
+async def test_deactivation_revokes_the_link(
+    tenant: Tenant, invitations: RunningServer, smtp: SmtpSink, bus: BusSpy
+) -> None:
+    user, mail = await invite_and_receive(tenant, smtp)
+    response = await tenant.admin.post(f"/api/v1/users/{user['id']}/deactivate", json={})
+    assert response.status_code == 200, response.text
+    [revoked] = await bus.wait_for("invitation.revoked", subject=user["id"])
+    assert revoked.data["reason"] == "user deactivated"
+    async with invitee_client() as browser:
+        assert (await open_invite(browser, mail.link)).status == 404
+
+
+async def test_a_new_address_revokes_links_sent_to_the_old_one(
+    tenant: Tenant, invitations: RunningServer, smtp: SmtpSink, bus: BusSpy
+) -> None:
+    user, mail = await invite_and_receive(tenant, smtp)
+    response = await tenant.admin.patch(
+        f"/api/v1/users/{user['id']}",
+        json={"email": f"moved-{user['email']}"},
+        headers={"If-Match": f'"{user["version"]}"'},
+    )
+    assert response.status_code == 200, response.text
+    [revoked] = await bus.wait_for("invitation.revoked", subject=user["id"])
+    assert revoked.data["reason"] == "e-mail address changed"
+    assert revoked.data["email"] == user["email"]
+    async with invitee_client() as browser:
+        assert (await open_invite(browser, mail.link)).status == 404
+
+
+async def test_other_changes_leave_the_link_alone(
+    tenant: Tenant, invitations: RunningServer, smtp: SmtpSink, bus: BusSpy
+) -> None:
+    user, mail = await invite_and_receive(tenant, smtp)
+    await bus.wait_for("user.updated", subject=user["id"])  # after invitation.sent
+    profile = (await tenant.admin.get(f"/api/v1/users/{user['id']}")).json()
+    response = await tenant.admin.patch(
+        f"/api/v1/users/{user['id']}",
+        json={"first_name": "Renamed"},
+        headers={"If-Match": f'"{profile["version"]}"'},
+    )
+    assert response.status_code == 200, response.text
+    await bus.wait_for("user.updated", subject=user["id"], first_name="Renamed")
+    async with invitee_client() as browser:
+        assert (await open_invite(browser, mail.link)).status == 200
+
+
+async def test_a_reminder_goes_out_before_the_link_expires(
+    tenant: Tenant,
+    invitations: RunningServer,
+    smtp: SmtpSink,
+    bus: BusSpy,
+    invitations_sql: asyncpg.Pool,
+) -> None:
+    user, first = await invite_and_receive(tenant, smtp, locale="en")
+    await bus.wait_for("invitation.sent", subject=user["id"])  # recorded, with its expiry
+    await invitations_sql.execute(  # the link now expires in 20 hours: reminder time
+        "UPDATE invitations SET expires_at = now() + interval '20 hours' WHERE user_id = $1",
+        uuid.UUID(user["id"]),
+    )
+    planner: ReminderPlanner = invitations.app.state.planner
+    assert await planner.run_once() >= 1
+    [reminder] = (await smtp.wait_for(user["email"], count=2))[1:]
+    assert reminder.subject.startswith("Reminder: your invitation")
+    sent = await bus.wait_for("invitation.sent", subject=user["id"], is_reminder=True)
+    assert sent[0].data["message_id"] == reminder.message["Message-ID"]
+    assert await planner.run_once() == 0  # one reminder per invitation
+    async with invitee_client() as browser:
+        assert (await open_invite(browser, first.link)).status == 200
+        assert (await choose_password(browser, reminder.link)).status_code == 200
+        assert (await open_invite(browser, first.link)).status == 404
