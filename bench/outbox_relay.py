@@ -1,5 +1,6 @@
 """P7: the outbox relay's throughput, next to raw aio-pika publishing the same messages
-in the same run (pipelined publisher confirms, persistent, into a quorum queue).
+in the same run (pipelined publisher confirms, persistent, into a quorum queue), both on
+uvloop as in the services.
 
     uv run python bench/outbox_relay.py [--events 20000]
 """
@@ -14,10 +15,11 @@ import uuid
 
 import aio_pika
 import asyncpg
-from faststream.rabbit import RabbitBroker
+import uvloop
 
 from shared.db import Database
 from shared.messaging.outbox import OutboxRelay
+from shared.messaging.publisher import EventPublisher
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 DATABASE = "lms_bench_outbox"
@@ -95,15 +97,15 @@ async def _fill_outbox(bodies: list[str]) -> None:
 async def measure_relay(amqp: str, bodies: list[str]) -> float:
     await _fill_outbox(bodies)
     db = Database(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DATABASE}")
-    broker = RabbitBroker(amqp, logger=None)
-    await broker.connect()
-    relay = OutboxRelay(db, broker, listen_dsn=f"{POSTGRES}/{DATABASE}", batch_size=BATCH)
+    publisher = EventPublisher(amqp)
+    await publisher.start()
+    relay = OutboxRelay(db, publisher, listen_dsn=f"{POSTGRES}/{DATABASE}", batch_size=BATCH)
     started = time.perf_counter()
     published = 0
     while (count := await relay.relay_once()) > 0:
         published += count
     elapsed = time.perf_counter() - started
-    await broker.stop()
+    await publisher.stop()
     await db.dispose()
     assert published == len(bodies), (published, len(bodies))
     return len(bodies) / elapsed
@@ -154,4 +156,5 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=3)
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.events, arguments.rounds))
+    # The services run on uvloop (uvicorn's loop="uvloop"): so does the benchmark, both sides.
+    uvloop.run(main(arguments.events, arguments.rounds))

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import asyncpg
-from alembic import command, context
+from alembic import command, context, op
 from alembic.config import Config
 from sqlalchemy import MetaData, pool
 from sqlalchemy.engine import Connection, make_url
@@ -68,3 +68,21 @@ def _migrate(connection: Connection, target_metadata: list[MetaData]) -> None:
     context.configure(connection=connection, target_metadata=target_metadata)
     with context.begin_transaction():
         context.run_migrations()
+
+
+def create_notify_trigger(table: str, channel: str) -> None:
+    """For a migration: NOTIFY `channel` when a transaction that inserted into `table`
+    commits (once per statement), so a listening worker starts at once."""
+    op.execute(
+        f"CREATE FUNCTION {table}_notify() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        f"BEGIN PERFORM pg_notify('{channel}', ''); RETURN NULL; END $$;"
+    )
+    op.execute(
+        f"CREATE TRIGGER {table}_notify AFTER INSERT ON {table} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_notify();"
+    )
+
+
+def drop_notify_trigger(table: str) -> None:
+    op.execute(f"DROP TRIGGER IF EXISTS {table}_notify ON {table}")
+    op.execute(f"DROP FUNCTION IF EXISTS {table}_notify()")

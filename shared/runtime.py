@@ -17,6 +17,7 @@ from shared.logging import get_logger
 from shared.messaging.consumer import EventConsumer, EventHandler, RetryPolicy
 from shared.messaging.housekeeping import purge_old_messages
 from shared.messaging.outbox import OutboxRelay
+from shared.messaging.publisher import EventPublisher
 from shared.messaging.topology import ConsumerQueue, declare_topology
 from shared.settings import ServiceSettings
 
@@ -49,9 +50,10 @@ class ServiceRuntime:
         ]
         for consumer in self.consumers:
             consumer.register(self.broker)
+        self.publisher = EventPublisher(settings.amqp_url)
         self.relay = OutboxRelay(
             self.db,
-            self.broker,
+            self.publisher,
             listen_dsn=asyncpg_dsn(settings.sqlalchemy_url),
             batch_size=settings.outbox_batch_size,
             poll_seconds=settings.outbox_poll_seconds,
@@ -67,6 +69,7 @@ class ServiceRuntime:
         await self.broker.connect()
         await declare_topology(self.broker, self.queues)
         await self.broker.start()
+        await self.publisher.start()
         self._tasks = [
             asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox-relay"),
             asyncio.create_task(self._housekeeping(), name=f"{self.name}-housekeeping"),
@@ -79,6 +82,7 @@ class ServiceRuntime:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.publisher.stop()
         await self.broker.stop()
         await self.db.dispose()
 

@@ -1,55 +1,25 @@
-"""`python -m services.directory [serve|migrate|create-admin|seed|keygen]`."""
+"""`python -m services.directory [serve|migrate|create-admin|seed|keygen]`: the HTTP API
+and the message consumers in one process, and the operator commands."""
 
 import asyncio
 from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from services.directory.settings import DirectorySettings
+from shared.cli import service_cli
 
-cli = typer.Typer(add_completion=False, no_args_is_help=False, help=__doc__)
-
-MIGRATIONS = Path(__file__).parent / "migrations"
+cli = service_cli(
+    "directory",
+    DirectorySettings,
+    "services.directory.app:create_app",
+    Path(__file__).parent / "migrations",
+)
 
 
 def _settings() -> DirectorySettings:
     return DirectorySettings()
-
-
-@cli.callback(invoke_without_command=True)
-def main(context: typer.Context) -> None:
-    """Without a command: serve the HTTP API and the message consumers."""
-    if context.invoked_subcommand is None:
-        serve()
-
-
-@cli.command()
-def serve() -> None:
-    """Serve the HTTP API and consume messages (one process)."""
-    from services.directory.app import create_app
-
-    settings = _settings()
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        loop="uvloop",
-        http="httptools",
-        proxy_headers=True,
-        access_log=False,
-    )
-
-
-@cli.command()
-def migrate() -> None:
-    """Create the database if needed and apply every migration."""
-    from shared.migrations import upgrade_to_head
-
-    upgrade_to_head(_settings().sqlalchemy_url, MIGRATIONS)
-    typer.echo("directory database is up to date")
 
 
 @cli.command("create-admin")

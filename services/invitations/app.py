@@ -22,11 +22,11 @@ from services.invitations.worker.compose import MailComposer
 from services.invitations.worker.rate import RateLimiter
 from services.invitations.worker.reminders import ReminderPlanner
 from services.invitations.worker.sender import Sender
-from services.invitations.worker.wakeup import Wakeup
 from shared.db import Database, asyncpg_dsn
 from shared.http import create_service_app
 from shared.logging import configure_logging, get_logger
 from shared.runtime import ServiceRuntime
+from shared.wakeup import Wakeup
 
 SERVICE = "invitations"
 log = get_logger(__name__)

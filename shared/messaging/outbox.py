@@ -3,22 +3,21 @@ describe, and a relay publishes them afterwards. A broker outage delays events; 
 never loses them."""
 
 import asyncio
-import contextlib
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-import asyncpg
-from faststream.rabbit import RabbitBroker
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, Uuid, any_, cast, func, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.contracts import CONTENT_TYPE, CloudEvent
+from shared.contracts import CloudEvent
 from shared.db import Database
 from shared.logging import correlation_id, get_logger
+from shared.messaging.publisher import EventPublisher
 from shared.messaging.tables import OUTBOX_CHANNEL, outbox
-from shared.messaging.topology import EVENTS_EXCHANGE
+from shared.wakeup import Wakeup
 
 log = get_logger(__name__)
 
@@ -55,7 +54,7 @@ class OutboxRelay:
     def __init__(
         self,
         db: Database,
-        broker: RabbitBroker,
+        publisher: EventPublisher,
         *,
         listen_dsn: str,
         batch_size: int = 500,
@@ -64,21 +63,19 @@ class OutboxRelay:
         publish_timeout_seconds: float = 10.0,
     ) -> None:
         self._db = db
-        self._broker = broker
-        self._listen_dsn = listen_dsn
+        self._publisher = publisher
         self._batch_size = batch_size
-        self._poll_seconds = poll_seconds
         self._max_backoff = max_backoff_seconds
         self._publish_timeout = publish_timeout_seconds
-        self._wakeup = asyncio.Event()
+        self._wakeup = Wakeup(listen_dsn, OUTBOX_CHANNEL, poll_seconds)
 
     async def run(self) -> None:
-        listener = asyncio.create_task(self._listen_forever())
+        listener = asyncio.create_task(self._wakeup.listen_forever())
         try:
             while True:
                 published = await self._relay_safely()
                 if published < self._batch_size:
-                    await self._wait_for_work()
+                    await self._wakeup.wait()
         finally:
             listener.cancel()
 
@@ -109,15 +106,8 @@ class OutboxRelay:
 
     async def _publish(self, row: Row[Any, Any, Any, Any, Any]) -> None:
         async with asyncio.timeout(self._publish_timeout):
-            await self._broker.publish(
-                row.body.encode(),
-                exchange=EVENTS_EXCHANGE,
-                routing_key=row.routing_key,
-                persist=True,
-                mandatory=False,
-                message_id=str(row.id),
-                correlation_id=row.correlation_id,
-                content_type=CONTENT_TYPE,
+            await self._publisher.publish(
+                row.body.encode(), row.routing_key, str(row.id), row.correlation_id
             )
 
     async def _record(
@@ -129,7 +119,9 @@ class OutboxRelay:
         published = [row.id for row, outcome in zip(rows, outcomes, strict=True) if outcome is None]
         if published:
             await session.execute(
-                update(outbox).where(outbox.c.id.in_(published)).values(published_at=func.now())
+                update(outbox)
+                .where(outbox.c.id == any_(cast(published, ARRAY(Uuid))))
+                .values(published_at=func.now())
             )
         for row, outcome in zip(rows, outcomes, strict=True):
             if isinstance(outcome, BaseException):
@@ -157,27 +149,3 @@ class OutboxRelay:
         except Exception:
             log.exception("outbox relay pass failed")
             return 0
-
-    async def _wait_for_work(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), self._poll_seconds)
-        self._wakeup.clear()
-
-    async def _listen_forever(self) -> None:
-        """LISTEN for the outbox trigger's NOTIFY; polling covers any gap while reconnecting."""
-        while True:
-            try:
-                await self._listen()
-            except Exception as error:  # the poll keeps things moving meanwhile
-                log.warning("outbox listener lost, reconnecting", error=repr(error))
-            await asyncio.sleep(self._poll_seconds)
-
-    async def _listen(self) -> None:
-        connection = await asyncpg.connect(self._listen_dsn)
-        closed = asyncio.Event()
-        connection.add_termination_listener(lambda _: closed.set())
-        try:
-            await connection.add_listener(OUTBOX_CHANNEL, lambda *_: self._wakeup.set())
-            await closed.wait()
-        finally:
-            await connection.close()

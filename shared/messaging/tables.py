@@ -7,6 +7,7 @@ from alembic import op
 from sqlalchemy import Column, DateTime, Index, Integer, Table, Text, Uuid, func, text
 
 from shared.db import new_metadata
+from shared.migrations import create_notify_trigger, drop_notify_trigger
 
 messaging_metadata = new_metadata()
 
@@ -46,18 +47,6 @@ Index("ix_processed_messages_processed_at", processed_messages.c.processed_at)
 
 OUTBOX_CHANNEL = "outbox"
 
-_NOTIFY_FUNCTION = f"""
-CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('{OUTBOX_CHANNEL}', '');
-    RETURN NULL;
-END $$;
-"""
-_NOTIFY_TRIGGER = """
-CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
-FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify();
-"""
-
 
 def create_messaging_tables() -> None:
     """For a service's Alembic migration: create the outbox and inbox tables.
@@ -65,13 +54,10 @@ def create_messaging_tables() -> None:
     A statement trigger wakes the relay (LISTEN outbox) when a transaction that wrote
     events commits, so events go out at once without an extra round trip per write.
     """
-    bind = op.get_bind()
-    messaging_metadata.create_all(bind)
-    op.execute(_NOTIFY_FUNCTION)
-    op.execute(_NOTIFY_TRIGGER)
+    messaging_metadata.create_all(op.get_bind())
+    create_notify_trigger("outbox", OUTBOX_CHANNEL)
 
 
 def drop_messaging_tables() -> None:
-    op.execute("DROP TRIGGER IF EXISTS outbox_notify ON outbox")
-    op.execute("DROP FUNCTION IF EXISTS outbox_notify()")
+    drop_notify_trigger("outbox")
     messaging_metadata.drop_all(op.get_bind())

@@ -13,9 +13,9 @@ from services.invitations.usecases.sending import MailJob, SendingRules
 from services.invitations.worker.compose import MailComposer
 from services.invitations.worker.rate import RateLimiter
 from services.invitations.worker.recorder import OutcomeRecorder
-from services.invitations.worker.wakeup import Wakeup
 from shared.db import Database
 from shared.logging import get_logger
+from shared.wakeup import Wakeup
 
 log = get_logger(__name__)
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from shared.messaging.tables import create_messaging_tables, drop_messaging_tables
+from shared.migrations import create_notify_trigger, drop_notify_trigger
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -88,13 +89,12 @@ def upgrade() -> None:
     op.create_index('uq_deliveries_kind', 'deliveries', ['tenant_id', 'invitation_id', 'kind'], unique=True)
     op.create_index('uq_deliveries_token', 'deliveries', ['token_hash'], unique=True)
     create_messaging_tables()
-    op.execute(_NOTIFY_FUNCTION)
-    op.execute(_NOTIFY_TRIGGER)
+    # Wakes the sender (LISTEN) when a transaction that queued an e-mail commits.
+    create_notify_trigger("deliveries", "invitation_deliveries")
 
 
 def downgrade() -> None:
-    op.execute("DROP TRIGGER IF EXISTS deliveries_notify ON deliveries")
-    op.execute("DROP FUNCTION IF EXISTS deliveries_notify()")
+    drop_notify_trigger("deliveries")
     drop_messaging_tables()
     op.drop_index('uq_deliveries_token', table_name='deliveries')
     op.drop_index('uq_deliveries_kind', table_name='deliveries')
@@ -106,18 +106,3 @@ def downgrade() -> None:
     op.drop_index('ix_invitations_open_expiry', table_name='invitations', postgresql_where=sa.text('accepted_at IS NULL AND revoked_at IS NULL AND expires_at IS NOT NULL'))
     op.drop_table('invitations')
     op.drop_table('accept_throttle')
-
-
-# Wakes the sender (LISTEN invitation_deliveries) when a transaction that queued an
-# e-mail commits, so it goes out at once rather than at the next poll.
-_NOTIFY_FUNCTION = """
-CREATE FUNCTION deliveries_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('invitation_deliveries', '');
-    RETURN NULL;
-END $$;
-"""
-_NOTIFY_TRIGGER = """
-CREATE TRIGGER deliveries_notify AFTER INSERT ON deliveries
-FOR EACH STATEMENT EXECUTE FUNCTION deliveries_notify();
-"""

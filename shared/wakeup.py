@@ -1,4 +1,7 @@
-"""Waking a loop when PostgreSQL says there is work (LISTEN/NOTIFY), else on a short poll."""
+"""Waking a loop when PostgreSQL says there is work (LISTEN/NOTIFY), else on a short poll.
+
+Used by the outbox relay and by any worker draining a queue table; the table's trigger
+(`shared.migrations.create_notify_trigger`) sends the NOTIFY when a transaction commits."""
 
 import asyncio
 import contextlib

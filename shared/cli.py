@@ -1,0 +1,60 @@
+"""The command line every service has: `serve` (the default) and `migrate`.
+
+    cli = service_cli("invitations", InvitationsSettings, "services.invitations.app:create_app")
+
+A service adds its own commands to the Typer app this returns.
+"""
+
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import typer
+import uvicorn
+
+from shared.settings import ServiceSettings
+
+
+def service_cli(
+    name: str, settings: Callable[[], ServiceSettings], app_factory: str, migrations: Path
+) -> typer.Typer:
+    """`app_factory` is "module:function", imported only when serving (commands stay fast)."""
+    cli = typer.Typer(add_completion=False, no_args_is_help=False)
+
+    @cli.callback(invoke_without_command=True)
+    def main(context: typer.Context) -> None:
+        """Without a command: serve the HTTP API and consume messages."""
+        if context.invoked_subcommand is None:
+            serve()
+
+    @cli.command()
+    def serve() -> None:
+        """Serve the HTTP API and consume messages (one process)."""
+        configured = settings()
+        uvicorn.run(
+            _load(app_factory)(configured),
+            host=configured.host,
+            port=configured.port,
+            log_config=None,
+            loop="uvloop",
+            http="httptools",
+            proxy_headers=True,
+            access_log=False,
+        )
+
+    @cli.command()
+    def migrate() -> None:
+        """Create the database if needed and apply every migration."""
+        from shared.migrations import upgrade_to_head
+
+        upgrade_to_head(settings().sqlalchemy_url, migrations)
+        typer.echo(f"{name} database is up to date")
+
+    return cli
+
+
+def _load(path: str) -> Callable[..., Any]:
+    module, _, attribute = path.partition(":")
+    factory: Callable[..., Any] = getattr(importlib.import_module(module), attribute)
+    return factory
