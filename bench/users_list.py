@@ -554,7 +554,7 @@ async def measure_sql(
                 started = time.perf_counter()
                 await find_page(session, listing, EXACT_TOTAL_UP_TO, datetime.now(UTC))
                 times.append((time.perf_counter() - started) * 1000)
-        pages = [(sql, args) for sql, args in statements if not sql.startswith("EXPLAIN")]
+        pages = [(sql, args) for sql, args in statements if not sql.startswith(("EXPLAIN", "SET"))]
         plans = [await explain_recorded(session, sql, args) for sql, args in pages]
         conditions = listing.conditions(datetime.now(UTC))
         started = time.perf_counter()

@@ -9,6 +9,7 @@ STACK_STATE_DIR (.run).
 
 import asyncio
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -51,8 +52,19 @@ class Stack:
             "PUBLIC_URL": f"http://127.0.0.1:{self.gateway_port}",
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(self.smtp_port),
-            "SESSION_COOKIE_SECURE": "false",
+            "SESSION_COOKIE_SECURE": "false",  # the gateway speaks plain HTTP here
+            "COOKIE_SECURE": "false",
+            "CSRF_SECRET": self._secret("csrf-secret"),
         }
+
+    def _secret(self, name: str) -> str:
+        """A random secret kept in the state directory, the same across restarts."""
+        path = self.state / name
+        if not path.exists():
+            self.state.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text()
 
     def _keys(self) -> tuple[str, str]:
         private_file, public_file = self.state / "jwt-private.pem", self.state / "jwt-public.pem"

@@ -6,6 +6,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import urllib.parse
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ class RunningStack:
     gateway: str
     env: dict[str, str]
     process: subprocess.Popen[str]
+    output: list[str]  # what the stack printed (its services' logs, the mail catcher's mails)
 
     def database_url(self, service: str) -> str:
         return f"{self.env['POSTGRES_URL']}/{self.env['STACK_DB_PREFIX']}{service}"
@@ -46,16 +48,21 @@ def _free(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
-async def _wait_until_ready(process: subprocess.Popen[str]) -> None:
+def _drain(process: subprocess.Popen[str], output: list[str]) -> None:
+    """Keep reading what the stack prints, so a full pipe never blocks its processes."""
     assert process.stdout is not None
-    loop = asyncio.get_running_loop()
-    async with asyncio.timeout(STARTUP_SECONDS):
-        while True:
-            line = await loop.run_in_executor(None, process.stdout.readline)
-            if not line and process.poll() is not None:
+    for line in process.stdout:
+        output.append(line)
+
+
+async def _wait_for_line(
+    output: list[str], process: subprocess.Popen[str], wanted: str, within: float
+) -> None:
+    async with asyncio.timeout(within):
+        while not any(wanted in line for line in output):
+            if process.poll() is not None:
                 raise RuntimeError(f"the stack exited with {process.returncode}")
-            if line.startswith("ready:"):
-                return
+            await asyncio.sleep(0.1)
 
 
 def _launch(env: dict[str, str]) -> subprocess.Popen[str]:
@@ -81,9 +88,11 @@ async def stack(
         "STACK_STATE_DIR": str(tmp_path / "state"),
     }
     process = _launch(env)
+    output: list[str] = []
+    threading.Thread(target=_drain, args=(process, output), daemon=True).start()
     try:
-        await _wait_until_ready(process)
-        yield RunningStack(f"http://127.0.0.1:{env['GATEWAY_PORT']}", env, process)
+        await _wait_for_line(output, process, "ready:", STARTUP_SECONDS)
+        yield RunningStack(f"http://127.0.0.1:{env['GATEWAY_PORT']}", env, process, output)
     finally:
         process.send_signal(signal.SIGTERM)
         await asyncio.to_thread(process.wait, 30)
@@ -132,6 +141,8 @@ async def test_the_stack_serves_every_service_behind_the_gateway(stack: RunningS
 
     assert invited.status_code == 201
     assert [u["email"] for u in listed.json()["items"]] == ["lea.roy@example.com"]
+    # directory → invitations → the stack's SMTP catcher, which prints what it receives
+    await _wait_for_line(stack.output, stack.process, "<lea.roy@example.com>", within=30)
     assert listed.headers["x-request-id"], "the gateway's request id follows the request"
     for spec in available(int(stack.env["STACK_PORT_OFFSET"])):
         async with httpx.AsyncClient() as client:
