@@ -44,6 +44,7 @@ class Stack:
         private, public = self._keys()
         return {
             **os.environ,
+            "PYTHONUNBUFFERED": "1",  # logs appear as they happen, even through a pipe
             "DATABASE_URL": f"{self.postgres}/{self.db_prefix}{service.name}",
             "AMQP_URL": self.amqp,
             "PORT": str(service.port),
@@ -111,6 +112,7 @@ class Stack:
                     "aiosmtpd.handlers.Debugging",
                     "stdout",
                 ],
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
         )
 

@@ -3,6 +3,7 @@ databases and its own RabbitMQ virtual host."""
 
 import asyncio
 import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
 
@@ -35,6 +36,18 @@ async def amqp_url(infra: Infrastructure) -> AsyncIterator[str]:
     if infra.make_vhost is None or infra.drop_vhost is None:
         raise RuntimeError("The tests need rabbitmqctl to give each run its own virtual host.")
     vhost = f"lms-test-{infra.run_id}"
+    await asyncio.to_thread(infra.make_vhost, vhost)
+    yield infra.vhost_url(vhost)
+    await asyncio.to_thread(infra.drop_vhost, vhost)
+
+
+@pytest.fixture
+async def private_vhost(infra: Infrastructure) -> AsyncIterator[str]:
+    """A RabbitMQ virtual host for one test that runs a second copy of a service: copies
+    sharing a vhost would be competing consumers, taking each other's messages."""
+    if infra.make_vhost is None or infra.drop_vhost is None:
+        raise RuntimeError("The tests need rabbitmqctl to give each run its own virtual host.")
+    vhost = f"lms-test-{infra.run_id}-{uuid.uuid4().hex[:6]}"
     await asyncio.to_thread(infra.make_vhost, vhost)
     yield infra.vhost_url(vhost)
     await asyncio.to_thread(infra.drop_vhost, vhost)

@@ -73,14 +73,14 @@ def _launch(env: dict[str, str]) -> subprocess.Popen[str]:
 
 @pytest.fixture
 async def stack(
-    infra: Infrastructure, amqp_url: str, tmp_path: Path
+    infra: Infrastructure, private_vhost: str, tmp_path: Path
 ) -> AsyncIterator[RunningStack]:
     server = urllib.parse.urlsplit(infra.postgres_url)._replace(path="").geturl()
     prefix = f"lms_test_{infra.run_id}_stack_"
     env = {
         **os.environ,
         "POSTGRES_URL": server,
-        "AMQP_URL": amqp_url,
+        "AMQP_URL": private_vhost,
         "GATEWAY_PORT": str(free_port()),
         "SMTP_PORT": str(free_port()),
         "STACK_PORT_OFFSET": str(_port_offset()),

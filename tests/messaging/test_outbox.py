@@ -27,8 +27,15 @@ async def isolated_database(infra: Infrastructure) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def broker_proxy(amqp_url: str) -> AsyncIterator[TcpProxy]:
-    parts = urllib.parse.urlsplit(amqp_url)
+async def own_bus(private_vhost: str) -> AsyncIterator[BusSpy]:
+    spy = await BusSpy(private_vhost).start()
+    yield spy
+    await spy.stop()
+
+
+@pytest.fixture
+async def broker_proxy(private_vhost: str) -> AsyncIterator[TcpProxy]:
+    parts = urllib.parse.urlsplit(private_vhost)
     proxy = await TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5672).start()
     yield proxy
     await proxy.cut()
@@ -54,12 +61,13 @@ async def pending_events(database_url: str) -> int:
 async def test_events_written_while_the_broker_is_down_are_published_when_it_is_back(
     isolated_database: str,
     broker_proxy: TcpProxy,
-    amqp_url: str,
+    private_vhost: str,
     jwt_keys: tuple[str, str],
-    bus: BusSpy,
+    own_bus: BusSpy,
 ) -> None:
+    bus = own_bus
     settings: DirectorySettings = directory_settings(
-        isolated_database, through(broker_proxy, amqp_url), jwt_keys[0]
+        isolated_database, through(broker_proxy, private_vhost), jwt_keys[0]
     )
     server: RunningServer = await start_directory(settings)
     try:
