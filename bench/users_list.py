@@ -40,13 +40,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from services.directory.api.cursors import user_cursor
 from services.directory.db.models import User
-from services.directory.db.user_search import (
-    Listing,
-    Position,
-    find_page,
-    sort_column,
-    walk_query,
-)
+from services.directory.db.user_filters import sort_column
+from services.directory.db.user_search import Listing, Position, find_page, walk_query
 from services.directory.domain.listing import InvitationFilter, UserFilter, UserSort, search_terms
 from services.directory.usecases.custom_values import filter_values_by_id
 from shared.contracts.users import EmailState, UserStatus

@@ -11,7 +11,8 @@ from services.directory.db import users as users_db
 from services.directory.db.activities import recent_activities
 from services.directory.db.enrollments import enrollments_of
 from services.directory.db.models import Activity, CustomField, Enrollment, User
-from services.directory.db.user_search import Listing, Position, find_page, sort_column
+from services.directory.db.user_filters import sort_column
+from services.directory.db.user_search import Listing, Position, find_page
 from services.directory.domain.listing import UserFilter, UserSort
 from services.directory.usecases.common import load_user
 from shared.contracts.users import GroupRef

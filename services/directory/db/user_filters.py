@@ -1,0 +1,140 @@
+"""The user list's filters as conditions on `users`, each one served by an index: trigram
+GIN for text, a GIN of letter pairs for two-letter terms (too short for a trigram), the
+state GIN for status, role, invitation, e-mail and login state, jsonb GIN for custom
+fields, btree for groups, dates and invitation expiry."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, cast, exists, false, func, or_
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.types import Text
+
+from services.directory.db.models import NEVER_LOGGED_IN, User, UserGroup
+from services.directory.domain.listing import InvitationFilter, UserFilter, UserSort
+from shared.contracts.users import InvitationState
+
+SORT_COLUMNS: dict[str, InstrumentedAttribute[Any]] = {
+    "name": User.sort_name,
+    "email": User.email_normalized,
+    "created_at": User.created_at,
+    "last_login_at": User.last_login_sort,
+}
+TRIGRAM = 3
+NEVER = datetime.fromisoformat(NEVER_LOGGED_IN)
+NEVER_STATE, LOGGED_IN_STATE = "never", "logged_in"  # users.login_state
+
+
+def sort_column(sort: UserSort) -> InstrumentedAttribute[Any]:
+    return SORT_COLUMNS[sort.value.lstrip("-")]
+
+
+def like_contains(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def conditions_for(
+    tenant_id: uuid.UUID,
+    f: UserFilter,
+    now: datetime,
+    sort: UserSort = UserSort.NAME,
+    *,
+    for_walk: bool = False,
+) -> list[ColumnElement[bool]]:
+    """The filter as conditions on `users`: for looking the matches up through indexes, or
+    (`for_walk`) for checking row by row along a sort index, where a plain LIKE is cheaper
+    than computing a text's letter pairs."""
+    where: list[ColumnElement[bool]] = [User.tenant_id == tenant_id]
+    if f.group_ids:
+        where.append(
+            exists().where(
+                UserGroup.tenant_id == User.tenant_id,
+                UserGroup.user_id == User.id,
+                UserGroup.group_id.in_(f.group_ids),
+            )
+        )
+    if f.roles:
+        where.append(User.role.in_(f.roles))
+    if f.statuses:
+        where.append(User.status.in_([s.value for s in f.statuses]))
+    if f.invitation_states:
+        where.append(or_(*(_invitation_condition(s, now) for s in f.invitation_states)))
+    if f.email_states:
+        where.append(User.email_state.in_([s.value for s in f.email_states]))
+    if f.email_contains:
+        where.extend(_email_contains(f.email_contains.lower(), for_walk))
+    where.extend(_text_contains(term, for_walk) for term in f.search_terms)
+    where.extend(
+        User.custom_fields.op("@>")(cast({str(field_id): value}, JSONB))
+        for field_id, value in f.custom_fields.items()
+    )
+    where.extend(_date_ranges(f))
+    where.extend(_last_login(f, sort, for_walk))
+    return where
+
+
+def _text_contains(term: str, for_walk: bool) -> ColumnElement[bool]:
+    """Names or e-mail contain `term`. A two-letter term has no trigram for pg_trgm to look
+    up (it would read its whole index); it is one of the text's letter pairs instead."""
+    if len(term) < TRIGRAM and not for_walk:
+        return _has_letter_pair(term)
+    return User.search_text.like(like_contains(term))
+
+
+def _email_contains(term: str, for_walk: bool) -> list[ColumnElement[bool]]:
+    contains = User.email_normalized.like(like_contains(term))
+    if 1 < len(term) < TRIGRAM and not for_walk:
+        # search_text ends with email_normalized: its letter pairs include the e-mail's.
+        return [contains, _has_letter_pair(term)]
+    return [contains]
+
+
+def _has_letter_pair(pair: str) -> ColumnElement[bool]:
+    pairs = func.text_bigrams(User.search_text, type_=ARRAY(Text))
+    return pairs.contains(cast([pair], ARRAY(Text)))
+
+
+def _invitation_condition(state: InvitationFilter, now: datetime) -> ColumnElement[bool]:
+    waiting = (InvitationState.SENT.value, InvitationState.DELIVERED.value)
+    not_expired = or_(User.invitation_expires_at.is_(None), User.invitation_expires_at > now)
+    if state is InvitationFilter.EXPIRED:
+        return and_(User.invitation_state.in_(waiting), User.invitation_expires_at <= now)
+    if state.value in waiting:
+        return and_(User.invitation_state == state.value, not_expired)
+    return User.invitation_state == state.value
+
+
+def _date_ranges(f: UserFilter) -> list[ColumnElement[bool]]:
+    ranges: list[ColumnElement[bool]] = []
+    if f.created_from:
+        ranges.append(User.created_at >= f.created_from)
+    if f.created_to:
+        ranges.append(User.created_at < f.created_to)
+    if f.last_login_from:
+        ranges.append(User.last_login_sort >= f.last_login_from)
+    if f.last_login_to:
+        ranges.append(User.last_login_sort < f.last_login_to)
+    return ranges
+
+
+def _last_login(f: UserFilter, sort: UserSort, for_walk: bool) -> list[ColumnElement[bool]]:
+    """Conditions on the last login go through `login_state`, which the state index and its
+    statistics know, and `last_login_sort` (equal to `last_login_at` for those who logged
+    in). A walk of the last-login order also gets the range of that order they sit in."""
+    logged_in = f.never_logged_in is False or bool(f.last_login_from or f.last_login_to)
+    if f.never_logged_in is None and not logged_in:
+        return []
+    if f.never_logged_in and logged_in:
+        return [false()]
+    if f.never_logged_in:
+        state, order_range = User.login_state == NEVER_STATE, User.last_login_sort == NEVER
+    else:  # every login happened after 1970, the moment `last_login_sort` gives the others
+        state, order_range = User.login_state == LOGGED_IN_STATE, User.last_login_sort > NEVER
+    return [state, order_range] if for_walk and by_last_login(sort) else [state]
+
+
+def by_last_login(sort: UserSort) -> bool:
+    return sort_column(sort) is User.last_login_sort
