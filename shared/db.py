@@ -1,9 +1,11 @@
 """Async SQLAlchemy 2 sessions. The request or message boundary commits, nothing else does."""
 
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-from sqlalchemy import MetaData, text
+from sqlalchemy import ColumnElement, MetaData, Uuid, cast, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -57,6 +59,12 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def uuid_array(ids: Sequence[uuid.UUID]) -> ColumnElement[list[uuid.UUID]]:
+    """Ids as one array parameter (`column == any_(uuid_array(ids))`): one statement
+    whatever the number of ids, where an IN list makes a new statement per count."""
+    return cast(list(ids), ARRAY(Uuid))  # type: ignore[arg-type]
 
 
 def asyncpg_dsn(sqlalchemy_url: str) -> str:

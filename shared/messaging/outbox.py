@@ -8,12 +8,11 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Row, Uuid, any_, cast, func, insert, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Row, any_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import CloudEvent
-from shared.db import Database
+from shared.db import Database, uuid_array
 from shared.logging import correlation_id, get_logger
 from shared.messaging.publisher import EventPublisher
 from shared.messaging.tables import OUTBOX_CHANNEL, outbox
@@ -60,13 +59,11 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_seconds: float = 1.0,
         max_backoff_seconds: float = 30.0,
-        publish_timeout_seconds: float = 10.0,
     ) -> None:
         self._db = db
         self._publisher = publisher
         self._batch_size = batch_size
         self._max_backoff = max_backoff_seconds
-        self._publish_timeout = publish_timeout_seconds
         self._wakeup = Wakeup(listen_dsn, OUTBOX_CHANNEL, poll_seconds)
 
     async def run(self) -> None:
@@ -105,10 +102,9 @@ class OutboxRelay:
             return await self._record(session, rows, outcomes)
 
     async def _publish(self, row: Row[Any, Any, Any, Any, Any]) -> None:
-        async with asyncio.timeout(self._publish_timeout):
-            await self._publisher.publish(
-                row.body.encode(), row.routing_key, str(row.id), row.correlation_id
-            )
+        await self._publisher.publish(
+            row.body.encode(), row.routing_key, str(row.id), row.correlation_id
+        )
 
     async def _record(
         self,
@@ -120,7 +116,7 @@ class OutboxRelay:
         if published:
             await session.execute(
                 update(outbox)
-                .where(outbox.c.id == any_(cast(published, ARRAY(Uuid))))
+                .where(outbox.c.id == any_(uuid_array(published)))
                 .values(published_at=func.now())
             )
         for row, outcome in zip(rows, outcomes, strict=True):

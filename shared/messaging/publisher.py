@@ -5,6 +5,8 @@ outbox already holds, and FastStream's per-message publishing path cost it a thi
 its throughput (bench/outbox_relay.py). Consumers keep using FastStream.
 """
 
+import asyncio
+
 import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractRobustConnection
 
@@ -33,8 +35,9 @@ class EventPublisher:
     async def publish(
         self, body: bytes, routing_key: str, message_id: str, correlation_id: str | None
     ) -> None:
-        """Returns once the broker confirmed the message (persistent). An event nobody is
-        bound to yet is not an error (not mandatory)."""
+        """Returns once the broker confirmed the message (persistent); raises TimeoutError
+        when that takes longer than the timeout (e.g. while reconnecting). An event nobody
+        is bound to yet is not an error (not mandatory)."""
         if self._exchange is None:
             raise RuntimeError("the publisher is not started")
         message = aio_pika.Message(
@@ -44,6 +47,5 @@ class EventPublisher:
             correlation_id=correlation_id,
             content_type=CONTENT_TYPE,
         )
-        await self._exchange.publish(
-            message, routing_key=routing_key, mandatory=False, timeout=self._timeout
-        )
+        async with asyncio.timeout(self._timeout):
+            await self._exchange.publish(message, routing_key=routing_key, mandatory=False)

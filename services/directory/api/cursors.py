@@ -34,7 +34,7 @@ def user_position(sort: UserSort, cursor: str | None) -> Position | None:
     try:
         value: Any = data["v"]
         if sort.value.lstrip("-") in DATETIME_SORTS:
-            value = _utc(datetime.fromisoformat(value))
+            value = as_utc(datetime.fromisoformat(value))
         elif not isinstance(value, str) or "\x00" in value:
             raise TypeError("sort value")
         return Position(value, uuid.UUID(data["id"]))
@@ -51,11 +51,12 @@ def activity_position(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
         return None
     data = decode_cursor(cursor)
     try:
-        return _utc(datetime.fromisoformat(data["t"])), uuid.UUID(data["id"])
+        return as_utc(datetime.fromisoformat(data["t"])), uuid.UUID(data["id"])
     except (KeyError, TypeError, ValueError, OverflowError):
         raise BadRequest("The cursor is not valid; start again from the first page.") from None
 
 
-def _utc(moment: datetime) -> datetime:
-    """In UTC; OverflowError when that falls outside the calendar."""
+def as_utc(moment: datetime) -> datetime:
+    """In UTC (a moment without a zone is taken as UTC already); OverflowError when that
+    falls outside the calendar."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

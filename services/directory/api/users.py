@@ -1,7 +1,7 @@
 """/api/v1/users: the directory list, profiles, invitations, edits, (de)activation."""
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from services.directory.api.cursors import (
     activity_cursor,
     activity_position,
+    as_utc,
     user_cursor,
     user_position,
 )
@@ -62,11 +63,10 @@ LIST_PARAMETERS = {
 
 
 def _utc(name: str, moment: datetime | None) -> datetime | None:
-    """The moment in UTC (one without a zone is taken as UTC already)."""
-    if moment is None or moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC) if moment else None
+    if moment is None:
+        return None
     try:
-        return moment.astimezone(UTC)
+        return as_utc(moment)
     except OverflowError:  # e.g. 0001-01-01T00:00+14:00 is before the first year
         raise ValidationFailed(f"{name}: the date is out of range.") from None
 

@@ -21,9 +21,5 @@ async def get_role(session: AsyncSession, key: str) -> RoleInfo | None:
     return None if role is None else to_role_info(role)
 
 
-async def list_roles(session: AsyncSession) -> list[Role]:
-    return list((await session.execute(select(Role).order_by(Role.key))).scalars())
-
-
 def to_role_info(role: Role) -> RoleInfo:
     return RoleInfo(role.key, role.is_admin, frozenset(role.permissions))

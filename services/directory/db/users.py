@@ -4,12 +4,12 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import ColumnElement, Uuid, any_, cast, delete, func, insert, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import any_, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory.db.models import Group, Role, Tenant, User, UserGroup
 from shared.contracts.users import GroupRef, UserStatus
+from shared.db import uuid_array
 
 
 async def get_user(
@@ -90,10 +90,6 @@ async def count_other_active_admins(
     return (await session.execute(query)).scalar_one()
 
 
-def uuid_array(ids: Sequence[uuid.UUID]) -> ColumnElement[list[uuid.UUID]]:
-    return cast(list(ids), ARRAY(Uuid))  # type: ignore[arg-type]
-
-
 async def groups_of(
     session: AsyncSession, tenant_id: uuid.UUID, user_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[GroupRef]]:
@@ -102,7 +98,6 @@ async def groups_of(
     query = (
         select(UserGroup.user_id, Group.id, Group.name)
         .join(Group, (Group.tenant_id == UserGroup.tenant_id) & (Group.id == UserGroup.group_id))
-        # One array parameter rather than an IN list: one statement whatever the page size.
         .where(UserGroup.tenant_id == tenant_id, UserGroup.user_id == any_(uuid_array(user_ids)))
         .order_by(func.lower(Group.name))
     )
