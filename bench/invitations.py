@@ -72,7 +72,7 @@ async def _service(name: str, env: dict[str, str], log: Path) -> AsyncIterator[s
         async with httpx.AsyncClient(base_url=url) as client:
             for _ in range(300):
                 try:
-                    if (await client.get("/health/ready")).status_code == 200:
+                    if (await client.get("/readyz")).status_code == 200:
                         break
                 except httpx.TransportError:
                     pass

@@ -98,8 +98,8 @@ async def measure_relay(amqp: str, bodies: list[str]) -> float:
     await _fill_outbox(bodies)
     db = Database(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DATABASE}")
     publisher = EventPublisher(amqp)
-    await publisher.start()
-    relay = OutboxRelay(db, publisher, listen_dsn=f"{POSTGRES}/{DATABASE}", batch_size=BATCH)
+    await publisher.connect()
+    relay = OutboxRelay(db, publisher, service="bench", batch_size=BATCH)
     started = time.perf_counter()
     published = 0
     while (count := await relay.relay_once()) > 0:

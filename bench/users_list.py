@@ -463,7 +463,7 @@ async def wait_until_ready(
                 log.seek(0)
                 raise SystemExit(f"the directory service exited:\n{log.read().decode()}")
             with suppress(httpx.TransportError):
-                if (await client.get("/health/ready")).status_code == 200:
+                if (await client.get("/readyz")).status_code == 200:
                     return
             await asyncio.sleep(0.1)
     raise SystemExit("the directory service did not become ready in 30 s")

@@ -1,17 +1,30 @@
-"""Async SQLAlchemy 2 sessions. The request or message boundary commits, nothing else does."""
+"""Async SQLAlchemy 2: the engine and sessions, and what every service's tables share.
+
+The request or message boundary commits, nothing else does (`shared.unit_of_work`).
+Each service declares its own ORM base, in two lines, from these pieces:
+
+    class Base(DeclarativeBase):
+        metadata = new_metadata()
+        type_annotation_map = TYPE_ANNOTATION_MAP
+"""
 
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, MetaData, Uuid, cast, text
+from sqlalchemy import ColumnElement, DateTime, MetaData, Uuid, cast, func, text
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Mapped, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -26,15 +39,36 @@ def new_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# Every timestamp is stored with its time zone (timestamptz).
+TYPE_ANNOTATION_MAP: dict[Any, Any] = {datetime: DateTime(timezone=True)}
+
+
+class Timestamps:
+    """Mixin: when a row was created and last changed (set by the database on insert)."""
+
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
 class Database:
     def __init__(
         self,
         url: str,
         *,
-        pool_size: int = 10,
-        max_overflow: int = 10,
+        pool_size: int = 5,
+        max_overflow: int = 5,
         server_settings: dict[str, str] | None = None,
+        behind_pgbouncer: bool = False,
     ) -> None:
+        connect_args: dict[str, Any] = {"server_settings": server_settings or {}}
+        if behind_pgbouncer:
+            # In transaction mode the next statement may run on another server
+            # connection: no named prepared statement may outlive its transaction.
+            connect_args |= {
+                "statement_cache_size": 0,
+                "prepared_statement_cache_size": 0,
+                "prepared_statement_name_func": lambda: f"__lms_{uuid.uuid4().hex}__",
+            }
         self.engine: AsyncEngine = create_async_engine(
             url,
             pool_size=pool_size,
@@ -42,7 +76,7 @@ class Database:
             # No pre-ping: it costs a round trip per request. A connection the server
             # dropped fails one request; the pool then replaces it.
             pool_recycle=1800,
-            connect_args={"server_settings": server_settings or {}},
+            connect_args=connect_args,
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
@@ -69,5 +103,38 @@ def uuid_array(ids: Sequence[uuid.UUID]) -> ColumnElement[list[uuid.UUID]]:
 
 def asyncpg_dsn(sqlalchemy_url: str) -> str:
     """The same URL for asyncpg itself (LISTEN/NOTIFY, COPY), without the driver suffix."""
-    scheme, rest = sqlalchemy_url.split("://", 1)
-    return f"{scheme.split('+')[0]}://{rest}"
+    url = make_url(sqlalchemy_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+def sqlalchemy_dsn(url: str) -> str:
+    """The URL with SQLAlchemy's asyncpg driver, whatever scheme was configured."""
+    return make_url(url).set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+# SQLSTATE classes (PostgreSQL, Appendix A) where trying the same statement again later can
+# work: the connection, a serialization failure or deadlock, resources, an operator's
+# restart, a lock that could not be taken, a cancelled statement.
+_TRANSIENT_SQLSTATE_PREFIXES = ("08", "40", "53", "57P", "55P03", "57014")
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a database error may go away if the work is tried again.
+
+    Data errors (a NUL character, a value too long) and integrity errors caused by the
+    input will fail the same way every time; a lost connection or a deadlock won't."""
+    if isinstance(error, ConnectionError | TimeoutError | OSError):
+        return True
+    sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None) or getattr(
+        error, "sqlstate", None
+    )
+    if isinstance(sqlstate, str):
+        return sqlstate.startswith(_TRANSIENT_SQLSTATE_PREFIXES)
+    # A DBAPI error without SQLSTATE is the driver's own: the connection broke.
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def is_permanent_data_error(error: BaseException) -> bool:
+    """A database refusal that retrying can't change (SQLSTATE class 22: data, 23: integrity)."""
+    sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(("22", "23"))

@@ -7,9 +7,10 @@ from pathlib import Path
 import asyncpg
 from alembic import command, context, op
 from alembic.config import Config
-from sqlalchemy import MetaData, pool
+from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData, pool, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import async_engine_from_config
+from sqlalchemy.ext.asyncio import AsyncSession, async_engine_from_config
 
 from shared.db import asyncpg_dsn
 
@@ -17,10 +18,27 @@ from shared.db import asyncpg_dsn
 def upgrade_to_head(sqlalchemy_url: str, migrations_dir: Path) -> None:
     """Create the database if it is missing, then apply every migration."""
     asyncio.run(ensure_database(sqlalchemy_url))
-    config = Config()
-    config.set_main_option("script_location", str(migrations_dir))
+    config = _config(migrations_dir)
     config.set_main_option("sqlalchemy.url", sqlalchemy_url.replace("%", "%%"))
     command.upgrade(config, "head")
+
+
+def _config(migrations_dir: Path) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir))
+    return config
+
+
+def head_revision(migrations_dir: Path) -> str | None:
+    """The newest migration this code knows (read from the files, no database)."""
+    return ScriptDirectory.from_config(_config(migrations_dir)).get_current_head()
+
+
+async def current_revision(session: AsyncSession) -> str | None:
+    """The migration the database is at (None before the first)."""
+    result = await session.execute(text("SELECT version_num FROM alembic_version"))
+    value = result.scalar()
+    return str(value) if value is not None else None
 
 
 async def ensure_database(sqlalchemy_url: str) -> None:

@@ -1,29 +1,55 @@
-"""One service process: its database, its broker connection, its consumers and its outbox relay.
+"""One service process: its database, its broker connection, its consumers, its outbox
+relay and its background workers, started and stopped in the right order.
 
-Every service builds a `ServiceRuntime` in its composition root and starts it in its
-FastAPI lifespan, so an HTTP API and its message consumers share one process.
+Every service builds a `ServiceRuntime` in its composition root; `create_service_app`
+starts it in the FastAPI lifespan, so an HTTP API, its consumers and its workers share
+one process. The service serves HTTP at once, even while RabbitMQ is away: the broker is
+connected in the background, retried as it is at runtime, and events wait in the outbox.
 """
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from faststream.rabbit import Channel, RabbitBroker
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from shared.db import Database, asyncpg_dsn
 from shared.logging import get_logger
 from shared.messaging.consumer import EventConsumer, EventHandler, RetryPolicy
 from shared.messaging.housekeeping import purge_old_messages
-from shared.messaging.outbox import OutboxRelay
+from shared.messaging.outbox import OutboxRelay, backlog
 from shared.messaging.publisher import EventPublisher
+from shared.messaging.tables import OUTBOX_CHANNEL
 from shared.messaging.topology import ConsumerQueue, declare_topology
+from shared.metrics import BROKER_CONNECTED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
+from shared.migrations import current_revision, head_revision
 from shared.settings import ServiceSettings
+from shared.unit_of_work import UnitOfWork, UnitOfWorkFactory, unit_of_work
+from shared.wakeup import Wakeup
+from shared.workers import Background, Worker, periodic
 
 log = get_logger(__name__)
 
 HOUSEKEEPING_INTERVAL = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Readiness:
+    database: bool
+    migrations: str  # "current", "behind (…)" or "unknown"
+    broker: bool
+
+    @property
+    def ready(self) -> bool:
+        """Ready for HTTP traffic: the API works through a broker outage (events wait
+        in the outbox), so the broker is reported, not required."""
+        return self.database and self.migrations == "current"
 
 
 class ServiceRuntime:
@@ -32,80 +58,158 @@ class ServiceRuntime:
         name: str,
         settings: ServiceSettings,
         subscriptions: Mapping[ConsumerQueue, Mapping[str, EventHandler]],
+        *,
+        migrations: Path,
+        unit_of_work_factory: UnitOfWorkFactory = UnitOfWork,
     ) -> None:
         self.name = name
         self.settings = settings
-        self.db = Database(settings.sqlalchemy_url)
+        self.unit_of_work_factory = unit_of_work_factory
+        self.db = Database(
+            settings.sqlalchemy_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            behind_pgbouncer=settings.db_behind_pgbouncer,
+        )
         self.broker = RabbitBroker(
             settings.amqp_url,
             logger=logging.getLogger(f"{name}.broker"),
             log_level=logging.DEBUG,
             default_channel=Channel(prefetch_count=settings.consumer_prefetch),
-            graceful_timeout=10.0,
+            graceful_timeout=settings.shutdown_timeout_seconds / 2,
         )
         retry = RetryPolicy(settings.consumer_max_attempts, settings.consumer_retry_delay_seconds)
         self.consumers = [
-            EventConsumer(queue, handlers, self.db, retry)
+            EventConsumer(
+                queue,
+                handlers,
+                self.db,
+                retry,
+                service=name,
+                unit_of_work_factory=unit_of_work_factory,
+            )
             for queue, handlers in subscriptions.items()
         ]
         for consumer in self.consumers:
             consumer.register(self.broker)
-        self.publisher = EventPublisher(settings.amqp_url)
+        self.publisher = EventPublisher(
+            settings.amqp_url,
+            timeout_seconds=settings.publish_timeout_seconds,
+            max_in_flight=settings.publish_max_in_flight,
+        )
         self.relay = OutboxRelay(
             self.db,
             self.publisher,
-            listen_dsn=asyncpg_dsn(settings.sqlalchemy_url),
+            service=name,
             batch_size=settings.outbox_batch_size,
-            poll_seconds=settings.outbox_poll_seconds,
             max_backoff_seconds=settings.outbox_max_backoff_seconds,
         )
-        self._tasks: list[asyncio.Task[None]] = []
+        listen_dsn = asyncpg_dsn(settings.sqlalchemy_url)
+        self._relay_worker = self.relay.worker(
+            Wakeup(listen_dsn, OUTBOX_CHANNEL, settings.outbox_poll_seconds)
+        )
+        self._housekeeping = Worker(
+            "housekeeping",
+            periodic(self._purge),
+            service=name,
+            idle_seconds=HOUSEKEEPING_INTERVAL.total_seconds(),
+        )
+        self.workers: list[Background] = []
+        self._head = head_revision(migrations)
+        self._connector: asyncio.Task[None] | None = None
+
+    def add_worker(self, worker: Background) -> None:
+        """A background worker of the service, started and stopped with it."""
+        self.workers.append(worker)
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
+        async with unit_of_work(self.db, self.unit_of_work_factory) as uow:
+            yield uow
 
     @property
     def queues(self) -> tuple[ConsumerQueue, ...]:
         return tuple(consumer.queue for consumer in self.consumers)
 
     async def start(self) -> None:
+        for worker in (self._relay_worker, self._housekeeping, *self.workers):
+            worker.start()
+        self._connector = asyncio.create_task(self._connect_broker(), name="broker-connect")
+        log.info("service started", consumers=[q.name for q in self.queues])
+
+    async def _connect_broker(self) -> None:
+        """Connect the consumers, then the publisher, each retried until the broker answers.
+        Once connected, both reconnect by themselves after an outage (aio-pika robust)."""
+        await self._until_connected(self._start_consumers)
+        await self._until_connected(self.publisher.connect)
+        log.info("connected to the broker")
+
+    async def _start_consumers(self) -> None:
         await self.broker.connect()
         await declare_topology(self.broker, self.queues)
         await self.broker.start()
-        await self.publisher.start()
-        self._tasks = [
-            asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox-relay"),
-            asyncio.create_task(self._housekeeping(), name=f"{self.name}-housekeeping"),
-        ]
-        log.info("service started", consumers=[q.name for q in self.queues])
+
+    async def _until_connected(self, connect: Callable[[], Awaitable[None]]) -> None:
+        retrying = AsyncRetrying(
+            wait=wait_exponential(multiplier=0.5, max=30),
+            retry=retry_if_exception_type(Exception),
+            before_sleep=self._log_broker_unreachable,
+        )
+        async for attempt in retrying:
+            with attempt:
+                await connect()
+
+    def _log_broker_unreachable(self, state: object) -> None:
+        attempt = getattr(state, "attempt_number", 1)
+        if attempt == 1:
+            outcome = getattr(state, "outcome", None)
+            error = outcome.exception() if outcome is not None else None
+            log.warning("broker unreachable; serving anyway, retrying", error=repr(error))
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
+        """Stop taking messages, let in-flight work finish, publish what is pending."""
+        budget = self.settings.shutdown_timeout_seconds
+        if self._connector is not None:
+            self._connector.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self.publisher.stop()
+                await self._connector
         await self.broker.stop()
+        await asyncio.gather(*(w.stop(budget / 2) for w in self.workers))
+        await self._housekeeping.stop(1.0)
+        await self._relay_worker.stop(budget / 4)
+        await self.relay.flush(budget / 4)
+        await self.publisher.stop()
         await self.db.dispose()
 
-    async def is_ready(self) -> dict[str, bool]:
-        return {
-            "database": await _answers(self.db.ping),
-            "broker": await _answers(lambda: self.broker.ping(timeout=1.0)),
-        }
+    async def readiness(self) -> Readiness:
+        database, migrations = False, "unknown"
+        try:
+            async with self.db.transaction() as session:
+                current = await current_revision(session)
+            database = True
+            migrations = "current" if current == self._head else f"behind ({current})"
+        except Exception as error:
+            log.info("database not ready", error=repr(error))
+        return Readiness(database, migrations, await self.broker_connected())
 
-    async def _housekeeping(self) -> None:
-        retention = timedelta(days=self.settings.outbox_retention_days)
-        while True:
-            try:
-                removed = await purge_old_messages(self.db, retention)
-                if removed:
-                    log.info("purged old outbox and inbox rows", removed=removed)
-            except Exception:
-                log.exception("housekeeping failed")
-            await asyncio.sleep(HOUSEKEEPING_INTERVAL.total_seconds())
-
-
-async def _answers(probe: Callable[[], Awaitable[object]]) -> bool:
-    try:
-        return bool(await probe())
-    except Exception:
+    async def broker_connected(self) -> bool:
+        if not self.publisher.connected:
+            return False
+        with contextlib.suppress(Exception):
+            return bool(await self.broker.ping(timeout=1.0))
         return False
+
+    async def refresh_gauges(self) -> None:
+        """Read the figures that live in the database, for a scrape of /metrics."""
+        BROKER_CONNECTED.labels(self.name).set(1 if await self.broker_connected() else 0)
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(2), self.db.transaction() as session:
+                count, oldest = await backlog(session)
+            OUTBOX_BACKLOG.labels(self.name).set(count)
+            OUTBOX_OLDEST_AGE.labels(self.name).set(oldest)
+
+    async def _purge(self) -> None:
+        retention = timedelta(days=self.settings.outbox_retention_days)
+        removed = await purge_old_messages(self.db, retention)
+        if removed:
+            log.info("purged old outbox and inbox rows", removed=removed)

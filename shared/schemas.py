@@ -7,7 +7,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shared.errors import BadRequest
+from shared.errors import Malformed
 
 ItemT = TypeVar("ItemT")
 
@@ -61,7 +61,7 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         position = json.loads(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise BadRequest("The cursor is not valid; start again from the first page.") from None
+        raise Malformed("The cursor is not valid; start again from the first page.") from None
     if not isinstance(position, dict):
-        raise BadRequest("The cursor is not valid; start again from the first page.")
+        raise Malformed("The cursor is not valid; start again from the first page.")
     return position

@@ -5,6 +5,8 @@ from pathlib import Path
 from pydantic import Field, PostgresDsn, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.db import sqlalchemy_dsn
+
 
 class ServiceSettings(BaseSettings):
     """The settings common to every service; each service subclasses it with its own."""
@@ -33,7 +35,36 @@ class ServiceSettings(BaseSettings):
     jwt_issuer: str = "lms-directory"
     jwt_audience: str = "lms"
 
+    db_pool_size: int = Field(
+        default=5,
+        ge=1,
+        description="Database connections kept open per process (see docs/operations.md for "
+        "the budget: two replicas of every service fit PostgreSQL's default 100).",
+    )
+    db_max_overflow: int = Field(default=5, ge=0, description="Extra connections under load.")
+    db_behind_pgbouncer: bool = Field(
+        default=False,
+        description="PgBouncer in transaction mode: no server-side prepared statement cache.",
+    )
+    shutdown_timeout_seconds: float = Field(
+        default=20.0, gt=0, description="On SIGTERM, finish in-flight work within this time."
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Larger request bodies are refused (413)."
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="The gateway's address(es): only they may set X-Forwarded-For "
+        "(comma-separated; '*' trusts anyone, never do that when the service is reachable).",
+    )
+
     outbox_batch_size: int = Field(default=500, ge=1, le=5000)
+    publish_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Wait at most this long for the broker's confirm."
+    )
+    publish_max_in_flight: int = Field(
+        default=100, ge=1, description="Unconfirmed publications at a time, per process."
+    )
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
     outbox_max_backoff_seconds: float = Field(default=30.0, gt=0)
     outbox_retention_days: int = Field(default=7, ge=1)
@@ -53,6 +84,4 @@ class ServiceSettings(BaseSettings):
     @property
     def sqlalchemy_url(self) -> str:
         """The database URL with the asyncpg driver, whatever scheme was configured."""
-        url = str(self.database_url)
-        scheme, rest = url.split("://", 1)
-        return f"postgresql+asyncpg://{rest}" if "+" not in scheme else url
+        return sqlalchemy_dsn(str(self.database_url))

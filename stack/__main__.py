@@ -134,7 +134,7 @@ class Stack:
     async def wait_until_ready(self) -> None:
         async with httpx.AsyncClient(timeout=2) as client:
             for service in self.services:
-                await self._wait_for(client, f"http://127.0.0.1:{service.port}/health/ready")
+                await self._wait_for(client, f"http://127.0.0.1:{service.port}/readyz")
             await self._wait_for(client, f"http://127.0.0.1:{self.gateway_port}/health")
 
     async def _wait_for(self, client: httpx.AsyncClient, url: str) -> None:

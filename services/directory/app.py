@@ -1,5 +1,7 @@
 """The directory's composition root: settings, runtime, routers, in one place."""
 
+from pathlib import Path
+
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
@@ -11,16 +13,16 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.directory.api import auth, custom_fields, groups, users
-from services.directory.domain.errors import RuleViolation
 from services.directory.handlers import SUBSCRIPTIONS
 from services.directory.settings import DirectorySettings
-from shared.errors import problem_response
 from shared.http import create_service_app
+from shared.http.problems import problem_response
 from shared.logging import configure_logging
 from shared.runtime import ServiceRuntime
 from shared.security.access_tokens import AccessTokenIssuer, AccessTokenVerifier
 
 SERVICE = "directory"
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: DirectorySettings | None = None) -> FastAPI:
@@ -28,7 +30,7 @@ def create_app(settings: DirectorySettings | None = None) -> FastAPI:
     configure_logging(SERVICE, settings.log_level, settings.log_json)
     public_key = public_key_pem(settings.jwt_private_key)
     settings = settings.model_copy(update={"jwt_public_key": public_key})
-    runtime = ServiceRuntime(SERVICE, settings, SUBSCRIPTIONS)
+    runtime = ServiceRuntime(SERVICE, settings, SUBSCRIPTIONS, migrations=MIGRATIONS)
     app = create_service_app(
         title="LMS directory",
         runtime=runtime,
@@ -44,7 +46,6 @@ def create_app(settings: DirectorySettings | None = None) -> FastAPI:
     app.state.token_verifier = AccessTokenVerifier(
         public_key, issuer=settings.jwt_issuer, audience=settings.jwt_audience
     )
-    app.add_exception_handler(RuleViolation, _on_rule_violation)
     app.add_exception_handler(StaleDataError, _on_concurrent_change)
     return app
 
@@ -58,10 +59,6 @@ def public_key_pem(private_key_pem: str) -> str:
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError("JWT_PRIVATE_KEY must be an Ed25519 private key (PEM)")
     return key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
-
-
-async def _on_rule_violation(_: Request, exc: Exception) -> JSONResponse:
-    return problem_response(409, "rule-violation", str(exc))
 
 
 async def _on_concurrent_change(_: Request, __: Exception) -> JSONResponse:

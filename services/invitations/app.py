@@ -1,9 +1,8 @@
 """The invitations service's composition root: settings, runtime, sender, pages, in one place."""
 
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -27,15 +26,17 @@ from shared.http import create_service_app
 from shared.logging import configure_logging, get_logger
 from shared.runtime import ServiceRuntime
 from shared.wakeup import Wakeup
+from shared.workers import Worker, periodic
 
 SERVICE = "invitations"
+MIGRATIONS = Path(__file__).parent / "migrations"
 log = get_logger(__name__)
 
 
 def create_app(settings: InvitationsSettings | None = None) -> FastAPI:
     settings = settings or InvitationsSettings()
     configure_logging(SERVICE, settings.log_level, settings.log_json)
-    runtime = ServiceRuntime(SERVICE, settings, SUBSCRIPTIONS)
+    runtime = ServiceRuntime(SERVICE, settings, SUBSCRIPTIONS, migrations=MIGRATIONS)
     # The sender has its own connections: a burst of requests can't starve the sending.
     # Its claims are planned for the queue as it is (custom plans): a generic plan can't
     # know how much of the queue is due, and one scanned all of it per claim.
@@ -49,24 +50,18 @@ def create_app(settings: InvitationsSettings | None = None) -> FastAPI:
     planner = ReminderPlanner(
         runtime.db,
         before=settings.reminder_before,
-        every_seconds=settings.reminder_scan_seconds,
         throttle_window=timedelta(seconds=settings.accept_throttle_window_seconds),
     )
-
-    @asynccontextmanager
-    async def background(_: FastAPI) -> AsyncIterator[None]:
-        sender.start()
-        planner.start()
-        try:
-            yield
-        finally:
-            await planner.stop()
-            await sender.stop()
-            await sending_db.dispose()
-
-    app = create_service_app(
-        title="LMS invitations", runtime=runtime, routers=[pages.router], extra_lifespan=background
+    runtime.add_worker(sender)
+    runtime.add_worker(
+        Worker(
+            "reminder-planner",
+            periodic(planner.run_once),
+            service=SERVICE,
+            idle_seconds=settings.reminder_scan_seconds,
+        )
     )
+    app = create_service_app(title="LMS invitations", runtime=runtime, routers=[pages.router])
     app.state.settings = settings
     app.state.sender = sender
     app.state.planner = planner

@@ -1,12 +1,16 @@
 """Idempotent consumers: the effect of a message and the record of its id commit together,
 and the message is acknowledged only after that commit.
 
-A message that fails is retried a few times; one that can never succeed (unparseable,
-unknown type, data breaking its contract) or keeps failing is parked in the queue's
-dead-letter queue with the error in its headers.
+A message that can never succeed is parked at once in its queue's dead-letter queue, with
+the reason in its headers: unparseable, an unknown type, data breaking its contract, a
+handler refusing it (`PermanentError` or a domain error such as `NotFound`), or data the
+database refuses (SQLSTATE classes 22 and 23). Anything else (a lost connection, a
+deadlock) is retried a few times with a growing pause, then parked.
 """
 
 import asyncio
+import hashlib
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,14 +26,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from structlog.contextvars import bound_contextvars
 
 from shared.contracts import CloudEvent, RawCloudEvent, spec_for, topic_matches
-from shared.db import Database
+from shared.db import Database, is_permanent_data_error
+from shared.errors import DomainError
 from shared.logging import bind_correlation_id, get_logger
 from shared.messaging.tables import processed_messages
 from shared.messaging.topology import DEAD_LETTER_EXCHANGE, ConsumerQueue
+from shared.metrics import MESSAGE_LATENCY, MESSAGES_CONSUMED
+from shared.unit_of_work import UnitOfWork, UnitOfWorkFactory, unit_of_work
 
 log = get_logger(__name__)
 
-EventHandler = Callable[[AsyncSession, CloudEvent[Any]], Awaitable[None]]
+EventHandler = Callable[[Any, CloudEvent[Any]], Awaitable[None]]
+"""`async def on_x(uow, event)`: parse what it needs from the event, call one use case."""
 
 
 class PermanentError(Exception):
@@ -43,6 +51,10 @@ class RetryPolicy:
 
     def delay(self, attempt: int) -> float:
         return self.delay_seconds * attempt
+
+
+def never_succeeds(error: BaseException) -> bool:
+    return isinstance(error, PermanentError | DomainError) or is_permanent_data_error(error)
 
 
 async def claim_message(session: AsyncSession, consumer: str, message_id: str) -> bool:
@@ -60,7 +72,7 @@ class EventConsumer:
     """Consumes one queue, dispatching each event type to its handler.
 
     `handlers` maps a routing-key pattern (`invitation.sent`, `lms.activity.*`) to the
-    function that applies the event inside a transaction.
+    function that applies the event inside a unit of work.
     """
 
     def __init__(
@@ -69,11 +81,16 @@ class EventConsumer:
         handlers: Mapping[str, EventHandler],
         db: Database,
         retry: RetryPolicy,
+        *,
+        service: str = "test",
+        unit_of_work_factory: UnitOfWorkFactory = UnitOfWork,
     ) -> None:
         self.queue = queue
         self._handlers = dict(handlers)
         self._db = db
         self._retry = retry
+        self._service = service
+        self._uow_factory = unit_of_work_factory
         self._broker: RabbitBroker | None = None
 
     def register(self, broker: RabbitBroker) -> None:
@@ -87,29 +104,39 @@ class EventConsumer:
 
     async def consume(self, message: RabbitMessage) -> None:
         raw = message.raw_message
-        bind_correlation_id(raw.correlation_id)
-        with bound_contextvars(queue=self.queue.name, routing_key=raw.routing_key):
-            try:
-                await self.process(raw.body)
-            except PermanentError as error:
-                await self._park(message, error)
-                return
-            except Exception as error:
-                await self._retry_or_park(message, error)
-                return
-            await message.ack()
-
-    async def process(self, body: bytes) -> None:
-        """Apply one message's effect exactly once (a duplicate changes nothing)."""
-        event, handler = self._parse(body)
+        event_id = raw.message_id or _fingerprint(raw.body)
+        # A message without a correlation id keeps one and the same across redeliveries.
+        bind_correlation_id(raw.correlation_id or event_id)
+        started = time.perf_counter()
         with bound_contextvars(
-            event_id=event.id, event_type=event.type, tenant_id=str(event.tenantid)
+            queue=self.queue.name, routing_key=raw.routing_key, event_id=event_id
         ):
-            async with self._db.transaction() as session:
-                if await claim_message(session, self.queue.name, event.id):
-                    await handler(session, event)
-                else:
+            outcome = await self._consume(message, event_id)
+        MESSAGES_CONSUMED.labels(self._service, self.queue.name, outcome).inc()
+        MESSAGE_LATENCY.labels(self._service, self.queue.name).observe(
+            time.perf_counter() - started
+        )
+
+    async def _consume(self, message: RabbitMessage, event_id: str) -> str:
+        try:
+            applied = await self.process(message.raw_message.body)
+        except Exception as error:
+            if never_succeeds(error):
+                return await self._park(message, event_id, error)
+            return await self._retry_or_park(message, event_id, error)
+        await message.ack()
+        return "processed" if applied else "duplicate"
+
+    async def process(self, body: bytes) -> bool:
+        """Apply one message's effect exactly once; False when it was a duplicate."""
+        event, handler = self._parse(body)
+        with bound_contextvars(event_type=event.type, tenant_id=str(event.tenantid)):
+            async with unit_of_work(self._db, self._uow_factory) as uow:
+                if not await claim_message(uow.session, self.queue.name, event.id):
                     log.info("duplicate message ignored")
+                    return False
+                await handler(uow, event)
+        return True
 
     def _parse(self, body: bytes) -> tuple[CloudEvent[Any], EventHandler]:
         try:
@@ -136,16 +163,16 @@ class EventConsumer:
             None,
         )
 
-    async def _retry_or_park(self, message: RabbitMessage, error: Exception) -> None:
+    async def _retry_or_park(self, message: RabbitMessage, event_id: str, error: Exception) -> str:
         attempt = _delivery_count(message.raw_message) + 1
         if attempt >= self._retry.max_attempts:
-            await self._park(message, error)
-            return
+            return await self._park(message, event_id, error)
         log.warning("message failed, will retry", attempt=attempt, error=repr(error))
         await asyncio.sleep(self._retry.delay(attempt))
         await message.nack(requeue=True)
+        return "retried"
 
-    async def _park(self, message: RabbitMessage, error: Exception) -> None:
+    async def _park(self, message: RabbitMessage, event_id: str, error: Exception) -> str:
         """Move the message to the dead-letter queue, with the reason, then ack it."""
         raw = message.raw_message
         log.error("message parked in dead-letter queue", error=repr(error))
@@ -156,8 +183,8 @@ class EventConsumer:
                 exchange=DEAD_LETTER_EXCHANGE,
                 routing_key=self.queue.name,
                 persist=True,
-                message_id=raw.message_id,
-                correlation_id=raw.correlation_id,
+                message_id=event_id,
+                correlation_id=raw.correlation_id or event_id,
                 content_type=raw.content_type,
                 headers={
                     **(raw.headers or {}),
@@ -171,8 +198,14 @@ class EventConsumer:
         except Exception:
             log.exception("could not park message; it will be redelivered")
             await message.nack(requeue=True)
-            return
+            return "retried"
         await message.ack()
+        return "parked"
+
+
+def _fingerprint(body: bytes) -> str:
+    """A stable id for a message that came without one: the same on every delivery."""
+    return "sha256:" + hashlib.sha256(body).hexdigest()[:32]
 
 
 def _delivery_count(raw: IncomingMessage) -> int:

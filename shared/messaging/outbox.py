@@ -3,6 +3,7 @@ describe, and a relay publishes them afterwards. A broker outage delays events; 
 never loses them."""
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
@@ -15,8 +16,10 @@ from shared.contracts import CloudEvent
 from shared.db import Database, uuid_array
 from shared.logging import correlation_id, get_logger
 from shared.messaging.publisher import EventPublisher
-from shared.messaging.tables import OUTBOX_CHANNEL, outbox
+from shared.messaging.tables import outbox
+from shared.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
 from shared.wakeup import Wakeup
+from shared.workers import Worker
 
 log = get_logger(__name__)
 
@@ -47,7 +50,9 @@ def retry_delay(attempts: int, max_seconds: float) -> float:
 class OutboxRelay:
     """Publishes pending outbox rows with publisher confirms, in pipelined batches.
 
-    Several replicas may run: rows are claimed with FOR UPDATE SKIP LOCKED.
+    Several replicas may run: rows are claimed with FOR UPDATE SKIP LOCKED. Run by a
+    `shared.workers.Worker` (see `worker`): a pass that published a whole batch goes on at
+    once, otherwise the relay waits for a NOTIFY from the outbox trigger or its poll.
     """
 
     def __init__(
@@ -55,29 +60,30 @@ class OutboxRelay:
         db: Database,
         publisher: EventPublisher,
         *,
-        listen_dsn: str,
+        service: str,
         batch_size: int = 500,
-        poll_seconds: float = 1.0,
         max_backoff_seconds: float = 30.0,
     ) -> None:
         self._db = db
         self._publisher = publisher
+        self._service = service
         self._batch_size = batch_size
         self._max_backoff = max_backoff_seconds
-        self._wakeup = Wakeup(listen_dsn, OUTBOX_CHANNEL, poll_seconds)
 
-    async def run(self) -> None:
-        listener = asyncio.create_task(self._wakeup.listen_forever())
-        try:
-            while True:
-                published = await self._relay_safely()
-                if published < self._batch_size:
-                    await self._wakeup.wait()
-        finally:
-            listener.cancel()
+    def worker(self, wakeup: Wakeup) -> Worker:
+        return Worker("outbox-relay", self.step, service=self._service, wakeup=wakeup)
+
+    async def step(self) -> bool:
+        """One pass; True when a whole batch went out (more is probably waiting)."""
+        return await self.relay_once() >= self._batch_size
 
     async def relay_once(self) -> int:
-        """Claim one batch, publish it, record the outcome. Returns how many were published."""
+        """Claim one batch, publish it, record the outcome. Returns how many were published.
+
+        While the broker is away nothing is claimed: rows wait untouched instead of each
+        collecting a failure (and a log line) per attempt."""
+        if not self._publisher.connected:
+            return 0
         async with self._db.transaction() as session:
             rows = (
                 await session.execute(
@@ -101,6 +107,13 @@ class OutboxRelay:
             )
             return await self._record(session, rows, outcomes)
 
+    async def flush(self, deadline_seconds: float) -> None:
+        """Publish what is pending now, within `deadline_seconds` (on shutdown)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(deadline_seconds):
+                while await self.relay_once() >= self._batch_size:
+                    pass
+
     async def _publish(self, row: Row[Any, Any, Any, Any, Any]) -> None:
         await self._publisher.publish(
             row.body.encode(), row.routing_key, str(row.id), row.correlation_id
@@ -119,16 +132,29 @@ class OutboxRelay:
                 .where(outbox.c.id == any_(uuid_array(published)))
                 .values(published_at=func.now())
             )
-        for row, outcome in zip(rows, outcomes, strict=True):
-            if isinstance(outcome, BaseException):
-                await self._record_failure(session, row, outcome)
+            OUTBOX_PUBLISHED.labels(self._service).inc(len(published))
+        failed = [
+            (row, outcome)
+            for row, outcome in zip(rows, outcomes, strict=True)
+            if isinstance(outcome, BaseException)
+        ]
+        for row, error in failed:
+            await self._record_failure(session, row, error)
+        if failed:
+            OUTBOX_PUBLISH_FAILURES.labels(self._service).inc(len(failed))
+            log.warning(
+                "outbox publications failed; retrying with backoff",
+                failed=len(failed),
+                published=len(published),
+                first_event_id=str(failed[0][0].id),
+                error=repr(failed[0][1]),
+            )
         return len(published)
 
     async def _record_failure(
         self, session: AsyncSession, row: Row[Any, Any, Any, Any, Any], error: BaseException
     ) -> None:
         delay = timedelta(seconds=retry_delay(row.attempts, self._max_backoff))
-        log.warning("outbox publish failed", event_id=str(row.id), error=repr(error))
         await session.execute(
             update(outbox)
             .where(outbox.c.id == row.id)
@@ -139,9 +165,15 @@ class OutboxRelay:
             )
         )
 
-    async def _relay_safely(self) -> int:
-        try:
-            return await self.relay_once()
-        except Exception:
-            log.exception("outbox relay pass failed")
-            return 0
+
+async def backlog(session: AsyncSession) -> tuple[int, float]:
+    """How many events wait to be published, and the age in seconds of the oldest."""
+    row = (
+        await session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.extract("epoch", func.now() - func.min(outbox.c.created_at)), 0),
+            ).where(outbox.c.published_at.is_(None))
+        )
+    ).one()
+    return int(row[0]), float(row[1])

@@ -8,7 +8,7 @@ from typing import Any
 
 import jwt
 
-from shared.errors import Unauthorized
+from shared.errors import Unauthenticated
 from shared.security.permissions import Permission
 
 ALGORITHM = "EdDSA"
@@ -54,7 +54,7 @@ class AccessTokenVerifier:
                 session_id=uuid.UUID(claims["sid"]) if claims.get("sid") else None,
             )
         except (jwt.PyJWTError, ValueError, TypeError) as error:
-            raise Unauthorized("The access token is invalid or has expired.") from error
+            raise Unauthenticated("The access token is invalid or has expired.") from error
 
 
 class AccessTokenIssuer:

@@ -146,8 +146,13 @@ async def test_the_stack_serves_every_service_behind_the_gateway(stack: RunningS
     assert listed.headers["x-request-id"], "the gateway's request id follows the request"
     for spec in available(int(stack.env["STACK_PORT_OFFSET"])):
         async with httpx.AsyncClient() as client:
-            health = await client.get(f"http://127.0.0.1:{spec.port}/health/ready")
-        assert health.json() == {"status": "ok", "database": True, "broker": True}, spec.name
+            health = await client.get(f"http://127.0.0.1:{spec.port}/readyz")
+        assert health.json() == {
+            "status": "ready",
+            "database": True,
+            "migrations": "current",
+            "broker": True,
+        }, spec.name
 
 
 async def test_the_stack_stops_every_process_on_sigterm(stack: RunningStack) -> None:

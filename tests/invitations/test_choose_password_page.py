@@ -172,5 +172,10 @@ async def test_bad_input_gets_a_clear_4xx(
 
 async def test_the_service_answers_health_checks(invitations: RunningServer) -> None:
     async with httpx.AsyncClient(base_url=invitations.url) as client:
-        ready = await client.get("/health/ready")
-    assert ready.json() == {"status": "ok", "database": True, "broker": True}
+        ready = await client.get("/readyz")
+    assert ready.json() == {
+        "status": "ready",
+        "database": True,
+        "migrations": "current",
+        "broker": True,
+    }

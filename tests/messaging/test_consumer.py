@@ -10,13 +10,13 @@ from typing import Any
 import aio_pika
 import pytest
 from faststream.rabbit import RabbitBroker
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import CloudEvent, new_event
 from shared.contracts.lms import LearningActivity
 from shared.db import Database
 from shared.messaging.consumer import EventConsumer, PermanentError, RetryPolicy
 from shared.messaging.topology import ConsumerQueue, declare_topology
+from shared.unit_of_work import UnitOfWork
 
 ACTIVITY = "lms.activity.completed"
 
@@ -30,7 +30,7 @@ class Recorder:
         self._failures = failures
         self._error = error or RuntimeError("database hiccup")
 
-    async def __call__(self, session: AsyncSession, event: CloudEvent[Any]) -> None:
+    async def __call__(self, uow: UnitOfWork, event: CloudEvent[Any]) -> None:
         self.calls += 1
         if self.calls <= self._failures:
             raise self._error

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from fastapi import Depends, FastAPI
 
-from shared.errors import install_problem_handlers
+from shared.http.dependencies import require_permission
+from shared.http.problems import install_problem_handlers
 from shared.security.access_tokens import AccessTokenIssuer, AccessTokenVerifier, Principal
-from shared.security.dependencies import require_permission
 from shared.security.permissions import Permission
 from tests.support.servers import RunningServer
 

@@ -2,7 +2,6 @@ import uuid
 
 import pytest
 
-from services.directory.domain.errors import RuleViolation
 from services.directory.domain.users import (
     AdminChange,
     can_log_in,
@@ -14,6 +13,7 @@ from services.directory.domain.users import (
     status_after_reactivation,
 )
 from shared.contracts.users import UserStatus
+from shared.errors import RuleViolation
 
 ME, SOMEONE = uuid.uuid4(), uuid.uuid4()
 

@@ -24,7 +24,7 @@ from services.directory.db import users as users_db
 from services.directory.domain.login_throttle import ThrottlePolicy
 from services.directory.settings import DirectorySettings
 from services.directory.usecases.auth import LoggedIn, log_in, log_out
-from shared.errors import TooManyRequests, Unauthorized
+from shared.errors import RateLimited, Unauthenticated
 from shared.schemas import RequestModel
 from shared.security.access_tokens import Principal
 
@@ -90,11 +90,11 @@ async def login(
         )
     if not isinstance(outcome, LoggedIn):
         if outcome.retry_after:
-            raise TooManyRequests(
+            raise RateLimited(
                 "Too many failed attempts for this account; try again later.",
-                retry_after_seconds=int(outcome.retry_after.total_seconds()) + 1,
+                retry_after=outcome.retry_after,
             )
-        raise Unauthorized(INVALID_CREDENTIALS)
+        raise Unauthenticated(INVALID_CREDENTIALS)
     _set_session_cookie(response, settings, outcome.cookie_value)
     user = outcome.user
     me = _me(outcome.principal, user.email, user.first_name, user.last_name, user.locale)
@@ -124,7 +124,7 @@ async def refresh_token(principal: CurrentPrincipal, issuer: Issuer) -> TokenOut
 async def me(principal: CurrentPrincipal, session: DbSession) -> Me:
     user = await users_db.get_user(session, principal.tenant_id, principal.user_id)
     if user is None:
-        raise Unauthorized("Authentication required: log in first.")
+        raise Unauthenticated("Authentication required: log in first.")
     return _me(principal, user.email, user.first_name, user.last_name, user.locale)
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from services.directory.db.user_search import Position
 from services.directory.domain.listing import UserSort
-from shared.errors import BadRequest
+from shared.errors import Malformed
 from shared.schemas import decode_cursor, encode_cursor
 
 DATETIME_SORTS = {"created_at", "last_login_at"}
@@ -30,7 +30,7 @@ def user_position(sort: UserSort, cursor: str | None) -> Position | None:
         return None
     data = decode_cursor(cursor)
     if data.get("s") != sort.value:
-        raise BadRequest("This cursor belongs to another sort order; start from the first page.")
+        raise Malformed("This cursor belongs to another sort order; start from the first page.")
     try:
         value: Any = data["v"]
         if sort.value.lstrip("-") in DATETIME_SORTS:
@@ -39,7 +39,7 @@ def user_position(sort: UserSort, cursor: str | None) -> Position | None:
             raise TypeError("sort value")
         return Position(value, uuid.UUID(data["id"]))
     except (KeyError, TypeError, ValueError, OverflowError):
-        raise BadRequest("The cursor is not valid; start again from the first page.") from None
+        raise Malformed("The cursor is not valid; start again from the first page.") from None
 
 
 def activity_cursor(occurred_at: datetime, activity_id: uuid.UUID) -> str:
@@ -53,7 +53,7 @@ def activity_position(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
     try:
         return as_utc(datetime.fromisoformat(data["t"])), uuid.UUID(data["id"])
     except (KeyError, TypeError, ValueError, OverflowError):
-        raise BadRequest("The cursor is not valid; start again from the first page.") from None
+        raise Malformed("The cursor is not valid; start again from the first page.") from None
 
 
 def as_utc(moment: datetime) -> datetime:

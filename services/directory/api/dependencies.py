@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.directory.db import sessions as sessions_db
 from services.directory.settings import DirectorySettings
 from services.directory.usecases.auth import principal_from_cookie
-from shared.errors import Forbidden, Unauthorized
+from shared.errors import Forbidden, Unauthenticated
+from shared.http.dependencies import bearer_token
 from shared.runtime import ServiceRuntime
 from shared.security.access_tokens import AccessTokenIssuer, AccessTokenVerifier, Principal
-from shared.security.dependencies import bearer_token
 from shared.security.permissions import Permission
 
 
@@ -69,7 +69,7 @@ async def authenticate(request: Request, session: AsyncSession) -> Principal | N
 async def current_principal(request: Request, session: DbSession) -> Principal:
     principal = await authenticate(request, session)
     if principal is None:
-        raise Unauthorized("Authentication required: log in first.")
+        raise Unauthenticated("Authentication required: log in first.")
     return principal
 
 

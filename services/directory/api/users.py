@@ -37,7 +37,7 @@ from services.directory.usecases import invitations, lifecycle, queries
 from services.directory.usecases.custom_values import filter_values_by_id
 from services.directory.usecases.update_user import update_user
 from shared.contracts.users import EmailState, UserStatus
-from shared.errors import PreconditionRequired, ValidationFailed
+from shared.errors import Invalid, VersionRequired
 from shared.schemas import Page, contains_nul
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
@@ -68,7 +68,7 @@ def _utc(name: str, moment: datetime | None) -> datetime | None:
     try:
         return as_utc(moment)
     except OverflowError:  # e.g. 0001-01-01T00:00+14:00 is before the first year
-        raise ValidationFailed(f"{name}: the date is out of range.") from None
+        raise Invalid(f"{name}: the date is out of range.") from None
 
 
 @router.get("", summary="List users, filtered and sorted, a page at a time")
@@ -139,9 +139,9 @@ def _field_filters(request: Request) -> dict[str, str]:
         if key not in LIST_PARAMETERS and not key.startswith(FIELD_FILTER_PREFIX)
     ]
     if unknown:
-        raise ValidationFailed(f"Unknown query parameter(s): {', '.join(sorted(unknown))}.")
+        raise Invalid(f"Unknown query parameter(s): {', '.join(sorted(unknown))}.")
     if nul := sorted({k for k, v in request.query_params.multi_items() if contains_nul(v)}):
-        raise ValidationFailed(f"{', '.join(nul)}: text cannot contain NUL (%00) characters.")
+        raise Invalid(f"{', '.join(nul)}: text cannot contain NUL (%00) characters.")
     return {
         key.removeprefix(FIELD_FILTER_PREFIX): value
         for key, value in request.query_params.items()
@@ -208,10 +208,10 @@ def _expected_version(if_match: str | None, body_version: int | None) -> int:
     if if_match:
         tag = if_match.strip().removeprefix("W/").strip('"')
         if not tag.isdigit():
-            raise ValidationFailed('If-Match must be the version the user had, e.g. "3".')
+            raise Invalid('If-Match must be the version the user had, e.g. "3".')
         return int(tag)
     if body_version is None:
-        raise PreconditionRequired(
+        raise VersionRequired(
             "Send the version you read (If-Match header or `version`), so that nobody's "
             "change is silently overwritten."
         )

@@ -3,8 +3,8 @@
 import uuid
 from dataclasses import dataclass
 
-from services.directory.domain.errors import RuleViolation
 from shared.contracts.users import UserStatus
+from shared.errors import RuleViolation
 
 
 def normalize_email(email: str) -> str:

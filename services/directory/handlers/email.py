@@ -17,6 +17,7 @@ from shared.contracts import CloudEvent
 from shared.contracts.email import EmailBounced, EmailComplained, EmailDelivered, EmailEvent
 from shared.contracts.users import USER_UPDATED, BounceKind, EmailState, InvitationState
 from shared.logging import get_logger
+from shared.unit_of_work import UnitOfWork
 
 log = get_logger(__name__)
 
@@ -61,7 +62,8 @@ def _about_invitation(user: User, data: EmailEvent) -> bool:
     return data.message_id is None or data.message_id == user.invitation_message_id
 
 
-async def on_email_event(session: AsyncSession, event: CloudEvent[Any]) -> None:
+async def on_email_event(uow: UnitOfWork, event: CloudEvent[Any]) -> None:
+    session = uow.session
     data: EmailEvent = event.data
     user = await find_recipient(session, event)
     if user is None or normalize_email(data.email) != user.email_normalized:

@@ -3,8 +3,6 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from services.directory.db.activities import record_activity
 from services.directory.domain import invitation_state
 from services.directory.handlers.common import user_for_update
@@ -20,6 +18,7 @@ from shared.contracts.users import USER_ACTIVATED, USER_UPDATED, InvitationState
 from shared.logging import get_logger
 from shared.messaging.consumer import PermanentError
 from shared.security.passwords import is_argon2id_hash
+from shared.unit_of_work import UnitOfWork
 
 log = get_logger(__name__)
 
@@ -28,7 +27,8 @@ def _earliest(*moments: datetime | None) -> datetime | None:
     return min((m for m in moments if m), default=None)
 
 
-async def on_invitation_sent(session: AsyncSession, event: CloudEvent[Any]) -> None:
+async def on_invitation_sent(uow: UnitOfWork, event: CloudEvent[Any]) -> None:
+    session = uow.session
     sent: InvitationSent = event.data
     user = await user_for_update(session, event.tenantid, sent.user_id)
     user.invitation_first_sent_at = _earliest(user.invitation_first_sent_at, sent.first_sent_at)
@@ -54,7 +54,8 @@ async def on_invitation_sent(session: AsyncSession, event: CloudEvent[Any]) -> N
     await publish_user_event(session, USER_UPDATED, user)
 
 
-async def on_invitation_failed(session: AsyncSession, event: CloudEvent[Any]) -> None:
+async def on_invitation_failed(uow: UnitOfWork, event: CloudEvent[Any]) -> None:
+    session = uow.session
     failed: InvitationFailed = event.data
     user = await user_for_update(session, event.tenantid, failed.user_id)
     if failed.request_id == user.invitation_request_id:
@@ -74,7 +75,8 @@ async def on_invitation_failed(session: AsyncSession, event: CloudEvent[Any]) ->
     await publish_user_event(session, USER_UPDATED, user)
 
 
-async def on_invitation_accepted(session: AsyncSession, event: CloudEvent[Any]) -> None:
+async def on_invitation_accepted(uow: UnitOfWork, event: CloudEvent[Any]) -> None:
+    session = uow.session
     accepted: InvitationAccepted = event.data
     if not is_argon2id_hash(accepted.password_hash):
         raise PermanentError("invitation.accepted carries no argon2id password hash")
@@ -103,7 +105,8 @@ async def on_invitation_accepted(session: AsyncSession, event: CloudEvent[Any]) 
     await publish_user_event(session, USER_ACTIVATED, user)
 
 
-async def on_invitation_revoked(session: AsyncSession, event: CloudEvent[Any]) -> None:
+async def on_invitation_revoked(uow: UnitOfWork, event: CloudEvent[Any]) -> None:
+    session = uow.session
     revoked: InvitationRevoked = event.data
     user = await user_for_update(session, event.tenantid, revoked.user_id)
     if revoked.request_id not in (None, user.invitation_request_id):

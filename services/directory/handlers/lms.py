@@ -2,16 +2,16 @@
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from services.directory.db.activities import record_activity
 from services.directory.db.enrollments import upsert_enrollment
 from services.directory.handlers.common import user_for_update
 from shared.contracts import CloudEvent
 from shared.contracts.lms import EnrollmentChanged, LearningActivity
+from shared.unit_of_work import UnitOfWork
 
 
-async def on_enrollment(session: AsyncSession, event: CloudEvent[Any]) -> None:
+async def on_enrollment(uow: UnitOfWork, event: CloudEvent[Any]) -> None:
+    session = uow.session
     change: EnrollmentChanged = event.data
     user = await user_for_update(session, event.tenantid, change.user_id)
     await upsert_enrollment(session, user.tenant_id, change)
@@ -31,7 +31,8 @@ async def on_enrollment(session: AsyncSession, event: CloudEvent[Any]) -> None:
     )
 
 
-async def on_learning_activity(session: AsyncSession, event: CloudEvent[Any]) -> None:
+async def on_learning_activity(uow: UnitOfWork, event: CloudEvent[Any]) -> None:
+    session = uow.session
     activity: LearningActivity = event.data
     user = await user_for_update(session, event.tenantid, activity.user_id)
     record_activity(

@@ -10,7 +10,7 @@ from services.directory.db import tenants as tenants_db
 from services.directory.db import users as users_db
 from services.directory.db.models import Tenant, User
 from services.directory.domain.roles import RoleInfo
-from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.security.access_tokens import Principal
 from shared.security.permissions import Permission
 
@@ -34,7 +34,7 @@ async def load_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
 async def assignable_role(session: AsyncSession, actor: Principal, key: str) -> RoleInfo:
     role = await tenants_db.get_role(session, key)
     if role is None:
-        raise ValidationFailed(f"role: there is no role {key!r}.")
+        raise Invalid(f"role: there is no role {key!r}.")
     if role.is_admin and not actor.can(Permission.ROLES_ASSIGN):
         raise Forbidden("You may not grant an administrative role.")
     return role
@@ -43,9 +43,7 @@ async def assignable_role(session: AsyncSession, actor: Principal, key: str) -> 
 async def check_groups(session: AsyncSession, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> None:
     missing = set(ids) - await groups_db.existing_group_ids(session, tenant_id, set(ids))
     if missing:
-        raise ValidationFailed(
-            "group_ids: no such group: " + ", ".join(sorted(str(m) for m in missing))
-        )
+        raise Invalid("group_ids: no such group: " + ", ".join(sorted(str(m) for m in missing)))
 
 
 async def flush_unique(session: AsyncSession, message: str) -> None:

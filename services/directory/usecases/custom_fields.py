@@ -19,7 +19,7 @@ from services.directory.domain.custom_fields import (
 from services.directory.snapshots import publish_user_event
 from services.directory.usecases.common import flush_unique
 from shared.contracts.users import USER_UPDATED
-from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.errors import Conflict, Invalid, NotFound
 from shared.security.access_tokens import Principal
 
 KEY_TAKEN = "A custom field with this key already exists."
@@ -37,7 +37,7 @@ async def define_field(
     position: int,
 ) -> CustomField:
     if not KEY_PATTERN.match(key):
-        raise ValidationFailed(
+        raise Invalid(
             "key: use lower-case letters, digits and underscores, starting with a letter."
         )
     _check(field_type, choices)
@@ -91,7 +91,7 @@ def _check(field_type: FieldType, choices: list[str]) -> None:
     try:
         check_definition(field_type, tuple(choices))
     except InvalidFieldValue as error:
-        raise ValidationFailed(f"choices: {error}") from None
+        raise Invalid(f"choices: {error}") from None
 
 
 async def _load(session: AsyncSession, actor: Principal, field_id: uuid.UUID) -> CustomField:

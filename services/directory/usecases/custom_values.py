@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.directory.db import custom_fields as fields_db
 from services.directory.db.models import CustomField
 from services.directory.domain.custom_fields import InvalidFieldValue, clean_value
-from shared.errors import ValidationFailed
+from shared.errors import Invalid
 
 
 async def merge_custom_values(
@@ -39,7 +39,7 @@ async def merge_custom_values(
             if f.required and str(f.id) not in values
         )
     if errors:
-        raise ValidationFailed(
+        raise Invalid(
             "Some custom field values are not valid: "
             + "; ".join(f"{e['field']}: {e['message']}" for e in errors[:3]),
             errors=errors,
@@ -70,9 +70,9 @@ async def filter_values_by_id(
     for key, raw in given.items():
         field = fields.get(key)
         if field is None:
-            raise ValidationFailed(f"field.{key}: there is no custom field with this key.")
+            raise Invalid(f"field.{key}: there is no custom field with this key.")
         try:
             resolved[field.id] = clean_value(fields_db.to_definition(field), raw)
         except InvalidFieldValue as error:
-            raise ValidationFailed(f"field.{error}") from None
+            raise Invalid(f"field.{error}") from None
     return resolved

@@ -24,7 +24,7 @@ from services.directory.usecases.custom_values import merge_custom_values
 from shared.contracts import new_event
 from shared.contracts.invitations import INVITATION_REQUESTED, InvitationRequested
 from shared.contracts.users import USER_CREATED, USER_UPDATED, InvitationState, UserStatus
-from shared.errors import Conflict, TooManyRequests
+from shared.errors import Conflict, RateLimited
 from shared.messaging.outbox import enqueue
 from shared.security.access_tokens import Principal
 
@@ -95,9 +95,9 @@ async def resend_invitation(
     now = datetime.now(UTC)
     wait = invitation_state.resend_wait(user.invitation_requested_at, now, min_interval)
     if wait:
-        raise TooManyRequests(
+        raise RateLimited(
             "An invitation was just sent to this user; wait a little before sending another.",
-            retry_after_seconds=int(wait.total_seconds()) + 1,
+            retry_after=wait,
         )
     tenant = await load_tenant(session, actor.tenant_id)
     user.invitation_request_id = uuid.uuid4()

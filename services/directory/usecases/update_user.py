@@ -22,7 +22,7 @@ from services.directory.usecases.common import (
 from services.directory.usecases.custom_values import merge_custom_values
 from services.directory.usecases.invitations import EMAIL_TAKEN
 from shared.contracts.users import USER_UPDATED, UserStatus
-from shared.errors import Conflict, PreconditionFailed
+from shared.errors import Conflict, StaleVersion
 from shared.security.access_tokens import Principal
 
 PLAIN_FIELDS = ("first_name", "last_name", "phone", "locale")
@@ -41,7 +41,7 @@ async def update_user(
         await users_db.lock_tenant(session, actor.tenant_id)
     user = await load_user(session, actor, user_id)
     if user.version != expected_version:
-        raise PreconditionFailed(
+        raise StaleVersion(
             f"The user was changed meanwhile (version {user.version}, you sent "
             f"{expected_version}); reload and try again."
         )

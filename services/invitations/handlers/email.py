@@ -2,15 +2,15 @@
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from services.invitations.db.suppressions import suppress
 from services.invitations.domain.suppression import SuppressionCause, suppresses
 from shared.contracts import CloudEvent
 from shared.contracts.email import EmailBounced, EmailComplained
+from shared.unit_of_work import UnitOfWork
 
 
-async def on_email_bounced(session: AsyncSession, event: CloudEvent[Any]) -> None:
+async def on_email_bounced(uow: UnitOfWork, event: CloudEvent[Any]) -> None:
+    session = uow.session
     bounce: EmailBounced = event.data
     if suppresses(bounce.kind):
         await suppress(
@@ -23,7 +23,8 @@ async def on_email_bounced(session: AsyncSession, event: CloudEvent[Any]) -> Non
         )
 
 
-async def on_email_complained(session: AsyncSession, event: CloudEvent[Any]) -> None:
+async def on_email_complained(uow: UnitOfWork, event: CloudEvent[Any]) -> None:
+    session = uow.session
     complaint: EmailComplained = event.data
     await suppress(
         session,

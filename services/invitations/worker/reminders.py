@@ -1,7 +1,5 @@
 """The reminder planner: queues a reminder for links about to expire, and tidies up."""
 
-import asyncio
-import contextlib
 from datetime import UTC, datetime, timedelta
 
 from services.invitations.db import deliveries as deliveries_db
@@ -20,31 +18,11 @@ class ReminderPlanner:
         db: Database,
         *,
         before: timedelta | None,
-        every_seconds: float,
         throttle_window: timedelta,
     ) -> None:
         self._db = db
         self._before = before
-        self._every = every_seconds
         self._throttle_window = throttle_window
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="reminder-planner")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("reminder planning failed")
-            await asyncio.sleep(self._every)
 
     async def run_once(self, now: datetime | None = None) -> int:
         """Queue the reminders now due; returns how many."""

@@ -65,6 +65,7 @@ class Sender:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self._recorder.stop()
+        await self._db.dispose()  # the sender's own connections (see app.py)
 
     async def _work(self) -> None:
         async with SmtpSession(self._smtp) as smtp:

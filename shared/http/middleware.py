@@ -1,0 +1,104 @@
+"""What every HTTP request goes through, outermost first: a correlation id, security
+headers, a body-size limit, metrics, and the answer to an unexpected error (inside, so
+that even a 500 carries the request id and the headers)."""
+
+import re
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.http.problems import internal_error, problem_response
+from shared.logging import bind_correlation_id, clear_context, get_logger
+from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+log = get_logger(__name__)
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cache-control", b"no-store"),
+)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, *, service: str, max_body_bytes: int) -> None:
+        self.app = app
+        self.service = service
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        clear_context()
+        headers = dict(scope["headers"])
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = bind_correlation_id(incoming if _SAFE_ID.match(incoming) else None)
+        started, status = time.perf_counter(), 500
+        response_started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started, status = True, message["status"]
+                message["headers"] = _with_headers(message.get("headers", []), request_id)
+            await send(message)
+
+        try:
+            if _declared_length(headers) > self.max_body_bytes:
+                raise BodyTooLarge
+            await self.app(scope, self._limited(receive), send_with_headers)
+        except BodyTooLarge:
+            if not response_started:
+                detail = f"The request body is larger than {self.max_body_bytes} bytes."
+                await problem_response(413, "content-too-large", detail)(
+                    scope, receive, send_with_headers
+                )
+        except Exception:
+            log.exception("unhandled error", path=scope["path"], method=scope["method"])
+            if not response_started:
+                await internal_error()(scope, receive, send_with_headers)
+        finally:
+            self._measure(scope, status, time.perf_counter() - started)
+
+    def _limited(self, receive: Receive) -> Receive:
+        """Counts the body as it is read: a chunked body can't slip past the limit."""
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise BodyTooLarge
+            return message
+
+        return limited
+
+    def _measure(self, scope: Scope, status: int, seconds: float) -> None:
+        route = getattr(scope.get("route"), "path", None) or "unmatched"
+        method = scope["method"]
+        HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
+        HTTP_LATENCY.labels(self.service, method, route).observe(seconds)
+
+
+def _declared_length(headers: dict[bytes, bytes]) -> int:
+    value = headers.get(b"content-length", b"0")
+    return int(value) if value.isdigit() and len(value) < 19 else 0
+
+
+def _with_headers(headers: list[tuple[bytes, bytes]], request_id: str) -> list[tuple[bytes, bytes]]:
+    present = {name.lower() for name, _ in headers}
+    return [
+        *headers,
+        (b"x-request-id", request_id.encode()),
+        *(h for h in SECURITY_HEADERS if h[0] not in present),
+    ]
