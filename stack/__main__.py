@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from services.directory.cli.keygen import new_key_pair
+from shared.security.sealing import new_sealing_key_pair, public_key_of
 from stack.gateway import nginx_config
 from stack.services import ServiceSpec, available
 
@@ -50,6 +51,7 @@ class Stack:
             "PORT": str(service.port),
             "JWT_PRIVATE_KEY": private if service.name == "directory" else "",
             "JWT_PUBLIC_KEY": public,
+            **self._sealing_keys(service.name),
             "PUBLIC_URL": f"http://127.0.0.1:{self.gateway_port}",
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(self.smtp_port),
@@ -66,6 +68,18 @@ class Stack:
             path.write_text(secrets.token_urlsafe(32))
             path.chmod(0o600)
         return path.read_text()
+
+    def _sealing_keys(self, service: str) -> dict[str, str]:
+        """The directory opens the password hashes invitations seals for it."""
+        private_file = self.state / "sealing-private.key"
+        if not private_file.exists():
+            self.state.mkdir(parents=True, exist_ok=True)
+            private_file.write_text(new_sealing_key_pair()[0])
+            private_file.chmod(0o600)
+        private = private_file.read_text()
+        if service == "directory":
+            return {"SEALING_PRIVATE_KEYS": private}
+        return {"SEALING_PUBLIC_KEY": public_key_of(private)}
 
     def _keys(self) -> tuple[str, str]:
         private_file, public_file = self.state / "jwt-private.pem", self.state / "jwt-public.pem"

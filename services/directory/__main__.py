@@ -62,11 +62,15 @@ def seed(
 
 @cli.command()
 def keygen() -> None:
-    """Print a new Ed25519 key pair for JWT_PRIVATE_KEY / JWT_PUBLIC_KEY."""
+    """Print new key pairs: JWT_PRIVATE_KEY / JWT_PUBLIC_KEY (PEM), then
+    SEALING_PRIVATE_KEYS (the directory) / SEALING_PUBLIC_KEY (invitations)."""
     from services.directory.cli.keygen import new_key_pair
+    from shared.security.sealing import new_sealing_key_pair
 
     private, public = new_key_pair()
+    sealing_private, sealing_public = new_sealing_key_pair()
     typer.echo(private + public)
+    typer.echo(f"SEALING_PRIVATE_KEYS={sealing_private}\nSEALING_PUBLIC_KEY={sealing_public}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.directory.api import auth, custom_fields, groups, users
-from services.directory.handlers import SUBSCRIPTIONS
+from services.directory.handlers import subscriptions
 from services.directory.settings import DirectorySettings
 from shared.http import create_service_app
 from shared.http.problems import problem_response
@@ -30,7 +30,9 @@ def create_app(settings: DirectorySettings | None = None) -> FastAPI:
     configure_logging(SERVICE, settings.log_level, settings.log_json)
     public_key = public_key_pem(settings.jwt_private_key)
     settings = settings.model_copy(update={"jwt_public_key": public_key})
-    runtime = ServiceRuntime(SERVICE, settings, SUBSCRIPTIONS, migrations=MIGRATIONS)
+    runtime = ServiceRuntime(
+        SERVICE, settings, subscriptions(settings.sealing_keys), migrations=MIGRATIONS
+    )
     app = create_service_app(
         title="LMS directory",
         runtime=runtime,

@@ -15,6 +15,11 @@ class DirectorySettings(ServiceSettings):
     jwt_private_key_file: Path | None = Field(
         default=None, description="Or a file holding that PEM (a mounted secret)."
     )
+    sealing_private_keys: str = Field(
+        default="",
+        description="Opens the password hashes the invitations service seals for the directory: "
+        "base64 X25519 private keys from `keygen`, comma-separated, newest first (rotation).",
+    )
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
     session_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
     session_cookie_name: str = "lms_session"
@@ -37,6 +42,10 @@ class DirectorySettings(ServiceSettings):
         if not self.jwt_private_key and self.jwt_private_key_file:
             object.__setattr__(self, "jwt_private_key", self.jwt_private_key_file.read_text())
         return self
+
+    @property
+    def sealing_keys(self) -> list[str]:
+        return [key.strip() for key in self.sealing_private_keys.split(",") if key.strip()]
 
     @property
     def access_token_ttl(self) -> timedelta:

@@ -35,6 +35,11 @@ log = get_logger(__name__)
 
 def create_app(settings: InvitationsSettings | None = None) -> FastAPI:
     settings = settings or InvitationsSettings()
+    if not settings.sealing_public_key:
+        raise ValueError(
+            "SEALING_PUBLIC_KEY is not set: use the public sealing key that "
+            "`python -m services.directory keygen` printed for the directory"
+        )
     configure_logging(SERVICE, settings.log_level, settings.log_json)
     runtime = ServiceRuntime(SERVICE, settings, SUBSCRIPTIONS, migrations=MIGRATIONS)
     # The sender has its own connections: a burst of requests can't starve the sending.

@@ -44,6 +44,11 @@ class InvitationsSettings(ServiceSettings):
     send_poll_seconds: float = Field(default=5.0, gt=0)
     reminder_scan_seconds: float = Field(default=60.0, gt=0)
 
+    sealing_public_key: str = Field(
+        default="",
+        description="The directory's sealing public key (from its `keygen`): new password "
+        "hashes are sealed with it before they go on the bus.",
+    )
     csrf_secret: str = Field(
         default="",
         description="Signs the form's CSRF token; the same for every replica (random if unset).",

@@ -51,9 +51,12 @@ class InvitationFailed(Contract):
 
 
 class InvitationAccepted(Contract):
+    """The password hash travels sealed for the directory (`shared.security.sealing`):
+    nothing on the bus, in an outbox or a dead-letter queue can read it."""
+
     user_id: uuid.UUID
     email: str
-    password_hash: str
+    sealed_password_hash: str
     accepted_at: datetime
 
 

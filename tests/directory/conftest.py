@@ -13,18 +13,19 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from services.directory.handlers import SUBSCRIPTIONS
+from services.directory.handlers import QUEUES
 from shared.contracts.email import EmailBounced, EmailComplained, EmailDelivered
 from shared.contracts.invitations import InvitationAccepted, InvitationSent
 from shared.contracts.users import BounceKind
 from shared.security.passwords import hash_password
+from shared.security.sealing import seal
 from tests.support.bus import BusSpy, Seen
 from tests.support.directory import Tenant
 from tests.support.events import DeadLetters, EventPublisher, drained
+from tests.support.keys import SEALING_PUBLIC_KEY
 from tests.support.servers import RunningServer
 
 LEARNER_PASSWORD = "a long learner passphrase"
-QUEUES = [queue.name for queue in SUBSCRIPTIONS]
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +38,7 @@ async def events(amqp_url: str) -> AsyncIterator[EventPublisher]:
 @pytest.fixture(scope="session")
 async def dead_letters(directory: RunningServer, amqp_url: str) -> AsyncIterator[DeadLetters]:
     """Everything the directory parks; started once its queues exist."""
-    watcher = await DeadLetters(amqp_url, QUEUES).start()
+    watcher = await DeadLetters(amqp_url, list(QUEUES)).start()
     yield watcher
     await watcher.stop()
 
@@ -170,7 +171,9 @@ class Lms:
         accepted = InvitationAccepted(
             user_id=uuid.UUID(user["id"]),
             email=user["email"],
-            password_hash=await asyncio.to_thread(hash_password, password),
+            sealed_password_hash=seal(
+                await asyncio.to_thread(hash_password, password), SEALING_PUBLIC_KEY
+            ),
             accepted_at=now(),
         )
         await self.publish("invitation.accepted", accepted, subject=user["id"])

@@ -11,7 +11,9 @@ import httpx
 from shared.contracts.invitations import InvitationAccepted
 from shared.contracts.lms import EnrollmentChanged
 from shared.security.passwords import hash_password
+from shared.security.sealing import seal
 from tests.directory.conftest import LEARNER_PASSWORD, Lms, now, parse, problem
+from tests.support.keys import SEALING_PUBLIC_KEY
 
 
 async def login(lms: Lms, email: str, password: str) -> httpx.Response:
@@ -176,7 +178,7 @@ async def test_an_invitation_accepted_while_deactivated_waits_for_reactivation(
     accepted = InvitationAccepted(
         user_id=uuid.UUID(user["id"]),
         email=user["email"],
-        password_hash=hash_password(LEARNER_PASSWORD),
+        sealed_password_hash=seal(hash_password(LEARNER_PASSWORD), SEALING_PUBLIC_KEY),
         accepted_at=now() - timedelta(seconds=1),
     )
     await lms.publish_and_wait("invitation.accepted", accepted, user["id"])

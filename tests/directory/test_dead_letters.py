@@ -12,8 +12,10 @@ import pytest
 from shared.contracts.invitations import InvitationAccepted
 from shared.contracts.lms import EnrollmentChanged, LearningActivity
 from shared.contracts.users import BounceKind
+from shared.security.sealing import seal
 from tests.directory.conftest import Lms, now
 from tests.support.events import DeadLetters, Parked
+from tests.support.keys import SEALING_PUBLIC_KEY
 
 
 async def test_an_invitation_report_delivered_three_times_counts_once(lms: Lms) -> None:
@@ -118,8 +120,8 @@ BROKEN: list[tuple[str, str, dict[str, Any], str]] = [
     ("invitation.sent", "directory.invitations", {"user_id": "USER", "email": "x@example.com"},
      "breaks its contract"),
     ("invitation.accepted", "directory.invitations",
-     {"user_id": "USER", "email": "x@example.com", "password_hash": "plain-text-password",
-      "accepted_at": "2024-01-01T00:00:00Z"}, "argon2id"),
+     {"user_id": "USER", "email": "x@example.com", "sealed_password_hash": "plain-text-password",
+      "accepted_at": "2024-01-01T00:00:00Z"}, "password hash"),
     ("invitation.failed", "directory.invitations",
      {"request_id": "not-a-uuid", "user_id": "USER", "email": "x@example.com", "reason": "x",
       "failed_at": "2024-01-01T00:00:00Z"}, "request_id"),
@@ -178,7 +180,7 @@ async def test_the_queue_moves_on_after_a_parked_message(
     bad = InvitationAccepted(
         user_id=uuid.UUID(user["id"]),
         email=user["email"],
-        password_hash="md5:5f4dcc3b5aa765d61d8327deb882cf99",
+        sealed_password_hash=seal("md5:5f4dcc3b5aa765d61d8327deb882cf99", SEALING_PUBLIC_KEY),
         accepted_at=now(),
     )
     envelope = await lms.publish("invitation.accepted", bad, subject=user["id"])

@@ -1,6 +1,8 @@
 """The whole invitation, as people live it: the admin invites, the e-mail arrives, the
 user chooses a password on the page, the directory shows them active, they log in."""
 
+import json
+
 from tests.support.bus import BusSpy
 from tests.support.directory import Tenant
 from tests.support.invitations import (
@@ -32,6 +34,10 @@ async def test_invited_user_chooses_a_password_and_logs_in(
     assert "Votre compte est activé" in accepted.text
 
     await bus.wait_for("user.activated", subject=user["id"])
+    [accepted_event] = bus.matching("invitation.accepted", subject=user["id"])
+    raw = json.dumps(accepted_event.body)
+    assert "$argon2id$" not in raw, "the password hash never travels readable on the bus"
+    assert accepted_event.data["sealed_password_hash"]
     profile = (await tenant.admin.get(f"/api/v1/users/{user['id']}")).json()
     assert profile["status"] == "active"
     assert profile["invitation"]["state"] == "accepted"

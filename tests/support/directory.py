@@ -16,6 +16,8 @@ from services.directory.settings import DirectorySettings
 from shared.contracts import new_event
 from shared.contracts.invitations import INVITATION_ACCEPTED, InvitationAccepted
 from shared.security.passwords import hash_password
+from shared.security.sealing import seal
+from tests.support.keys import SEALING_PRIVATE_KEY, SEALING_PUBLIC_KEY
 from tests.support.servers import RunningServer
 
 if TYPE_CHECKING:
@@ -42,6 +44,7 @@ def directory_settings(
         "database_url": database_url,
         "amqp_url": amqp_url,
         "jwt_private_key": private_key,
+        "sealing_private_keys": SEALING_PRIVATE_KEY,
         "session_cookie_secure": False,  # the tests speak plain HTTP to 127.0.0.1
         "log_json": True,
         "outbox_poll_seconds": 0.2,
@@ -124,7 +127,7 @@ async def activate(
     accepted = InvitationAccepted(
         user_id=user["id"],
         email=user["email"],
-        password_hash=hash_password(password),
+        sealed_password_hash=seal(hash_password(password), SEALING_PUBLIC_KEY),
         accepted_at=datetime.now(UTC),
     )
     event = new_event(INVITATION_ACCEPTED, source="/tests", tenant_id=tenant.id, data=accepted)

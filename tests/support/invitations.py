@@ -23,6 +23,7 @@ from services.invitations.app import create_app
 from services.invitations.settings import InvitationsSettings
 from tests.support.directory import Tenant, migrate
 from tests.support.infra import Infrastructure, create_database, drop_database
+from tests.support.keys import SEALING_PUBLIC_KEY
 from tests.support.servers import RunningServer, free_port
 from tests.support.tcp_proxy import TcpProxy
 
@@ -167,6 +168,7 @@ def invitations_settings(
         "smtp_timeout_seconds": 5.0,
         "sender_address": "invitations@lms.test",
         "csrf_secret": "test-secret-" + "x" * 32,
+        "sealing_public_key": SEALING_PUBLIC_KEY,
         "cookie_secure": False,  # the tests speak plain HTTP to 127.0.0.1
         "send_retry_base_seconds": 0.2,
         "send_retry_max_seconds": 1.0,

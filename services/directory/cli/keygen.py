@@ -1,4 +1,5 @@
-"""`keygen`: a new Ed25519 key pair for signing access tokens."""
+"""`keygen`: the directory's key pairs: Ed25519 for signing access tokens, X25519 for
+opening the password hashes sealed for it."""
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import (

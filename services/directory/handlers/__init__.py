@@ -1,5 +1,7 @@
 """The directory's subscriptions, in one place: each queue, its bindings and handlers."""
 
+from functools import partial
+
 from services.directory.handlers.email import on_email_event
 from services.directory.handlers.invitations import (
     on_invitation_accepted,
@@ -19,12 +21,6 @@ from shared.contracts.lms import ACTIVITY_EVENTS, ENROLLMENT_EVENTS
 from shared.messaging.consumer import EventHandler
 from shared.messaging.topology import ConsumerQueue
 
-INVITATION_HANDLERS: dict[str, EventHandler] = {
-    INVITATION_SENT: on_invitation_sent,
-    INVITATION_FAILED: on_invitation_failed,
-    INVITATION_ACCEPTED: on_invitation_accepted,
-    INVITATION_REVOKED: on_invitation_revoked,
-}
 EMAIL_HANDLERS: dict[str, EventHandler] = {
     EMAIL_BOUNCED: on_email_event,
     EMAIL_COMPLAINED: on_email_event,
@@ -35,8 +31,19 @@ LMS_HANDLERS: dict[str, EventHandler] = {
     ACTIVITY_EVENTS: on_learning_activity,
 }
 
-SUBSCRIPTIONS: dict[ConsumerQueue, dict[str, EventHandler]] = {
-    ConsumerQueue("directory.invitations", tuple(INVITATION_HANDLERS)): INVITATION_HANDLERS,
-    ConsumerQueue("directory.email", tuple(EMAIL_HANDLERS)): EMAIL_HANDLERS,
-    ConsumerQueue("directory.lms", tuple(LMS_HANDLERS)): LMS_HANDLERS,
-}
+
+def subscriptions(sealing_keys: list[str]) -> dict[ConsumerQueue, dict[str, EventHandler]]:
+    invitation_handlers: dict[str, EventHandler] = {
+        INVITATION_SENT: on_invitation_sent,
+        INVITATION_FAILED: on_invitation_failed,
+        INVITATION_ACCEPTED: partial(on_invitation_accepted, sealing_keys=sealing_keys),
+        INVITATION_REVOKED: on_invitation_revoked,
+    }
+    return {
+        ConsumerQueue("directory.invitations", tuple(invitation_handlers)): invitation_handlers,
+        ConsumerQueue("directory.email", tuple(EMAIL_HANDLERS)): EMAIL_HANDLERS,
+        ConsumerQueue("directory.lms", tuple(LMS_HANDLERS)): LMS_HANDLERS,
+    }
+
+
+QUEUES = tuple(queue.name for queue in subscriptions([]))

@@ -18,6 +18,7 @@ from shared.contracts.users import USER_ACTIVATED, USER_UPDATED, InvitationState
 from shared.logging import get_logger
 from shared.messaging.consumer import PermanentError
 from shared.security.passwords import is_argon2id_hash
+from shared.security.sealing import SealedBoxError, open_sealed
 from shared.unit_of_work import UnitOfWork
 
 log = get_logger(__name__)
@@ -75,16 +76,22 @@ async def on_invitation_failed(uow: UnitOfWork, event: CloudEvent[Any]) -> None:
     await publish_user_event(session, USER_UPDATED, user)
 
 
-async def on_invitation_accepted(uow: UnitOfWork, event: CloudEvent[Any]) -> None:
+async def on_invitation_accepted(
+    uow: UnitOfWork, event: CloudEvent[Any], *, sealing_keys: list[str]
+) -> None:
     session = uow.session
     accepted: InvitationAccepted = event.data
-    if not is_argon2id_hash(accepted.password_hash):
+    try:
+        password_hash = open_sealed(accepted.sealed_password_hash, sealing_keys)
+    except SealedBoxError as error:
+        raise PermanentError(f"invitation.accepted: the password hash: {error}") from error
+    if not is_argon2id_hash(password_hash):
         raise PermanentError("invitation.accepted carries no argon2id password hash")
     user = await user_for_update(session, event.tenantid, accepted.user_id)
     if user.status == UserStatus.ACTIVE.value:
         log.warning("invitation accepted by an already active user; ignored")
         return
-    user.password_hash = accepted.password_hash
+    user.password_hash = password_hash
     user.invitation_state = InvitationState.ACCEPTED.value
     user.invitation_accepted_at = accepted.accepted_at
     user.updated_at = datetime.now(UTC)

@@ -23,6 +23,7 @@ from shared.security.passwords import (
     MIN_PASSWORD_LENGTH,
     hash_password_async,
 )
+from shared.security.sealing import seal
 from shared.security.tokens import token_hash
 
 router = APIRouter(tags=["invitation pages"])
@@ -76,9 +77,9 @@ async def _accept(
     if problems:
         translated = [translate_problem(p, language) for p in problems]
         return _form(context, request, link, language, token, problems=translated, status=422)
-    password_hash = await hash_password_async(password)
+    sealed = seal(await hash_password_async(password), context.settings.sealing_public_key)
     async with context.db.transaction() as session:
-        status = await accept(session, token, password_hash, datetime.now(UTC))
+        status = await accept(session, token, sealed, datetime.now(UTC))
     if status is not LinkStatus.USABLE:
         return _closed(context, status, language, token)
     login = context.settings.login_url

@@ -46,7 +46,7 @@ async def open_link(
 
 
 async def accept(
-    session: AsyncSession, token: str, password_hash: str, now: datetime
+    session: AsyncSession, token: str, sealed_password_hash: str, now: datetime
 ) -> LinkStatus:
     """Use the link (once): the invitation is accepted, every other link of the user dies,
     and the directory hears `invitation.accepted`. Returns the link's status before."""
@@ -58,7 +58,7 @@ async def accept(
     await invitations_db.revoke_open(
         session, invitation.tenant_id, invitation.user_id, ACCEPTED, now, keep=invitation.id
     )
-    await enqueue(session, events.accepted(invitation, password_hash, now))
+    await enqueue(session, events.accepted(invitation, sealed_password_hash, now))
     return LinkStatus.USABLE
 
 

@@ -75,12 +75,12 @@ def revoked(
 
 
 def accepted(
-    invitation: Invitation, password_hash: str, now: datetime
+    invitation: Invitation, sealed_password_hash: str, now: datetime
 ) -> CloudEvent[InvitationAccepted]:
     data = InvitationAccepted(
         user_id=invitation.user_id,
         email=invitation.email,
-        password_hash=password_hash,
+        sealed_password_hash=sealed_password_hash,
         accepted_at=now,
     )
     return _event(INVITATION_ACCEPTED, invitation.tenant_id, invitation.user_id, data)
