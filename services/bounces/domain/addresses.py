@@ -12,9 +12,10 @@ def _unicode_label(label: str) -> str:
     if not label.startswith("xn--"):
         return label
     try:
-        return label[4:].encode("ascii").decode("punycode")
+        decoded = label[4:].encode("ascii").decode("punycode")
     except (UnicodeError, ValueError):
         return label
+    return label if decoded.isascii() else decoded  # an A-label encodes non-ASCII
 
 
 def normalize_address(address: str) -> str:

@@ -61,7 +61,7 @@ def _meaning(record: Fields, record_type: str) -> tuple[NoticeType, BounceKind |
         return NoticeType.COMPLAINED, None
     if record_type == "Bounce":
         kind = _bounce_kind(record)
-        return kind if isinstance(kind, str) else (NoticeType.BOUNCED, kind)
+        return (NoticeType.BOUNCED, kind) if isinstance(kind, BounceKind) else kind
     if record_type == "Delivery":
         return NoticeType.DELIVERED, None
     return "not an event the platform acts on"
