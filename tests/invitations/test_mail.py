@@ -2,6 +2,7 @@
 
 import email
 import email.policy
+import json
 import uuid
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -73,6 +74,15 @@ def test_the_message_carries_its_id_and_trace_and_no_injected_header() -> None:
     assert message["X-LMS-Tenant"] == str(tenant)
     assert message["X-LMS-User"] == str(user)
     assert message["X-LMS-Invitation"] == str(invitation)
+    # SendGrid merges these custom args into each of its webhook events.
+    assert json.loads(str(message["X-SMTPAPI"])) == {
+        "unique_args": {
+            "tenant_id": str(tenant),
+            "user_id": str(user),
+            "invitation_id": str(invitation),
+            "kind": "invitation",
+        }
+    }
     assert message["Bcc"] is None
     assert "\n" not in str(message["To"])
     assert message.get_content_type() == "multipart/alternative"

@@ -53,6 +53,7 @@ def trace_headers(trace: Trace) -> dict[str, str]:
         "X-LMS-Mail-Kind": trace.kind,
         # The same tags in the forms common providers copy into their bounce webhooks.
         "X-Mailgun-Variables": json.dumps(tags, separators=(",", ":")),
+        "X-SMTPAPI": json.dumps({"unique_args": tags}, separators=(",", ":")),
         "X-SES-MESSAGE-TAGS": ", ".join(f"{k}={v}" for k, v in tags.items()),
         **{f"X-PM-Metadata-{k}": v for k, v in tags.items()},
     }

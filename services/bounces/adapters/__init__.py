@@ -1,0 +1,1 @@
+"""The outside world other than this service's database and the bus."""

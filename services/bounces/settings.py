@@ -1,0 +1,125 @@
+"""The bounces service's settings, read from the environment (pydantic-settings).
+
+Every secret setting takes several values separated by commas: during a rotation the old
+and the new one are both accepted. A provider whose secret is empty is not configured."""
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from cryptography.hazmat.primitives.asymmetric import ec
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import NoDecode
+from standardwebhooks.webhooks import Webhook
+
+from services.bounces.domain.notices import Provider
+from services.bounces.domain.verification import sendgrid, standard_webhooks
+from shared.settings import ServiceSettings
+
+Values = Annotated[tuple[str, ...], NoDecode]
+
+_TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?")
+
+
+def _secret(description: str) -> Any:
+    return Field(default=(), repr=False, description=description)
+
+
+class BouncesSettings(ServiceSettings):
+    port: int = 8003
+
+    sendgrid_verification_key: Values = _secret(
+        "SendGrid's Signed Event Webhook verification key, base64, as its console shows it."
+    )
+    mailgun_signing_key: Values = _secret("Mailgun's HTTP webhook signing key.")
+    postmark_webhook_username: Values = _secret("The basic-auth user in Postmark's webhook URL.")
+    postmark_webhook_password: Values = _secret("Its password.")
+    sns_topic_arns: Values = Field(
+        default=(), description="The SNS topics SES notifications may come from."
+    )
+    sns_certificate_file: Path | None = Field(
+        default=None,
+        description="Trusted SNS signing certificates (PEM); set, nothing is fetched.",
+    )
+    sns_confirm_subscriptions: bool = Field(
+        default=True,
+        description="Confirm SNS subscriptions (an outbound call); off: log the URL to visit.",
+    )
+    generic_webhook_secret: Values = _secret("Standard Webhooks secrets (whsec_...).")
+    webhook_tolerance_seconds: int = Field(
+        default=300, ge=1, le=86_400, description="How old a signed timestamp may be."
+    )
+
+    @field_validator(
+        "sendgrid_verification_key",
+        "mailgun_signing_key",
+        "postmark_webhook_username",
+        "postmark_webhook_password",
+        "sns_topic_arns",
+        "generic_webhook_secret",
+        mode="before",
+    )
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("sendgrid_verification_key")
+    @classmethod
+    def _sendgrid_keys_load(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            sendgrid.load_public_key(value)
+        return values
+
+    @field_validator("generic_webhook_secret")
+    @classmethod
+    def _generic_secrets_load(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            standard_webhooks.load_secret(value)
+        return values
+
+    @field_validator("sns_topic_arns")
+    @classmethod
+    def _topic_arns(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            if not _TOPIC_ARN.fullmatch(value):
+                raise ValueError(f"{value!r} is not an SNS topic ARN")
+        return values
+
+    @model_validator(mode="after")
+    def _postmark_pairs(self) -> "BouncesSettings":
+        if bool(self.postmark_webhook_username) != bool(self.postmark_webhook_password):
+            raise ValueError("set POSTMARK_WEBHOOK_USERNAME and POSTMARK_WEBHOOK_PASSWORD together")
+        return self
+
+    @property
+    def webhook_tolerance(self) -> timedelta:
+        return timedelta(seconds=self.webhook_tolerance_seconds)
+
+    def is_configured(self, provider: Provider) -> bool:
+        """Whether the provider's webhook is open (when not, its route answers 404)."""
+        return bool(
+            {
+                Provider.SENDGRID: self.sendgrid_verification_key,
+                Provider.MAILGUN: self.mailgun_signing_key,
+                Provider.POSTMARK: self.postmark_webhook_password,
+                Provider.SES: self.sns_topic_arns,
+                Provider.GENERIC: self.generic_webhook_secret,
+            }[provider]
+        )
+
+    def sendgrid_public_keys(self) -> tuple[ec.EllipticCurvePublicKey, ...]:
+        return tuple(sendgrid.load_public_key(v) for v in self.sendgrid_verification_key)
+
+    def generic_webhooks(self) -> tuple[Webhook, ...]:
+        return tuple(standard_webhooks.load_secret(v) for v in self.generic_webhook_secret)
+
+    def postmark_credentials(self) -> tuple[tuple[str, str], ...]:
+        """Any configured user with any configured password: a rotation changes one."""
+        return tuple(
+            (username, password)
+            for username in self.postmark_webhook_username
+            for password in self.postmark_webhook_password
+        )
