@@ -17,6 +17,7 @@ DEAD_LETTER_EXCHANGE = RabbitExchange("lms.dead-letter", type=ExchangeType.DIREC
 # got to record a failure (e.g. it crashed on it each time). The consumer's own retry
 # limit is lower, so normally it parks the message itself, with the error.
 BROKER_DELIVERY_LIMIT = 20
+DEAD_LETTER_SUFFIX = ".dead-letter"
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class ConsumerQueue:
 
     @property
     def dead_letter_name(self) -> str:
-        return f"{self.name}.dead-letter"
+        return self.name + DEAD_LETTER_SUFFIX
 
     def queue(self) -> RabbitQueue:
         return RabbitQueue(
