@@ -1,10 +1,19 @@
-FROM python:3.11-slim
+# One image for every service (and the stack's tools), locked dependencies, run as non-root.
+FROM python:3.11-slim AS build
 RUN pip install --no-cache-dir uv
 WORKDIR /app
+ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy
 COPY pyproject.toml uv.lock README.md ./
 RUN uv sync --frozen --no-dev --no-install-project
 COPY shared ./shared
 COPY services ./services
 COPY stack ./stack
 RUN uv sync --frozen --no-dev
-ENV PATH="/app/.venv/bin:$PATH" HOST=0.0.0.0 LOG_JSON=true
+
+FROM python:3.11-slim
+# /keys belongs to the app user so the named volume mounted there (compose) is writable.
+RUN useradd --system --uid 10001 --no-create-home app && mkdir /keys && chown app /keys
+WORKDIR /app
+COPY --from=build /app /app
+USER app
+ENV PATH="/app/.venv/bin:$PATH" HOST=0.0.0.0 LOG_JSON=true PYTHONUNBUFFERED=1

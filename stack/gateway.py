@@ -1,54 +1,94 @@
-"""The nginx gateway: path-prefix routing to each service, as in production."""
+"""The nginx gateway's configuration, generated from the route table (stack/services.py)
+for `python -m stack` and for compose (deploy/nginx.conf):
+
+    uv run python -m stack.gateway > deploy/nginx.conf
+
+X-Forwarded-For is set to the address nginx sees, replacing whatever the client sent: the
+services trust it from the gateway's address only (uvicorn's FORWARDED_ALLOW_IPS).
+"""
 
 import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from stack.services import ServiceSpec
+from stack.services import GATEWAY_HEALTH, HIDDEN_PREFIXES, ServiceSpec, available, routes
+
+BODY_LIMIT_BYTES = 10 * 1024 * 1024  # nginx's client_max_body_size 10m
+COMPOSE_PORT = 8080
 
 _TEMPLATE = """\
-{user}worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-events {{ worker_connections 1024; }}
+{runtime}events {{ worker_connections 1024; }}
 http {{
     access_log off;
-    client_body_temp_path {prefix}/client_body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    client_max_body_size 10m;
+{temp_paths}    client_max_body_size {body_limit_mb}m;
 {upstreams}
     server {{
-        listen 127.0.0.1:{port};
+        listen {listen};
         proxy_http_version 1.1;
         proxy_set_header Connection "";
         proxy_set_header Host $host;
-        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-For $remote_addr;
         proxy_set_header X-Forwarded-Proto $scheme;
         proxy_set_header X-Request-ID $request_id;
-        location = /health {{ return 200 "ok\\n"; }}
-{locations}
-    }}
+        location = {health} {{ return 200 "ok\\n"; }}
+{hidden}{locations}    }}
 }}
 """
 
+_COMPOSE_HEADER = """\
+# The gateway for compose.yaml, generated from stack/services.py (do not edit):
+#     uv run python -m stack.gateway > deploy/nginx.conf
+"""
 
-def nginx_config(services: list[ServiceSpec], port: int, prefix: Path) -> str:
+
+def _render(
+    services: list[ServiceSpec],
+    listen: str,
+    upstream: Callable[[ServiceSpec], str],
+    runtime: str = "",
+    temp_paths: str = "",
+) -> str:
     upstreams = "".join(
-        f"    upstream {s.name} {{ server 127.0.0.1:{s.port}; keepalive 32; }}\n" for s in services
+        f"    upstream {s.name} {{ server {upstream(s)}; keepalive 32; }}\n" for s in services
     )
-    routes = sorted(
-        ((route, s.name) for s in services for route in s.routes),
-        key=lambda pair: -len(pair[0]),
+    hidden = "".join(
+        f"        location = {p} {{ return 404; }}\n        location {p}/ {{ return 404; }}\n"
+        for p in HIDDEN_PREFIXES
     )
     locations = "".join(
-        f"        location {route} {{ proxy_pass http://{name}; }}\n" for route, name in routes
+        f"        location {r.prefix} {{ proxy_pass http://{r.service.name}; }}\n"
+        for r in routes(services)
     )
     return _TEMPLATE.format(
-        user="user root;\n" if os.geteuid() == 0 else "",
-        prefix=prefix,
+        runtime=runtime,
+        temp_paths=temp_paths,
+        body_limit_mb=BODY_LIMIT_BYTES // (1024 * 1024),
         upstreams=upstreams,
-        port=port,
+        listen=listen,
+        health=GATEWAY_HEALTH,
+        hidden=hidden,
         locations=locations,
     )
+
+
+def nginx_config(services: list[ServiceSpec], port: int, prefix: Path) -> str:
+    """For `python -m stack`: nginx on 127.0.0.1:`port`, its files under `prefix`."""
+    runtime = (
+        "user root;\n" if os.geteuid() == 0 else ""
+    ) + f"worker_processes 1;\npid {prefix}/nginx.pid;\nerror_log {prefix}/error.log warn;\n"
+    temp_paths = "".join(
+        f"    {kind}_temp_path {prefix}/{kind};\n"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    local = f"127.0.0.1:{port}"
+    return _render(services, local, lambda s: f"127.0.0.1:{s.port}", runtime, temp_paths)
+
+
+def compose_nginx_config(services: list[ServiceSpec]) -> str:
+    """For compose.yaml: each service is reached by its compose name."""
+    return _COMPOSE_HEADER + _render(services, str(COMPOSE_PORT), lambda s: f"{s.name}:{s.port}")
+
+
+if __name__ == "__main__":
+    sys.stdout.write(compose_nginx_config(available()))

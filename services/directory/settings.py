@@ -20,6 +20,9 @@ class DirectorySettings(ServiceSettings):
         description="Opens the password hashes the invitations service seals for the directory: "
         "base64 X25519 private keys from `keygen`, comma-separated, newest first (rotation).",
     )
+    sealing_private_keys_file: Path | None = Field(
+        default=None, description="Or a file holding them (a mounted secret)."
+    )
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
     session_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
     session_cookie_name: str = "lms_session"
@@ -41,6 +44,9 @@ class DirectorySettings(ServiceSettings):
     def _read_private_key_file(self) -> "DirectorySettings":
         if not self.jwt_private_key and self.jwt_private_key_file:
             object.__setattr__(self, "jwt_private_key", self.jwt_private_key_file.read_text())
+        if not self.sealing_private_keys and self.sealing_private_keys_file:
+            keys = self.sealing_private_keys_file.read_text().strip()
+            object.__setattr__(self, "sealing_private_keys", keys)
         return self
 
     @property

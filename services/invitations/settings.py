@@ -1,6 +1,7 @@
 """The invitations service's settings, read from the environment (pydantic-settings)."""
 
 from datetime import timedelta
+from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
 
@@ -49,6 +50,9 @@ class InvitationsSettings(ServiceSettings):
         description="The directory's sealing public key (from its `keygen`): new password "
         "hashes are sealed with it before they go on the bus.",
     )
+    sealing_public_key_file: Path | None = Field(
+        default=None, description="Or a file holding it (a mounted secret)."
+    )
     csrf_secret: str = Field(
         default="",
         description="Signs the form's CSRF token; the same for every replica (random if unset).",
@@ -71,6 +75,13 @@ class InvitationsSettings(ServiceSettings):
         if value and len(value) < 32:
             raise ValueError("CSRF_SECRET must have at least 32 characters")
         return value
+
+    @model_validator(mode="after")
+    def _read_sealing_key_file(self) -> "InvitationsSettings":
+        if not self.sealing_public_key and self.sealing_public_key_file:
+            key = self.sealing_public_key_file.read_text().strip()
+            object.__setattr__(self, "sealing_public_key", key)
+        return self
 
     @model_validator(mode="after")
     def _one_tls_mode(self) -> "InvitationsSettings":

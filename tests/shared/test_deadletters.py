@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import uuid
+from typing import Any
 
 import aio_pika
 from faststream.rabbit import RabbitBroker
@@ -13,7 +14,7 @@ from faststream.rabbit import RabbitBroker
 from shared.deadletters import move_back, peek
 from shared.messaging.topology import DEAD_LETTER_EXCHANGE, ConsumerQueue, declare_topology
 
-REASON = {
+REASON: dict[str, Any] = {
     "x-error": "no user 42 in tenant 7",
     "x-error-type": "NotFound",
     "x-original-routing-key": "invitation.sent",
@@ -69,12 +70,15 @@ async def test_the_command_lists_dead_letter_queues_with_their_depth(amqp_url: s
     queue = await _park_two(amqp_url)
     wanted = f"       2  {queue.dead_letter_name}"
     for _ in range(40):  # rabbitmqctl's figures are the broker's statistics, a few s behind
-        listing = subprocess.run(
-            [sys.executable, "-m", "shared.deadletters", "list", "--amqp-url", amqp_url],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
+        listing = (
+            await asyncio.to_thread(
+                subprocess.run,
+                [sys.executable, "-m", "shared.deadletters", "list", "--amqp-url", amqp_url],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=True,
+            )
         ).stdout
         if wanted in listing.splitlines():
             return
