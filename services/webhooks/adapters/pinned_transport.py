@@ -132,5 +132,8 @@ class PinnedTransport(httpx.AsyncHTTPTransport):
         if not self._allow_private:
             for address in addresses:
                 if refusal := address_refusal(address):
-                    raise UnsafeAddress(f"{host} resolves to {refusal.reason}", request=request)
+                    raise UnsafeAddress(
+                        f"{host} resolves to a non-public address: {refusal.reason}",
+                        request=request,
+                    )
         return addresses

@@ -56,7 +56,7 @@ class AddressKind(StrEnum):
     SHARED = "shared address space"
     UNIQUE_LOCAL = "unique-local"
     SITE_LOCAL = "site-local"
-    IPV4_COMPATIBLE = "IPv4-compatible (deprecated)"
+    IPV4_COMPATIBLE = "deprecated IPv4-compatible"
     NAT64_LOCAL = "NAT64 local-use"
     RESERVED = "reserved"
     NOT_GLOBAL = "special-purpose, not globally routable"
@@ -71,8 +71,8 @@ class AddressRefusal:
     @property
     def reason(self) -> str:
         if self.embedded is None:
-            return f"{self.address} is a {self.kind} address"
-        return f"{self.address} carries {self.embedded}, a {self.kind} address"
+            return f"{self.address} ({self.kind})"
+        return f"{self.address} (carries {self.embedded}: {self.kind})"
 
 
 def parse_address(text: str) -> IPAddress | None:

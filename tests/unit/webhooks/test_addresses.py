@@ -43,7 +43,7 @@ def test_ipv4_addresses_that_are_not_public_are_refused(address: str, kind: Addr
     refusal = address_refusal(ip_address(address))
     assert refusal is not None
     assert refusal.kind is kind
-    assert refusal.reason == f"{address} is a {kind} address"
+    assert refusal.reason == f"{address} ({kind})"
 
 
 @pytest.mark.parametrize(
@@ -100,7 +100,7 @@ def test_ipv6_forms_of_a_refused_ipv4_address_are_refused(
     refusal = address_refusal(ip_address(address))
     assert refusal is not None
     assert (refusal.kind, refusal.embedded) == (kind, IPv4Address(carried))
-    assert refusal.reason == f"{ip_address(address)} carries {carried}, a {kind} address"
+    assert refusal.reason == f"{ip_address(address)} (carries {carried}: {kind})"
 
 
 @pytest.mark.parametrize(
