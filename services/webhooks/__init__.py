@@ -1,2 +1,2 @@
-"""Webhooks: REST-hook subscriptions (Zapier), signed deliveries with retries. Not built
-yet: see the issues and DESIGN.md."""
+"""Webhooks: REST-hook subscriptions (Zapier), signed deliveries with retries. So far its
+rules (domain/) and its HTTP sender (adapters/); routes, tables and workers come next."""

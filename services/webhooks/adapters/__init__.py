@@ -1,0 +1,1 @@
+"""The webhooks service's outside world: sending signed deliveries over HTTP."""

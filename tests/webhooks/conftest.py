@@ -1,0 +1,27 @@
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.support.servers import RunningServer
+from tests.webhooks.support import Receiver
+
+
+@pytest.fixture(scope="module")
+async def receiver_server() -> AsyncIterator[tuple[Receiver, RunningServer]]:
+    receiver = Receiver()
+    server = await RunningServer(receiver.app()).start()
+    yield receiver, server
+    receiver.release.set()
+    await server.stop()
+
+
+@pytest.fixture
+def receiver(receiver_server: tuple[Receiver, RunningServer]) -> Receiver:
+    receiver, _ = receiver_server
+    receiver.received.clear()
+    return receiver
+
+
+@pytest.fixture
+def receiver_port(receiver_server: tuple[Receiver, RunningServer]) -> int:
+    return receiver_server[1].port
