@@ -1,2 +1,1 @@
-"""Webhooks: REST-hook subscriptions (Zapier), signed deliveries with retries. So far its
-rules (domain/) and its HTTP sender (adapters/); routes, tables and workers come next."""
+"""The webhooks service: Zapier REST hooks and signed deliveries of user events."""

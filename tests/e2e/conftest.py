@@ -1,5 +1,13 @@
-"""The invitations service, running for real (see tests.support.invitations)."""
+"""The invitations and webhooks services, running for real (see tests.support)."""
 
 from tests.support.invitations import invitations, invitations_stack, smtp, smtp_proxy
+from tests.support.webhooks import hook_receiver, webhooks_stack
 
-__all__ = ["invitations", "invitations_stack", "smtp", "smtp_proxy"]
+__all__ = [
+    "hook_receiver",
+    "invitations",
+    "invitations_stack",
+    "smtp",
+    "smtp_proxy",
+    "webhooks_stack",
+]

@@ -2,8 +2,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from tests.support.events import EventPublisher
 from tests.support.servers import RunningServer
+from tests.support.webhooks import hook_receiver, integration, webhooks_stack
 from tests.webhooks.support import Receiver
+
+__all__ = ["hook_receiver", "integration", "webhooks_stack"]
 
 
 @pytest.fixture(scope="module")
@@ -25,3 +29,11 @@ def receiver(receiver_server: tuple[Receiver, RunningServer]) -> Receiver:
 @pytest.fixture
 def receiver_port(receiver_server: tuple[Receiver, RunningServer]) -> int:
     return receiver_server[1].port
+
+
+@pytest.fixture(scope="session")
+async def events(amqp_url: str) -> AsyncIterator[EventPublisher]:
+    """Publishes events on the bus as the other services do."""
+    publisher = await EventPublisher(amqp_url).start()
+    yield publisher
+    await publisher.stop()

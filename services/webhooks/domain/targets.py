@@ -4,6 +4,7 @@ time, on the addresses actually dialled."""
 
 import re
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 from urllib.parse import SplitResult, urlsplit
@@ -188,3 +189,14 @@ def _ipv4_number(part: str) -> int | None:
     if not digits or any(c not in allowed for c in digits):
         return None
     return int(digits, base)
+
+
+def resolved_refusal(host: str, addresses: Sequence[IPAddress]) -> str | None:
+    """Why a host whose name resolved to `addresses` can't be a target (None: it can).
+    Every address counts: a name with one private address among public ones is refused."""
+    if not addresses:
+        return f"The host {host} has no address."
+    for address in addresses:
+        if refusal := address_refusal(address):
+            return f"The host {host} resolves to a non-public address: {refusal.reason}."
+    return None

@@ -1,0 +1,1 @@
+"""The webhooks service's HTTP API: API keys, REST hooks, Zapier's search."""

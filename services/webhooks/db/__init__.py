@@ -1,0 +1,1 @@
+"""The webhooks service's database: its tables and every statement on them."""

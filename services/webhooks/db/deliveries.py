@@ -1,0 +1,206 @@
+"""The delivery queue: claimed with FOR UPDATE SKIP LOCKED (any number of processes share
+it), under a lease (a process that dies loses its claims when the lease runs out)."""
+
+import uuid
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import JSON, Integer, Table, Text, Uuid, bindparam, text, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.webhooks.db.hooks import HookKey
+from services.webhooks.db.models import DeliveryJob
+from services.webhooks.domain.claims import ClaimedDelivery
+from services.webhooks.domain.events import WebhookEvent
+from services.webhooks.domain.states import UNDELIVERED, DeliveryState
+
+DELIVERIES_CHANNEL = "webhook_deliveries"  # NOTIFY on insert (see the first migration)
+
+_jobs: Table = DeliveryJob.__table__  # type: ignore[assignment]
+
+# Due deliveries, oldest first, skipping: targets this process already keeps busy to
+# their limit, deliveries waiting behind an earlier undelivered event of the same user
+# to the same hook, and more per target than that target has room for. Locking is done
+# on the one table, after the choice (a window function can't be locked through).
+_CLAIM = (
+    text(
+        """
+WITH busy AS (
+    SELECT * FROM unnest(CAST(:busy_keys AS text[]), CAST(:busy_counts AS int[]))
+        AS b(target_key, in_flight)
+),
+due AS (
+    SELECT d.tenant_id, d.id, d.next_attempt_at, h.target_key
+    FROM deliveries d
+    JOIN hooks h ON h.tenant_id = d.tenant_id AND h.id = d.hook_id
+    WHERE d.state IN ('pending', 'sending') AND d.next_attempt_at <= :now
+      AND h.state = 'active'
+      AND h.target_key <> ALL(CAST(:saturated AS text[]))
+      AND NOT EXISTS (
+          SELECT 1 FROM deliveries e
+          WHERE e.tenant_id = d.tenant_id AND e.hook_id = d.hook_id
+            AND e.ordering_key = d.ordering_key
+            AND e.state IN ('pending', 'sending')
+            AND (e.occurred_at, e.seq) < (d.occurred_at, d.seq))
+    ORDER BY d.next_attempt_at
+    LIMIT :scan
+),
+ranked AS (
+    SELECT due.tenant_id, due.id,
+           row_number() OVER (PARTITION BY due.target_key ORDER BY due.next_attempt_at) AS rank,
+           :per_target - coalesce(busy.in_flight, 0) AS room
+    FROM due LEFT JOIN busy ON busy.target_key = due.target_key
+),
+locked AS (
+    SELECT d.tenant_id, d.id
+    FROM deliveries d JOIN ranked r ON r.tenant_id = d.tenant_id AND r.id = d.id
+    WHERE r.rank <= r.room
+      AND d.state IN ('pending', 'sending') AND d.next_attempt_at <= :now
+    ORDER BY d.next_attempt_at
+    LIMIT :limit
+    FOR UPDATE OF d SKIP LOCKED
+)
+UPDATE deliveries d SET state = 'sending', next_attempt_at = :lease_until
+FROM locked, hooks h, webhook_events ev
+WHERE d.tenant_id = locked.tenant_id AND d.id = locked.id
+  AND h.tenant_id = d.tenant_id AND h.id = d.hook_id
+  AND ev.tenant_id = d.tenant_id AND ev.id = d.event_id
+RETURNING d.tenant_id, d.id, d.hook_id, h.target_url, h.target_key, h.secret,
+          ev.event, d.event_id, ev.payload, d.attempts
+"""
+    )
+    .bindparams(bindparam("busy_keys"), bindparam("busy_counts"), bindparam("saturated"))
+    .columns(
+        tenant_id=Uuid,
+        id=Uuid,
+        hook_id=Uuid,
+        target_url=Text,
+        target_key=Text,
+        secret=Text,
+        event=Text,
+        event_id=Text,
+        payload=JSON,
+        attempts=Integer,
+    )
+)
+SCAN_FACTOR = 4  # candidates read per delivery claimed (some are skipped for their target)
+
+
+async def claim(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+    per_target: int,
+    in_flight: Mapping[str, int],
+) -> list[ClaimedDelivery]:
+    """Up to `limit` due deliveries, each target given at most the room it has left
+    (`per_target` minus what this process has `in_flight` to it)."""
+    saturated = [key for key, count in in_flight.items() if count >= per_target]
+    busy = {key: count for key, count in in_flight.items() if 0 < count < per_target}
+    result = await session.execute(
+        _CLAIM,
+        {
+            "now": now,
+            "lease_until": lease_until,
+            "limit": limit,
+            "scan": max(limit * SCAN_FACTOR, 200),
+            "per_target": per_target,
+            "saturated": saturated,
+            "busy_keys": list(busy),
+            "busy_counts": list(busy.values()),
+        },
+    )
+    return [
+        ClaimedDelivery(
+            tenant_id=row.tenant_id,
+            id=row.id,
+            hook_id=row.hook_id,
+            target_url=row.target_url,
+            target_key=row.target_key,
+            secret=row.secret,
+            event=WebhookEvent(row.event),
+            event_id=row.event_id,
+            payload=row.payload,
+            attempt=row.attempts + 1,
+        )
+        for row in result
+    ]
+
+
+@dataclass(frozen=True)
+class JobUpdate:
+    tenant_id: uuid.UUID
+    id: uuid.UUID
+    state: DeliveryState
+    attempts: int
+    next_attempt_at: datetime | None
+    finished_at: datetime | None
+
+
+_FINISH = (
+    update(_jobs)
+    .where(
+        _jobs.c.tenant_id == bindparam("k_tenant"),
+        _jobs.c.id == bindparam("k_id"),
+        _jobs.c.state == DeliveryState.SENDING,  # not if its hook was disabled meanwhile
+    )
+    .values(
+        state=bindparam("k_state"),
+        attempts=bindparam("k_attempts"),
+        next_attempt_at=bindparam("k_next"),
+        finished_at=bindparam("k_finished"),
+    )
+)
+
+
+async def finish(session: AsyncSession, updates: Sequence[JobUpdate], now: datetime) -> None:
+    """Record each claimed delivery's new state after its attempt."""
+    if not updates:
+        return
+    await session.execute(
+        _FINISH,
+        [
+            {
+                "k_tenant": u.tenant_id,
+                "k_id": u.id,
+                "k_state": u.state,
+                "k_attempts": u.attempts,
+                "k_next": u.next_attempt_at or now,
+                "k_finished": u.finished_at,
+            }
+            for u in updates
+        ],
+    )
+
+
+async def release(session: AsyncSession, claims: Sequence[ClaimedDelivery], now: datetime) -> None:
+    """Hand back claims not attempted (shutting down): due again at once, for anyone."""
+    if not claims:
+        return
+    await session.execute(
+        update(_jobs)
+        .where(
+            tuple_(_jobs.c.tenant_id, _jobs.c.id).in_([(c.tenant_id, c.id) for c in claims]),
+            _jobs.c.state == DeliveryState.SENDING,
+        )
+        .values(state=DeliveryState.PENDING, next_attempt_at=now)
+    )
+
+
+async def fail_undelivered(
+    session: AsyncSession, hooks: Collection[HookKey], now: datetime
+) -> None:
+    """A disabled hook's queue is given up: re-enabling it delivers new events only."""
+    if not hooks:
+        return
+    await session.execute(
+        update(_jobs)
+        .where(
+            tuple_(_jobs.c.tenant_id, _jobs.c.hook_id).in_(list(hooks)),
+            _jobs.c.state.in_(UNDELIVERED),
+        )
+        .values(state=DeliveryState.FAILED, finished_at=now)
+    )

@@ -1,0 +1,210 @@
+"""The webhooks service's tables. `tenant_id` leads every key and index of tenant data,
+except where the lookup knows no tenant yet: an API key's hash (the key names no tenant)
+and the delivery queue's due index (the senders serve every tenant, oldest first)."""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Enum,
+    Float,
+    ForeignKeyConstraint,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.webhooks.domain.states import AttemptOutcome, DeliveryState, HookState
+from shared.db import TYPE_ANNOTATION_MAP, new_metadata
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()
+    type_annotation_map = TYPE_ANNOTATION_MAP
+
+
+def _state(kind: type[StrEnum]) -> Enum:
+    """A state stored as its value in a VARCHAR, read back as the enum."""
+    return Enum(
+        kind,
+        native_enum=False,
+        length=20,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+UNDELIVERED_SQL = "state IN ('pending', 'sending')"
+FINISHED_SQL = "state IN ('delivered', 'failed')"
+
+
+class ApiKey(Base):
+    """An integration's key (Zapier's connection). Only its SHA-256 is stored."""
+
+    __tablename__ = "api_keys"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(40))
+    key_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    created_by: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class Hook(Base):
+    """A REST-hook subscription: one event of one tenant, POSTed to one URL."""
+
+    __tablename__ = "hooks"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    event: Mapped[str] = mapped_column(String(40))
+    target_url: Mapped[str] = mapped_column(Text)
+    target_key: Mapped[str] = mapped_column(Text)
+    # Kept readable: every delivery is signed with it (HMAC needs the secret itself).
+    secret: Mapped[str] = mapped_column(Text)
+    state: Mapped[HookState] = mapped_column(_state(HookState))
+    api_key_id: Mapped[uuid.UUID | None]  # the key it was created with, if any
+    created_by: Mapped[uuid.UUID | None]  # the administrator, if created with a token
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    failing_since: Mapped[datetime | None]
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_attempt_at: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index(
+            "ix_hooks_active_event",
+            "tenant_id",
+            "event",
+            postgresql_where=text("state = 'active'"),
+        ),
+        Index("ix_hooks_api_key", "tenant_id", "api_key_id"),
+    )
+
+
+class EventRecord(Base):
+    """Every subscribable event the service saw, as its payload: delivered to each
+    subscription from here, and listed newest first as Zapier's samples."""
+
+    __tablename__ = "webhook_events"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[str] = mapped_column(Text, primary_key=True)  # the payload's id, webhook-id
+    event: Mapped[str] = mapped_column(String(40))
+    occurred_at: Mapped[datetime]
+    ordering_key: Mapped[str] = mapped_column(Text)
+    # json, not jsonb: the payload keeps its keys in the order it was built and sent.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    __table_args__ = (
+        Index("ix_webhook_events_recent", "tenant_id", "event", "occurred_at"),
+        Index("ix_webhook_events_received_at", "received_at"),
+    )
+
+
+class DeliveryJob(Base):
+    """One event to POST to one subscription, with its attempts so far."""
+
+    __tablename__ = "deliveries"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True))
+    hook_id: Mapped[uuid.UUID]
+    event_id: Mapped[str] = mapped_column(Text)
+    ordering_key: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime]
+    state: Mapped[DeliveryState] = mapped_column(
+        _state(DeliveryState), server_default=DeliveryState.PENDING.value
+    )
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    finished_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "hook_id"], ["hooks.tenant_id", "hooks.id"], ondelete="CASCADE"
+        ),
+        ForeignKeyConstraint(
+            ["tenant_id", "event_id"], ["webhook_events.tenant_id", "webhook_events.id"]
+        ),
+        UniqueConstraint("tenant_id", "hook_id", "event_id"),
+        # The queue, across tenants: what is due first.
+        Index("ix_deliveries_due", "next_attempt_at", postgresql_where=text(UNDELIVERED_SQL)),
+        # "Is an earlier event of this user still undelivered to this hook?"
+        Index(
+            "ix_deliveries_order",
+            "tenant_id",
+            "hook_id",
+            "ordering_key",
+            "occurred_at",
+            "seq",
+            postgresql_where=text(UNDELIVERED_SQL),
+        ),
+        Index("ix_deliveries_event", "tenant_id", "event_id"),
+        Index("ix_deliveries_finished", "finished_at", postgresql_where=text(FINISHED_SQL)),
+    )
+
+
+class DeliveryAttempt(Base):
+    """One POST and what came of it, listed per subscription."""
+
+    __tablename__ = "delivery_attempts"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    hook_id: Mapped[uuid.UUID]
+    delivery_id: Mapped[uuid.UUID]
+    event_id: Mapped[str] = mapped_column(Text)
+    event: Mapped[str] = mapped_column(String(40))
+    attempt: Mapped[int] = mapped_column(Integer)
+    status: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[AttemptOutcome] = mapped_column(_state(AttemptOutcome))
+    duration_ms: Mapped[float] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "hook_id"], ["hooks.tenant_id", "hooks.id"], ondelete="CASCADE"
+        ),
+        Index("ix_delivery_attempts_hook", "tenant_id", "hook_id", "at", "id"),
+        Index("ix_delivery_attempts_at", "at"),
+    )
+
+
+class KnownUser(Base):
+    """The latest snapshot of each user seen on the bus: the "before" that reveals a
+    new role, and what the search by e-mail answers from."""
+
+    __tablename__ = "known_users"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    email_key: Mapped[str] = mapped_column(String(320))  # lower case
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    event: Mapped[str] = mapped_column(String(40))  # the event that brought this snapshot
+    event_id: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_known_users_email", "tenant_id", "email_key"),)

@@ -1,0 +1,13 @@
+"""The webhooks service's subscriptions: one queue, bound to every event a hook can be
+fed by (user.*, email.bounced, export.completed)."""
+
+from services.webhooks.domain.events import ROUTING_KEYS
+from services.webhooks.handlers.events import on_event
+from shared.messaging.consumer import EventHandler
+from shared.messaging.topology import ConsumerQueue
+
+EVENT_HANDLERS: dict[str, EventHandler] = dict.fromkeys(ROUTING_KEYS, on_event)
+
+SUBSCRIPTIONS: dict[ConsumerQueue, dict[str, EventHandler]] = {
+    ConsumerQueue("webhooks.events", ROUTING_KEYS): EVENT_HANDLERS,
+}

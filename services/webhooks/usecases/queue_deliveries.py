@@ -1,0 +1,38 @@
+"""An event arrived on the bus: keep its payload (Zapier's samples) and queue one
+delivery per active subscription, in the consumer's transaction (the inbox makes a
+redelivered message change nothing)."""
+
+from typing import Any
+
+from services.webhooks.db import events as events_db
+from services.webhooks.db import known_users as users_db
+from services.webhooks.domain.payloads import deliveries_for
+from shared.contracts import CloudEvent
+from shared.contracts.users import UserSnapshot
+from shared.errors import Invalid
+from shared.unit_of_work import UnitOfWork
+
+
+async def queue_deliveries(uow: UnitOfWork, event: CloudEvent[Any]) -> int:
+    """How many deliveries were queued."""
+    previous = None
+    if isinstance(event.data, UserSnapshot):
+        previous = await _previous_snapshot(uow, event, event.data)
+    queued = 0
+    for delivery in deliveries_for(event, previous):
+        await events_db.store_event(uow.session, delivery)
+        queued += await events_db.queue_for_subscribers(uow.session, delivery)
+    return queued
+
+
+async def _previous_snapshot(
+    uow: UnitOfWork, event: CloudEvent[Any], user: UserSnapshot
+) -> UserSnapshot | None:
+    """The user's snapshot before this one (to see a new role), and keep this one."""
+    if user.tenant_id != event.tenantid:
+        # Delivered to the envelope's tenant, the snapshot would reach another tenant's hooks.
+        raise Invalid(f"the snapshot's tenant {user.tenant_id} is not the event's {event.tenantid}")
+    await users_db.lock_user(uow.session, user.tenant_id, user.id)
+    known = await users_db.find_user(uow.session, user.tenant_id, user.id)
+    await users_db.remember(uow.session, user, event.type, event.id, event.time)
+    return UserSnapshot.model_validate(known.snapshot) if known else None

@@ -1,0 +1,1 @@
+"""The webhooks service's background work: sending deliveries, purging old history."""
