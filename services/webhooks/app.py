@@ -92,5 +92,6 @@ def delivery_engine(
             per_target=settings.delivery_per_target_concurrency,
             batch_size=settings.delivery_batch_size,
             lease=timedelta(seconds=settings.delivery_lease_seconds),
+            attempt_timeout=timedelta(seconds=settings.delivery_timeout_seconds),
         ),
     )

@@ -63,9 +63,9 @@ class WebhooksSettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _lease_outlives_an_attempt(self) -> "WebhooksSettings":
-        if self.delivery_lease_seconds <= 2 * self.delivery_timeout_seconds:
+        if self.delivery_lease_seconds < 3 * self.delivery_timeout_seconds:
             raise ValueError(
-                "DELIVERY_LEASE_SECONDS must be more than twice DELIVERY_TIMEOUT_SECONDS: "
-                "a claim must not be taken over while its attempt may still be running"
+                "DELIVERY_LEASE_SECONDS must be at least three times DELIVERY_TIMEOUT_SECONDS:"
+                " a claim waits for a free slot, then its attempt must end within the lease"
             )
         return self

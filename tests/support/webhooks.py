@@ -28,8 +28,9 @@ from tests.support.servers import RunningServer
 # 24 h of failures (when a hook is disabled) pass in 2.4 s; the retries of one delivery
 # (5 s, 1 min, 5 min, 30 min, 2 h, 5 h, 8 h, 10 h) in about 2.6 s.
 TIME_COMPRESSION = 36_000
-ATTEMPT_TIMEOUT_SECONDS = 1.0
-LEASE_SECONDS = 3.0
+# Long enough for a local receiver on a busy test machine; HANG outlasts it.
+ATTEMPT_TIMEOUT_SECONDS = 3.0
+LEASE_SECONDS = 30.0  # only a process that died loses its claims, not a slow test machine
 
 
 def webhooks_settings(
@@ -42,7 +43,7 @@ def webhooks_settings(
         "webhooks_allow_http_targets": True,  # the receivers are local, plain HTTP
         "webhooks_allow_private_targets": True,
         "retry_time_compression": TIME_COMPRESSION,
-        "delivery_connect_timeout_seconds": 0.5,
+        "delivery_connect_timeout_seconds": 1.0,
         "delivery_timeout_seconds": ATTEMPT_TIMEOUT_SECONDS,
         "delivery_lease_seconds": LEASE_SECONDS,
         "delivery_poll_seconds": 0.05,
@@ -123,7 +124,7 @@ class HookReceiver:
 
     hits: list[Hit] = field(default_factory=list)
     scripts: dict[str, list[Answer]] = field(default_factory=dict)
-    hang_seconds: float = 4 * ATTEMPT_TIMEOUT_SECONDS
+    hang_seconds: float = ATTEMPT_TIMEOUT_SECONDS + 1
 
     def __post_init__(self) -> None:
         self._arrived = asyncio.Condition()

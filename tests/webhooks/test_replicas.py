@@ -75,13 +75,13 @@ async def test_deliveries_of_a_killed_replica_are_sent_by_another_with_the_same_
     isolated: tuple[str, str], jwt_keys: tuple[str, str]
 ) -> None:
     database_url, amqp_url = isolated
-    # Attempts may take 2 s; a claim is taken over 4.5 s after it was made.
+    # Attempts may take 2 s; a claim is taken over 6 s after it was made.
     settings = webhooks_settings(
         database_url,
         amqp_url,
         jwt_keys[1],
         delivery_timeout_seconds=2.0,
-        delivery_lease_seconds=4.5,
+        delivery_lease_seconds=6.0,
     )
     receiver = await HookReceiver(hang_seconds=3).start()
     first = await Replica(settings).start()

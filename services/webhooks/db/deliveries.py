@@ -19,10 +19,10 @@ DELIVERIES_CHANNEL = "webhook_deliveries"  # NOTIFY on insert (see the first mig
 
 _jobs: Table = DeliveryJob.__table__  # type: ignore[assignment]
 
-# Due deliveries, oldest first, skipping: targets this process already keeps busy to
-# their limit, deliveries waiting behind an earlier undelivered event of the same user
-# to the same hook, and more per target than that target has room for. Locking is done
-# on the one table, after the choice (a window function can't be locked through).
+# Due deliveries, oldest first, skipping: targets this process already holds as many
+# claims for as it may, deliveries waiting behind an earlier undelivered event of the
+# same user to the same hook, and more per target than that target has room for. The
+# rows are locked after the choice (a window function can't be locked through).
 _CLAIM = (
     text(
         """
@@ -47,19 +47,22 @@ due AS (
     LIMIT :scan
 ),
 ranked AS (
-    SELECT due.tenant_id, due.id,
+    SELECT due.tenant_id, due.id, due.next_attempt_at,
            row_number() OVER (PARTITION BY due.target_key ORDER BY due.next_attempt_at) AS rank,
            :per_target - coalesce(busy.in_flight, 0) AS room
     FROM due LEFT JOIN busy ON busy.target_key = due.target_key
 ),
+chosen AS (
+    SELECT tenant_id, id FROM ranked WHERE rank <= room ORDER BY next_attempt_at LIMIT :limit
+),
+-- Each chosen row is locked through its primary key (a join could scan the table).
 locked AS (
-    SELECT d.tenant_id, d.id
-    FROM deliveries d JOIN ranked r ON r.tenant_id = d.tenant_id AND r.id = d.id
-    WHERE r.rank <= r.room
-      AND d.state IN ('pending', 'sending') AND d.next_attempt_at <= :now
-    ORDER BY d.next_attempt_at
-    LIMIT :limit
-    FOR UPDATE OF d SKIP LOCKED
+    SELECT l.tenant_id, l.id FROM chosen c CROSS JOIN LATERAL (
+        SELECT d.tenant_id, d.id FROM deliveries d
+        WHERE d.tenant_id = c.tenant_id AND d.id = c.id
+          AND d.state IN ('pending', 'sending') AND d.next_attempt_at <= :now
+        FOR UPDATE SKIP LOCKED
+    ) l
 )
 UPDATE deliveries d SET state = 'sending', next_attempt_at = :lease_until
 FROM locked, hooks h, webhook_events ev
@@ -94,12 +97,12 @@ async def claim(
     lease_until: datetime,
     limit: int,
     per_target: int,
-    in_flight: Mapping[str, int],
+    held: Mapping[str, int],
 ) -> list[ClaimedDelivery]:
-    """Up to `limit` due deliveries, each target given at most the room it has left
-    (`per_target` minus what this process has `in_flight` to it)."""
-    saturated = [key for key, count in in_flight.items() if count >= per_target]
-    busy = {key: count for key, count in in_flight.items() if 0 < count < per_target}
+    """Up to `limit` due deliveries, each target given at most the room it has left:
+    `per_target` claims minus those this process `held` for it."""
+    saturated = [key for key, count in held.items() if count >= per_target]
+    busy = {key: count for key, count in held.items() if 0 < count < per_target}
     result = await session.execute(
         _CLAIM,
         {
@@ -125,6 +128,7 @@ async def claim(
             event_id=row.event_id,
             payload=row.payload,
             attempt=row.attempts + 1,
+            lease_until=lease_until,
         )
         for row in result
     ]

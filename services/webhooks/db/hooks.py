@@ -37,7 +37,7 @@ async def find_hook(
 ) -> Hook | None:
     query = select(Hook).where(Hook.tenant_id == tenant_id, Hook.id == hook_id)
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update(key_share=True)
     return (await session.scalars(query)).first()
 
 
@@ -78,7 +78,9 @@ async def lock_health(
     session: AsyncSession, keys: Collection[HookKey]
 ) -> dict[HookKey, HookHealth]:
     """The health of these hooks, locked in key order (two senders recording at once
-    wait for each other instead of deadlocking); hooks deleted meanwhile are absent."""
+    wait for each other instead of deadlocking); hooks deleted meanwhile are absent.
+    FOR NO KEY UPDATE: a consumer queueing deliveries for the same hooks (its foreign
+    keys take FOR KEY SHARE) is not blocked, so the two can't deadlock either."""
     if not keys:
         return {}
     query = (
@@ -92,7 +94,7 @@ async def lock_health(
         )
         .where(tuple_(Hook.tenant_id, Hook.id).in_(sorted(keys)))
         .order_by(Hook.tenant_id, Hook.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
     )
     rows = (await session.execute(query)).all()
     return {

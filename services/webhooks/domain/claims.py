@@ -2,11 +2,15 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from services.webhooks.domain.events import WebhookEvent
 from services.webhooks.domain.payloads import Payload
 from services.webhooks.domain.responses import AttemptResult
+
+# An attempt may run a little past its timeout (the answer being read, the outcome put
+# in the queue): it starts only if it can run this many timeouts within the lease.
+LEASE_MARGIN = 1.5
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,11 @@ class ClaimedDelivery:
     event_id: str  # the `webhook-id`, the same on every attempt
     payload: Payload
     attempt: int  # this attempt's number, from 1
+    lease_until: datetime  # after this, another process may take it: not sent so late
+
+    def may_start(self, now: datetime, attempt_timeout: timedelta) -> bool:
+        """Whether an attempt started now ends (at the latest) within the lease."""
+        return now + attempt_timeout * LEASE_MARGIN < self.lease_until
 
 
 @dataclass(frozen=True)

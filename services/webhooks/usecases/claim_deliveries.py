@@ -13,9 +13,10 @@ async def claim_deliveries(
     *,
     limit: int,
     per_target: int,
-    in_flight: Mapping[str, int],
+    held: Mapping[str, int],
     lease: timedelta,
 ) -> list[ClaimedDelivery]:
+    """At most `limit`, and per target at most `per_target` claims minus those `held`."""
     now = datetime.now(UTC)
     return await deliveries_db.claim(
         uow.session,
@@ -23,7 +24,7 @@ async def claim_deliveries(
         lease_until=now + lease,
         limit=limit,
         per_target=per_target,
-        in_flight=in_flight,
+        held=held,
     )
 
 

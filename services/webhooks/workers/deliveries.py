@@ -3,11 +3,15 @@ batches.
 
     dispatcher --claims--> one task per delivery --outcome--> recorder --commit--> wakeup
 
-At most `concurrency` deliveries are in flight, and at most `per_target` to one receiving
-server: a claim never takes more for a target than it has room for, and skips a target at
-its limit, so a receiver that never answers holds its own slots and nobody else's.
-Recording a batch wakes the dispatcher: it may have freed room, or the next event of a
-user whose earlier one was just delivered.
+At most `concurrency` deliveries are claimed at once, and at most `per_target` are sent
+at once to one receiving server (a semaphore per target). A claim takes at most
+CLAIM_AHEAD times that per target, minus what is already held: the next ones wait here,
+ready, while the first are sent (a fast receiver never waits for a claim's round trip),
+and a receiver that never answers holds its own claims and slots, nobody else's. A
+claim that waited so long that its attempt could outlast its lease is handed back
+unsent (another process may take it then). Recording a batch wakes the dispatcher: it
+may have freed room, or made the next event of a user due (one user's events reach a
+hook in order).
 """
 
 import asyncio
@@ -17,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from services.webhooks.adapters.http_delivery import WebhookSender
 from services.webhooks.adapters.target_limits import TargetLimiter
@@ -42,6 +46,8 @@ log = get_logger(__name__)
 UnitsOfWork = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
 RECORD_BATCH = 500
 RECORDER_TICK_SECONDS = 0.5  # how often an idle recorder checks whether it must stop
+CLAIM_AHEAD = 4  # claims held per target, in multiples of the deliveries sent at once
+RECORD_LINGER_SECONDS = 0.005  # while attempts are under way, gather their outcomes a bit
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,11 @@ class DeliveryLimits:
     per_target: int
     batch_size: int
     lease: timedelta
+    attempt_timeout: timedelta
+
+    @property
+    def claims_per_target(self) -> int:
+        return self.per_target * CLAIM_AHEAD
 
 
 class DeliveryEngine:
@@ -73,8 +84,8 @@ class DeliveryEngine:
         self._claimed: Counter[str] = Counter()  # per target: claimed, not yet sent
         self._tasks: dict[asyncio.Task[None], ClaimedDelivery] = {}
         self._room = asyncio.Event()
-        self._finished: asyncio.Queue[FinishedAttempt] = asyncio.Queue()
-        self._unrecorded: list[FinishedAttempt] = []
+        self._finished: asyncio.Queue[FinishedAttempt | ClaimedDelivery] = asyncio.Queue()
+        self._unrecorded: list[FinishedAttempt | ClaimedDelivery] = []
         self._dispatcher = Worker(
             "webhook-dispatcher", self._dispatch, service=service, wakeup=wakeup
         )
@@ -119,8 +130,8 @@ class DeliveryEngine:
             claimed = await claim_deliveries(
                 uow,
                 limit=limit,
-                per_target=self._limits.per_target,
-                in_flight=dict(self._claimed),
+                per_target=self._limits.claims_per_target,
+                held=dict(self._claimed),
                 lease=self._limits.lease,
             )
         for delivery in claimed:
@@ -134,13 +145,21 @@ class DeliveryEngine:
     async def _deliver(self, delivery: ClaimedDelivery) -> None:
         try:
             async with self._limiter.slot(delivery.target_key):
+                if not delivery.may_start(datetime.now(UTC), self._limits.attempt_timeout):
+                    self._finished.put_nowait(delivery)  # handed back, unsent
+                    return
                 finished = await send_delivery(self._sender, delivery)
         finally:
-            self._claimed[delivery.target_key] -= 1
-            if self._claimed[delivery.target_key] <= 0:
-                del self._claimed[delivery.target_key]
+            self._release_claim(delivery.target_key)
         ATTEMPT_DURATION.labels(self._service).observe(finished.result.duration_ms / 1000)
         self._finished.put_nowait(finished)
+
+    def _release_claim(self, target: str) -> None:
+        self._claimed[target] -= 1
+        if self._claimed[target] <= 0:
+            del self._claimed[target]
+        elif self._claimed[target] == self._limits.per_target:
+            self._wakeup.set()  # a full target has room for a claim's worth again
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.pop(task, None)
@@ -155,23 +174,28 @@ class DeliveryEngine:
                 first = await asyncio.wait_for(self._finished.get(), RECORDER_TICK_SECONDS)
             except TimeoutError:
                 return True
+            if self._tasks:
+                await asyncio.sleep(RECORD_LINGER_SECONDS)
             self._unrecorded = [first, *self._take_finished()]
         await self._record_now(self._unrecorded)
         self._unrecorded = []
         self._wakeup.set()
         return True
 
-    def _take_finished(self) -> list[FinishedAttempt]:
-        taken: list[FinishedAttempt] = []
+    def _take_finished(self) -> list[FinishedAttempt | ClaimedDelivery]:
+        taken: list[FinishedAttempt | ClaimedDelivery] = []
         while len(taken) < RECORD_BATCH and not self._finished.empty():
             taken.append(self._finished.get_nowait())
         return taken
 
-    async def _record_now(self, batch: list[FinishedAttempt]) -> None:
+    async def _record_now(self, batch: list[FinishedAttempt | ClaimedDelivery]) -> None:
+        finished = [item for item in batch if isinstance(item, FinishedAttempt)]
+        unsent = [item for item in batch if isinstance(item, ClaimedDelivery)]
         if not batch:
             return
         async with self._units() as uow:
-            recorded = await record_attempts(uow, batch, self._schedule, random.random)
+            recorded = await record_attempts(uow, finished, self._schedule, random.random)
+            await release_deliveries(uow, unsent)
         for outcome in recorded.outcomes:
             DELIVERY_ATTEMPTS.labels(self._service, outcome.value).inc()
         for tenant_id, hook_id in recorded.disabled:

@@ -1,7 +1,7 @@
 """The URL a subscription may target."""
 
 import socket
-from ipaddress import IPv4Address, IPv6Address
+from ipaddress import IPv4Address, IPv6Address, ip_address
 
 import pytest
 
@@ -11,6 +11,7 @@ from services.webhooks.domain.targets import (
     UnsafeTarget,
     check_target_url,
     numeric_host_value,
+    resolved_refusal,
 )
 
 STRICT = TargetPolicy()
@@ -228,3 +229,12 @@ def test_names_that_merely_contain_digits_are_names() -> None:
     target = check_target_url("https://1password.example.com/h", STRICT)
     assert target.address is None
     assert check_target_url("https://123.example.com/h", STRICT).host == "123.example.com"
+
+
+def test_a_name_is_a_target_only_if_every_address_it_resolves_to_is_public() -> None:
+    public, private = ip_address("93.184.215.14"), ip_address("10.0.0.7")
+    assert resolved_refusal("hooks.example.com", [public]) is None
+    assert resolved_refusal("hooks.example.com", [public, private]) == (
+        "The host hooks.example.com resolves to a non-public address: 10.0.0.7 (private)."
+    )
+    assert resolved_refusal("hooks.example.com", []) == "The host hooks.example.com has no address."
