@@ -70,7 +70,6 @@ class HookOut(BaseModel):
     failing_since: datetime | None = Field(description="First failure since the last success.")
     last_error: str | None
     last_status: int | None = Field(description="HTTP status of the last attempt (null: none).")
-    last_attempt_at: datetime | None
     disabled_at: datetime | None
     api_key_id: uuid.UUID | None = Field(description="The API key it was created with.")
     created_at: datetime

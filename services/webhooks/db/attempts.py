@@ -5,18 +5,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, func, insert, select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.webhooks.db.models import DeliveryAttempt
-
-_attempts: Table = DeliveryAttempt.__table__  # type: ignore[assignment]
-
-
-async def add_attempts(session: AsyncSession, rows: Sequence[dict[str, object]]) -> None:
-    """Rows with every column of `delivery_attempts` but `id`."""
-    if rows:
-        await session.execute(insert(_attempts), [{"id": uuid.uuid4(), **row} for row in rows])
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from services.webhooks.db.hooks import HookKey
 from services.webhooks.db.models import DeliveryJob
 from services.webhooks.domain.claims import ClaimedDelivery
 from services.webhooks.domain.events import WebhookEvent
-from services.webhooks.domain.states import UNDELIVERED, DeliveryState
+from services.webhooks.domain.states import UNDELIVERED, AttemptOutcome, DeliveryState
 
 DELIVERIES_CHANNEL = "webhook_deliveries"  # NOTIFY on insert (see the first migration)
 
@@ -135,48 +135,79 @@ async def claim(
 
 
 @dataclass(frozen=True)
-class JobUpdate:
+class AttemptRecord:
+    """One attempt as recorded, and the state its delivery moves to."""
+
     tenant_id: uuid.UUID
-    id: uuid.UUID
+    delivery_id: uuid.UUID
+    hook_id: uuid.UUID
+    event_id: str
+    event: str
+    attempt: int
+    status: int | None
+    outcome: AttemptOutcome
+    duration_ms: float
+    error: str | None
+    at: datetime
     state: DeliveryState
-    attempts: int
     next_attempt_at: datetime | None
     finished_at: datetime | None
 
 
-_FINISH = (
-    update(_jobs)
-    .where(
-        _jobs.c.tenant_id == bindparam("k_tenant"),
-        _jobs.c.id == bindparam("k_id"),
-        _jobs.c.state == DeliveryState.SENDING,  # not if its hook was disabled meanwhile
-    )
-    .values(
-        state=bindparam("k_state"),
-        attempts=bindparam("k_attempts"),
-        next_attempt_at=bindparam("k_next"),
-        finished_at=bindparam("k_finished"),
-    )
+# Each delivery moves on (unless its hook was disabled meanwhile: then it stays failed)
+# and each attempt is kept, in one statement for the whole batch. An attempt at a hook
+# deleted meanwhile is not kept (nor is its delivery, gone with the hook).
+_RECORD = text(
+    """
+WITH outcome AS (
+    SELECT * FROM unnest(
+        CAST(:tenant_ids AS uuid[]), CAST(:ids AS uuid[]), CAST(:hook_ids AS uuid[]),
+        CAST(:event_ids AS text[]), CAST(:events AS text[]), CAST(:attempts AS int[]),
+        CAST(:statuses AS int[]), CAST(:outcomes AS text[]), CAST(:durations AS float8[]),
+        CAST(:errors AS text[]), CAST(:ats AS timestamptz[]), CAST(:states AS text[]),
+        CAST(:next_ats AS timestamptz[]), CAST(:finished_ats AS timestamptz[])
+    ) AS o(tenant_id, id, hook_id, event_id, event, attempt, status, outcome, duration_ms,
+           error, at, state, next_attempt_at, finished_at)
+),
+moved AS (
+    UPDATE deliveries d
+    SET state = o.state, attempts = o.attempt, finished_at = o.finished_at,
+        next_attempt_at = coalesce(o.next_attempt_at, d.next_attempt_at)
+    FROM outcome o
+    WHERE d.tenant_id = o.tenant_id AND d.id = o.id AND d.state = 'sending'
+)
+INSERT INTO delivery_attempts
+    (tenant_id, id, hook_id, delivery_id, event_id, event, attempt, status, outcome,
+     duration_ms, error, at)
+SELECT o.tenant_id, gen_random_uuid(), o.hook_id, o.id, o.event_id, o.event, o.attempt,
+       o.status, o.outcome, o.duration_ms, o.error, o.at
+FROM outcome o
+WHERE EXISTS (SELECT 1 FROM hooks h WHERE h.tenant_id = o.tenant_id AND h.id = o.hook_id)
+"""
 )
 
 
-async def finish(session: AsyncSession, updates: Sequence[JobUpdate], now: datetime) -> None:
-    """Record each claimed delivery's new state after its attempt."""
-    if not updates:
+async def record_outcomes(session: AsyncSession, records: Sequence[AttemptRecord]) -> None:
+    if not records:
         return
     await session.execute(
-        _FINISH,
-        [
-            {
-                "k_tenant": u.tenant_id,
-                "k_id": u.id,
-                "k_state": u.state,
-                "k_attempts": u.attempts,
-                "k_next": u.next_attempt_at or now,
-                "k_finished": u.finished_at,
-            }
-            for u in updates
-        ],
+        _RECORD,
+        {
+            "tenant_ids": [r.tenant_id for r in records],
+            "ids": [r.delivery_id for r in records],
+            "hook_ids": [r.hook_id for r in records],
+            "event_ids": [r.event_id for r in records],
+            "events": [r.event for r in records],
+            "attempts": [r.attempt for r in records],
+            "statuses": [r.status for r in records],
+            "outcomes": [r.outcome.value for r in records],
+            "durations": [r.duration_ms for r in records],
+            "errors": [r.error for r in records],
+            "ats": [r.at for r in records],
+            "states": [r.state.value for r in records],
+            "next_ats": [r.next_attempt_at for r in records],
+            "finished_ats": [r.finished_at for r in records],
+        },
     )
 
 

@@ -1,56 +1,46 @@
 """Events as their payloads, and the deliveries they queue: one per active subscription."""
 
+import json
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, literal, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.webhooks.db.models import DeliveryJob, EventRecord, Hook
+from services.webhooks.db.models import EventRecord
 from services.webhooks.domain.events import WebhookEvent
 from services.webhooks.domain.payloads import Delivery, Payload
-from services.webhooks.domain.states import HookState
+
+# The event is kept (once, whatever the redeliveries) and a delivery queued for each
+# active subscription of its tenant, in one statement (one round trip per event).
+_STORE_AND_QUEUE = text(
+    """
+WITH stored AS (
+    INSERT INTO webhook_events (tenant_id, id, event, occurred_at, ordering_key, payload)
+    VALUES (:tenant_id, :event_id, :event, :occurred_at, :ordering_key, CAST(:payload AS json))
+    ON CONFLICT DO NOTHING
+)
+INSERT INTO deliveries (tenant_id, id, hook_id, event_id, ordering_key, occurred_at)
+SELECT h.tenant_id, gen_random_uuid(), h.id, :event_id, :ordering_key, :occurred_at
+FROM hooks h
+WHERE h.tenant_id = :tenant_id AND h.event = :event AND h.state = 'active'
+ON CONFLICT DO NOTHING
+"""
+)
 
 
-async def store_event(session: AsyncSession, delivery: Delivery) -> None:
+async def store_and_queue(session: AsyncSession, delivery: Delivery) -> None:
     await session.execute(
-        insert(EventRecord)
-        .values(
-            tenant_id=delivery.tenant_id,
-            id=delivery.id,
-            event=delivery.event.value,
-            occurred_at=delivery.occurred_at,
-            ordering_key=delivery.ordering_key,
-            payload=delivery.payload,
-        )
-        .on_conflict_do_nothing()
+        _STORE_AND_QUEUE,
+        {
+            "tenant_id": delivery.tenant_id,
+            "event_id": delivery.id,
+            "event": delivery.event.value,
+            "occurred_at": delivery.occurred_at,
+            "ordering_key": delivery.ordering_key,
+            "payload": json.dumps(delivery.payload, ensure_ascii=False),
+        },
     )
-
-
-async def queue_for_subscribers(session: AsyncSession, delivery: Delivery) -> int:
-    """A delivery for each active subscription to the event in its tenant (none twice)."""
-    subscribers = select(
-        Hook.tenant_id,
-        func.gen_random_uuid(),
-        Hook.id,
-        literal(delivery.id),
-        literal(delivery.ordering_key),
-        literal(delivery.occurred_at),
-    ).where(
-        Hook.tenant_id == delivery.tenant_id,
-        Hook.event == delivery.event.value,
-        Hook.state == HookState.ACTIVE,
-    )
-    result = await session.execute(
-        insert(DeliveryJob)
-        .from_select(
-            ["tenant_id", "id", "hook_id", "event_id", "ordering_key", "occurred_at"], subscribers
-        )
-        .on_conflict_do_nothing()
-        .returning(DeliveryJob.id)
-    )
-    return len(result.all())
 
 
 async def recent_payloads(

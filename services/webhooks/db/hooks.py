@@ -74,33 +74,25 @@ async def disable_made_with_key(
     return list(result.scalars())
 
 
-async def lock_health(
-    session: AsyncSession, keys: Collection[HookKey]
+async def read_health(
+    session: AsyncSession, keys: Collection[HookKey], *, lock: bool = False
 ) -> dict[HookKey, HookHealth]:
-    """The health of these hooks, locked in key order (two senders recording at once
-    wait for each other instead of deadlocking); hooks deleted meanwhile are absent.
-    FOR NO KEY UPDATE: a consumer queueing deliveries for the same hooks (its foreign
-    keys take FOR KEY SHARE) is not blocked, so the two can't deadlock either."""
+    """The health of these hooks (those deleted meanwhile are absent). With `lock`, the
+    rows are locked in key order, so two senders recording at once wait for each other
+    instead of deadlocking; FOR NO KEY UPDATE, so a consumer queueing deliveries for the
+    same hooks (its foreign keys take FOR KEY SHARE) is not blocked either."""
     if not keys:
         return {}
     query = (
-        select(
-            Hook.tenant_id,
-            Hook.id,
-            Hook.failing_since,
-            Hook.last_status,
-            Hook.last_error,
-            Hook.last_attempt_at,
-        )
+        select(Hook.tenant_id, Hook.id, Hook.failing_since, Hook.last_status, Hook.last_error)
         .where(tuple_(Hook.tenant_id, Hook.id).in_(sorted(keys)))
         .order_by(Hook.tenant_id, Hook.id)
-        .with_for_update(key_share=True)
     )
+    if lock:
+        query = query.with_for_update(key_share=True)
     rows = (await session.execute(query)).all()
     return {
-        (row.tenant_id, row.id): HookHealth(
-            row.failing_since, row.last_status, row.last_error, row.last_attempt_at
-        )
+        (row.tenant_id, row.id): HookHealth(row.failing_since, row.last_status, row.last_error)
         for row in rows
     }
 
@@ -117,21 +109,26 @@ async def save_health(session: AsyncSession, health: Mapping[HookKey, HookHealth
                 "failing_since": h.failing_since,
                 "last_status": h.last_status,
                 "last_error": h.last_error,
-                "last_attempt_at": h.last_attempt_at,
             }
             for (tenant, id_), h in health.items()
         ],
     )
 
 
-async def disable_hooks(session: AsyncSession, keys: Collection[HookKey], now: datetime) -> None:
-    if keys:
-        await session.execute(
-            update(Hook)
-            .where(tuple_(Hook.tenant_id, Hook.id).in_(list(keys)), Hook.state == HookState.ACTIVE)
-            .values(state=HookState.DISABLED, disabled_at=now)
-            .execution_options(synchronize_session=False)
-        )
+async def disable_hooks(
+    session: AsyncSession, keys: Collection[HookKey], now: datetime
+) -> set[HookKey]:
+    """Disable those still active; the ones it disabled."""
+    if not keys:
+        return set()
+    result = await session.execute(
+        update(Hook)
+        .where(tuple_(Hook.tenant_id, Hook.id).in_(list(keys)), Hook.state == HookState.ACTIVE)
+        .values(state=HookState.DISABLED, disabled_at=now)
+        .returning(Hook.tenant_id, Hook.id)
+        .execution_options(synchronize_session=False)
+    )
+    return {(row.tenant_id, row.id) for row in result}
 
 
 async def delete_hooks(session: AsyncSession, keys: Collection[HookKey]) -> None:

@@ -85,7 +85,6 @@ class Hook(Base):
     failing_since: Mapped[datetime | None]
     last_status: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
-    last_attempt_at: Mapped[datetime | None]
     disabled_at: Mapped[datetime | None]
 
     __table_args__ = (

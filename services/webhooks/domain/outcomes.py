@@ -33,31 +33,27 @@ def next_step(
 
 @dataclass(frozen=True)
 class HookHealth:
-    """How a subscription's deliveries have been going, as the API shows it."""
+    """How a subscription's deliveries have been going, as the API shows it. It changes
+    only when the deliveries' fortune does (not on every success), so a healthy hook's
+    row is not written for each delivery."""
 
     failing_since: datetime | None = None  # the first failure since the last success
     last_status: int | None = None
     last_error: str | None = None
-    last_attempt_at: datetime | None = None
 
     def after(self, attempts: Iterable[tuple[datetime, AttemptResult]]) -> "HookHealth":
-        """The health once these attempts (in any order) are taken into account."""
+        """The health once these attempts are taken into account, in time order."""
         health = self
         for at, result in sorted(attempts, key=lambda attempt: attempt[0]):
-            if health.last_attempt_at is not None and at < health.last_attempt_at:
-                continue  # older than what is recorded: it changes nothing
             delivered = result.verdict is Verdict.DELIVERED
             health = replace(
                 health,
                 failing_since=None if delivered else health.failing_since or at,
                 last_status=result.status,
                 last_error=None if delivered else result.error,
-                last_attempt_at=at,
             )
         return health
 
-    def to_disable(self, schedule: RetrySchedule) -> bool:
+    def to_disable(self, now: datetime, schedule: RetrySchedule) -> bool:
         """Failing without a success for longer than the schedule allows."""
-        if self.last_attempt_at is None:
-            return False
-        return schedule.failing_too_long(self.failing_since, self.last_attempt_at)
+        return schedule.failing_too_long(self.failing_since, now)

@@ -13,16 +13,12 @@ from shared.errors import Invalid
 from shared.unit_of_work import UnitOfWork
 
 
-async def queue_deliveries(uow: UnitOfWork, event: CloudEvent[Any]) -> int:
-    """How many deliveries were queued."""
+async def queue_deliveries(uow: UnitOfWork, event: CloudEvent[Any]) -> None:
     previous = None
     if isinstance(event.data, UserSnapshot):
         previous = await _previous_snapshot(uow, event, event.data)
-    queued = 0
     for delivery in deliveries_for(event, previous):
-        await events_db.store_event(uow.session, delivery)
-        queued += await events_db.queue_for_subscribers(uow.session, delivery)
-    return queued
+        await events_db.store_and_queue(uow.session, delivery)
 
 
 async def _previous_snapshot(

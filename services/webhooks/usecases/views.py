@@ -39,7 +39,6 @@ class HookView:
     failing_since: datetime | None
     last_error: str | None
     last_status: int | None
-    last_attempt_at: datetime | None
     disabled_at: datetime | None
     api_key_id: uuid.UUID | None
     created_at: datetime
@@ -54,7 +53,6 @@ class HookView:
             hook.failing_since,
             hook.last_error,
             hook.last_status,
-            hook.last_attempt_at,
             hook.disabled_at,
             hook.api_key_id,
             hook.created_at,

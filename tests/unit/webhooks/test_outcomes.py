@@ -47,35 +47,30 @@ def test_410_means_the_hook_goes() -> None:
 
 
 def test_failing_since_is_the_first_failure_after_the_last_success() -> None:
-    health = HookHealth().after([(NOW, FAILED), (NOW + timedelta(minutes=1), TIMED_OUT)])
+    health = HookHealth().after([(NOW + timedelta(minutes=1), TIMED_OUT), (NOW, FAILED)])
     assert health.failing_since == NOW
     assert (health.last_status, health.last_error) == (None, TIMED_OUT.error)
     recovered = health.after([(NOW + timedelta(minutes=2), OK)])
-    assert (recovered.failing_since, recovered.last_status, recovered.last_error) == (
-        None,
-        204,
-        None,
-    )
+    assert recovered == HookHealth(failing_since=None, last_status=204, last_error=None)
 
 
-def test_attempts_are_taken_in_time_order_whatever_order_they_are_recorded_in() -> None:
-    health = HookHealth().after([(NOW + timedelta(seconds=2), OK), (NOW, FAILED)])
-    assert (health.failing_since, health.last_status) == (None, 204)
-    stale = health.after([(NOW + timedelta(seconds=1), FAILED)])
-    assert stale == health, "an attempt older than the last recorded one changes nothing"
+def test_more_of_the_same_changes_nothing() -> None:
+    healthy = HookHealth().after([(NOW, OK)])
+    assert healthy.after([(NOW + timedelta(seconds=1), OK)]) == healthy
+    failing = HookHealth().after([(NOW, FAILED)])
+    assert failing.after([(NOW + timedelta(minutes=5), FAILED)]) == failing
 
 
 def test_a_hook_is_disabled_once_it_has_failed_for_24_hours() -> None:
     failing = HookHealth().after([(NOW, FAILED)])
-    almost = failing.after([(NOW + timedelta(hours=23, minutes=59), FAILED)])
-    assert not almost.to_disable(DEFAULT_SCHEDULE)
-    day = failing.after([(NOW + timedelta(hours=24), FAILED)])
-    assert day.to_disable(DEFAULT_SCHEDULE)
-    assert not HookHealth().after([(NOW, OK)]).to_disable(DEFAULT_SCHEDULE)
+    assert not failing.to_disable(NOW + timedelta(hours=23, minutes=59), DEFAULT_SCHEDULE)
+    assert failing.to_disable(NOW + timedelta(hours=24), DEFAULT_SCHEDULE)
+    healthy = HookHealth().after([(NOW, OK)])
+    assert not healthy.to_disable(NOW + timedelta(days=3), DEFAULT_SCHEDULE)
 
 
 def test_compressed_time_disables_sooner() -> None:
-    fast = DEFAULT_SCHEDULE.compressed(3600)
-    failing = HookHealth().after([(NOW, FAILED), (NOW + timedelta(seconds=24), FAILED)])
-    assert failing.to_disable(fast)
-    assert not failing.to_disable(DEFAULT_SCHEDULE)
+    failing = HookHealth().after([(NOW, FAILED)])
+    later = NOW + timedelta(seconds=24)
+    assert failing.to_disable(later, DEFAULT_SCHEDULE.compressed(3600))
+    assert not failing.to_disable(later, DEFAULT_SCHEDULE)
