@@ -138,7 +138,15 @@ async def serving(app: Any) -> AsyncIterator[str]:
         await task
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Bench:
+    service_pids: list[int]
+
     def __init__(self, run_id: str) -> None:
         self.infra = Infrastructure(LOCAL_POSTGRES, LOCAL_AMQP, run_id=run_id)
         self.vhost = f"lms-bench-{run_id}"
@@ -191,33 +199,55 @@ class Bench:
         )
 
     @asynccontextmanager
-    async def service(self) -> AsyncIterator[httpx.AsyncClient]:
-        port = free_port()
+    async def service(self, replicas: int) -> AsyncIterator[httpx.AsyncClient]:
+        """`replicas` processes of the service on one database and virtual host; the
+        client speaks to the first as the tenant's administrator."""
+        ports = [free_port() for _ in range(replicas)]
+        processes = []
         with self.logs.open("w") as out:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "services.webhooks", cwd=ROOT, env=self.env(port),
-                stdout=out, stderr=out,
-            )  # fmt: skip
+            for port in ports:
+                processes.append(
+                    await asyncio.create_subprocess_exec(
+                        sys.executable,
+                        "-m",
+                        "services.webhooks",
+                        cwd=ROOT,
+                        env=self.env(port),
+                        stdout=out,
+                        stderr=out,
+                    )
+                )
+        self.service_pids = [process.pid for process in processes]
         token = admin_token(self.private_key, self.tenant)
         client = httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"}
+            base_url=f"http://127.0.0.1:{ports[0]}", headers={"Authorization": f"Bearer {token}"}
         )
         try:
-            for _ in range(300):
-                try:
-                    if (await client.get("/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-            else:
-                raise RuntimeError(f"the webhooks service did not start; see {self.logs}")
-            await asyncio.sleep(1.0)  # its consumer connects in the background
+            async with httpx.AsyncClient() as probe:
+                for port in ports:
+                    await _until_ready(probe, f"http://127.0.0.1:{port}/readyz", self.logs)
+            await asyncio.sleep(1.0)  # the consumers connect in the background
             yield client
         finally:
             await client.aclose()
-            process.terminate()
-            await asyncio.wait_for(process.wait(), 30)
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                await asyncio.wait_for(process.wait(), 30)
+
+    def service_cpu(self) -> float:
+        return sum(cpu_seconds(pid) for pid in self.service_pids)
+
+
+async def _until_ready(client: httpx.AsyncClient, url: str, logs: Path) -> None:
+    for _ in range(300):
+        try:
+            if (await client.get(url)).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"the webhooks service did not start; see {logs}")
 
 
 async def subscribe(admin: httpx.AsyncClient, url: str) -> None:
@@ -340,12 +370,14 @@ async def measure_throughput(
     deliveries: int = arguments.events * arguments.hooks
     events = _events(bench.tenant, arguments.events)
     before = receiver.count
+    cpu_before = bench.service_cpu()
     started = time.perf_counter()
     async with Bus(bench.amqp_url) as bus:
         await asyncio.gather(*(bus.publish(event_id, body) for event_id, body in events))
         published = time.perf_counter() - started
         await receiver.until_total(before + deliveries, within=600)
     elapsed = time.perf_counter() - started
+    cpu = bench.service_cpu() - cpu_before
     rate = deliveries / elapsed
     latencies = [
         receiver.arrived[(f"/hook-{n}", event_id)] - started
@@ -358,12 +390,17 @@ async def measure_throughput(
         f" {elapsed:.1f} s, {rate:.0f}/s (publishing took {published:.2f} s;"
         f" half arrived within {statistics.median(latencies):.2f} s)"
     )
+    print(
+        f"  the service used {cpu / deliveries * 1000:.2f} ms of CPU per delivery"
+        f" ({cpu / elapsed:.0%} of a core in all); machine load {os.getloadavg()[0]:.1f}"
+    )
     await unsubscribe_all(admin)
     return rate
 
 
 async def bare_loop(url: str, count: int, concurrency: int) -> float:
-    """The same signed POSTs from a bare httpx client, `concurrency` at a time."""
+    """The same signed POSTs from a bare httpx client, `concurrency` at a time (this
+    process's CPU includes the receiver's)."""
     secret = new_signing_secret()
     payload = json.loads(_events(uuid.uuid4(), 1)[0][1])["data"]
     raw = json_body(payload)
@@ -379,13 +416,15 @@ async def bare_loop(url: str, count: int, concurrency: int) -> float:
 
     limits = httpx.Limits(max_connections=concurrency)
     async with httpx.AsyncClient(limits=limits) as client:
-        started = time.perf_counter()
+        cpu_before, started = cpu_seconds(os.getpid()), time.perf_counter()
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
+        cpu = cpu_seconds(os.getpid()) - cpu_before
     rate = count / elapsed
     print(
         f"  baseline: {count} POSTs by a bare httpx loop, {concurrency} at a time:"
-        f" {elapsed:.1f} s, {rate:.0f}/s"
+        f" {elapsed:.1f} s, {rate:.0f}/s; {cpu / count * 1000:.2f} ms of CPU per POST"
+        f" (client and receiver)"
     )
     return rate
 
@@ -398,9 +437,12 @@ async def main(arguments: argparse.Namespace) -> None:
         async with (
             serving(receiver) as url,
             serving(silent) as silent_url,
-            bench.service() as admin,
+            bench.service(arguments.replicas) as admin,
         ):
-            print(f"P6 on {os.cpu_count()} CPUs; the service's log: {bench.logs}")
+            print(
+                f"P6 on {os.cpu_count()} CPUs, {arguments.replicas} webhooks process(es);"
+                f" their log: {bench.logs}"
+            )
             await measure_latency(bench, admin, receiver, url, arguments.latency_rounds)
             rate = await measure_throughput(bench, admin, receiver, url, arguments)
             deliveries = arguments.events * arguments.hooks
@@ -425,5 +467,6 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=200)
     parser.add_argument("--hooks", type=int, default=50)
     parser.add_argument("--silent-hooks", type=int, default=10)
+    parser.add_argument("--replicas", type=int, default=1, help="webhooks processes")
     parser.add_argument("--keep", action="store_true", help="keep the database and vhost")
     uvloop.run(main(parser.parse_args()))

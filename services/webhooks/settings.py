@@ -30,7 +30,11 @@ class WebhooksSettings(ServiceSettings):
         default=15.0, gt=0, le=120, description="Longest wait for a receiver's whole answer."
     )
     delivery_concurrency: int = Field(
-        default=64, ge=1, le=1000, description="Deliveries in flight at once, per process."
+        default=256,
+        ge=1,
+        le=5000,
+        description="Deliveries claimed at once, per process: being sent, or waiting for "
+        "their receiver's turn (see DELIVERY_PER_TARGET_CONCURRENCY).",
     )
     delivery_per_target_concurrency: int = Field(
         default=8,

@@ -63,14 +63,18 @@ locked AS (
           AND d.state IN ('pending', 'sending') AND d.next_attempt_at <= :now
         FOR UPDATE SKIP LOCKED
     ) l
+),
+claimed AS (
+    UPDATE deliveries d SET state = 'sending', next_attempt_at = :lease_until
+    WHERE (d.tenant_id, d.id) IN (SELECT tenant_id, id FROM locked)
+    RETURNING d.tenant_id, d.id, d.hook_id, d.event_id, d.attempts
 )
-UPDATE deliveries d SET state = 'sending', next_attempt_at = :lease_until
-FROM locked, hooks h, webhook_events ev
-WHERE d.tenant_id = locked.tenant_id AND d.id = locked.id
-  AND h.tenant_id = d.tenant_id AND h.id = d.hook_id
-  AND ev.tenant_id = d.tenant_id AND ev.id = d.event_id
-RETURNING d.tenant_id, d.id, d.hook_id, h.target_url, h.target_key, h.secret,
-          ev.event, d.event_id, ev.payload, d.attempts
+-- Joined after the update, each row to its own hook and event by their keys.
+SELECT c.tenant_id, c.id, c.hook_id, h.target_url, h.target_key, h.secret,
+       ev.event, c.event_id, ev.payload, c.attempts
+FROM claimed c
+JOIN hooks h ON h.tenant_id = c.tenant_id AND h.id = c.hook_id
+JOIN webhook_events ev ON ev.tenant_id = c.tenant_id AND ev.id = c.event_id
 """
     )
     .bindparams(bindparam("busy_keys"), bindparam("busy_counts"), bindparam("saturated"))
