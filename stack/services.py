@@ -42,7 +42,11 @@ SERVICES = (
     ServiceSpec("invitations", 8002, ("/invite/",)),
     ServiceSpec("bounces", 8003, ("/webhooks/email/",)),
     ServiceSpec("exports", 8004, ("/api/v1/exports",)),
-    ServiceSpec("webhooks", 8005, ("/api/v1/hooks", "/api/v1/api-keys", "/api/v1/me")),
+    ServiceSpec(
+        "webhooks",
+        8005,
+        ("/api/v1/hooks", "/api/v1/api-keys", "/api/v1/me", "/api/v1/integrations/"),
+    ),
     ServiceSpec("admin", 8006, ("/",)),
 )
 

@@ -20,6 +20,7 @@ def test_every_service_has_its_prefixes() -> None:
         "/api/v1/hooks": "webhooks",
         "/api/v1/api-keys": "webhooks",
         "/api/v1/me": "webhooks",
+        "/api/v1/integrations/": "webhooks",
         "/": "admin",
     }
 
