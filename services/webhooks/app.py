@@ -16,7 +16,7 @@ from services.webhooks.settings import WebhooksSettings
 from services.webhooks.usecases.subscribe import SubscriptionRules
 from services.webhooks.workers.deliveries import DeliveryEngine, DeliveryLimits
 from services.webhooks.workers.history import history_purger
-from shared.db import asyncpg_dsn
+from shared.db import Database, asyncpg_dsn
 from shared.http import create_service_app
 from shared.logging import configure_logging, get_logger
 from shared.runtime import ServiceRuntime
@@ -25,6 +25,12 @@ from shared.wakeup import Wakeup
 
 SERVICE = "webhooks"
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The sender's queries all find a few rows through an index; on its connections they are
+# planned that way whatever the statistics say. On a fresh table (no statistics yet) the
+# planner chose hash joins that read the whole queue for every claim: 130-770 ms instead
+# of 4 ms with 10,000 deliveries queued.
+QUEUE_PLANNING = {"enable_hashjoin": "off", "enable_mergejoin": "off", "enable_bitmapscan": "off"}
+SENDER_CONNECTIONS = 2  # the dispatcher and the recorder
 log = get_logger(__name__)
 
 
@@ -79,9 +85,17 @@ def delivery_engine(
         total_timeout=settings.delivery_timeout_seconds,
         max_connections=settings.delivery_concurrency,
     )
+    # Connections of its own: a burst of API requests can't starve the sending.
+    sender_db = Database(
+        settings.sqlalchemy_url,
+        pool_size=SENDER_CONNECTIONS,
+        max_overflow=1,
+        server_settings=QUEUE_PLANNING,
+        behind_pgbouncer=settings.db_behind_pgbouncer,
+    )
     return DeliveryEngine(
         service=SERVICE,
-        units=runtime.unit_of_work,
+        db=sender_db,
         sender=sender,
         wakeup=Wakeup(
             asyncpg_dsn(settings.sqlalchemy_url), DELIVERIES_CHANNEL, settings.delivery_poll_seconds

@@ -22,7 +22,10 @@ _jobs: Table = DeliveryJob.__table__  # type: ignore[assignment]
 # Due deliveries, oldest first, skipping: targets this process already holds as many
 # claims for as it may, deliveries waiting behind an earlier undelivered event of the
 # same user to the same hook, and more per target than that target has room for. The
-# rows are locked after the choice (a window function can't be locked through).
+# rows are locked after the choice (a window function can't be locked through). The
+# queue is read alone, through its due index (no join before the LIMIT): measured on a
+# fresh table, a join to the hooks let the planner walk every pending delivery, 0.8 s.
+# A disabled hook has no undelivered deliveries left (they are failed as it is disabled).
 _CLAIM = (
     text(
         """
@@ -31,12 +34,10 @@ WITH busy AS (
         AS b(target_key, in_flight)
 ),
 due AS (
-    SELECT d.tenant_id, d.id, d.next_attempt_at, h.target_key
+    SELECT d.tenant_id, d.id, d.next_attempt_at, d.target_key
     FROM deliveries d
-    JOIN hooks h ON h.tenant_id = d.tenant_id AND h.id = d.hook_id
     WHERE d.state IN ('pending', 'sending') AND d.next_attempt_at <= :now
-      AND h.state = 'active'
-      AND h.target_key <> ALL(CAST(:saturated AS text[]))
+      AND d.target_key <> ALL(CAST(:saturated AS text[]))
       AND NOT EXISTS (
           SELECT 1 FROM deliveries e
           WHERE e.tenant_id = d.tenant_id AND e.hook_id = d.hook_id
@@ -160,7 +161,8 @@ class AttemptRecord:
 
 # Each delivery moves on (unless its hook was disabled meanwhile: then it stays failed)
 # and each attempt is kept, in one statement for the whole batch. An attempt at a hook
-# deleted meanwhile is not kept (nor is its delivery, gone with the hook).
+# deleted meanwhile is not kept (nor is its delivery, gone with the hook). The answer
+# says whether a delivery that waited behind one of these may go now.
 _RECORD = text(
     """
 WITH outcome AS (
@@ -179,22 +181,34 @@ moved AS (
         next_attempt_at = coalesce(o.next_attempt_at, d.next_attempt_at)
     FROM outcome o
     WHERE d.tenant_id = o.tenant_id AND d.id = o.id AND d.state = 'sending'
+    RETURNING d.tenant_id, d.hook_id, d.ordering_key, d.occurred_at, d.seq, d.state
+),
+kept AS (
+    INSERT INTO delivery_attempts
+        (tenant_id, id, hook_id, delivery_id, event_id, event, attempt, status, outcome,
+         duration_ms, error, at)
+    SELECT o.tenant_id, gen_random_uuid(), o.hook_id, o.id, o.event_id, o.event, o.attempt,
+           o.status, o.outcome, o.duration_ms, o.error, o.at
+    FROM outcome o
+    WHERE EXISTS (SELECT 1 FROM hooks h WHERE h.tenant_id = o.tenant_id AND h.id = o.hook_id)
 )
-INSERT INTO delivery_attempts
-    (tenant_id, id, hook_id, delivery_id, event_id, event, attempt, status, outcome,
-     duration_ms, error, at)
-SELECT o.tenant_id, gen_random_uuid(), o.hook_id, o.id, o.event_id, o.event, o.attempt,
-       o.status, o.outcome, o.duration_ms, o.error, o.at
-FROM outcome o
-WHERE EXISTS (SELECT 1 FROM hooks h WHERE h.tenant_id = o.tenant_id AND h.id = o.hook_id)
+-- How many of those done have a later event of the same user waiting for the same hook:
+-- it can go now.
+SELECT count(*) FROM moved m
+WHERE m.state IN ('delivered', 'failed') AND EXISTS (
+    SELECT 1 FROM deliveries e
+    WHERE e.tenant_id = m.tenant_id AND e.hook_id = m.hook_id
+      AND e.ordering_key = m.ordering_key AND e.state IN ('pending', 'sending')
+      AND (e.occurred_at, e.seq) > (m.occurred_at, m.seq))
 """
 )
 
 
-async def record_outcomes(session: AsyncSession, records: Sequence[AttemptRecord]) -> None:
+async def record_outcomes(session: AsyncSession, records: Sequence[AttemptRecord]) -> int:
+    """How many deliveries waiting for one of these (same user, same hook) may go now."""
     if not records:
-        return
-    await session.execute(
+        return 0
+    result = await session.execute(
         _RECORD,
         {
             "tenant_ids": [r.tenant_id for r in records],
@@ -213,6 +227,7 @@ async def record_outcomes(session: AsyncSession, records: Sequence[AttemptRecord
             "finished_ats": [r.finished_at for r in records],
         },
     )
+    return int(result.scalar_one())
 
 
 async def release(session: AsyncSession, claims: Sequence[ClaimedDelivery], now: datetime) -> None:

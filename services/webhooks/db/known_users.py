@@ -3,19 +3,12 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.webhooks.db.models import KnownUser
 from shared.contracts.users import UserSnapshot
-
-
-async def lock_user(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> None:
-    """Until the transaction ends: two events of one user (two replicas) are taken one
-    after the other, so each compares itself with the snapshot the other left."""
-    key = f"webhooks-user:{tenant_id}:{user_id}"
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
 
 
 async def find_user(

@@ -1,6 +1,7 @@
 """The webhooks service's tables. `tenant_id` leads every key and index of tenant data,
 except where the lookup knows no tenant yet: an API key's hash (the key names no tenant)
-and the delivery queue's due index (the senders serve every tenant, oldest first)."""
+and the delivery queue's due index (the senders serve every tenant, oldest first); and
+two indexes led by a global UUID that already names its tenant (see there)."""
 
 import uuid
 from datetime import datetime
@@ -94,7 +95,9 @@ class Hook(Base):
             "event",
             postgresql_where=text("state = 'active'"),
         ),
-        Index("ix_hooks_api_key", "tenant_id", "api_key_id"),
+        # By the key alone (a UUID): led by tenant_id, the planner took it for a way to
+        # find a hook by its key, and read the tenant's every hook for each delivery.
+        Index("ix_hooks_api_key", "api_key_id"),
     )
 
 
@@ -129,6 +132,8 @@ class DeliveryJob(Base):
     seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True))
     hook_id: Mapped[uuid.UUID]
     event_id: Mapped[str] = mapped_column(Text)
+    # The hook's receiving server, copied: the queue is read without joining the hooks.
+    target_key: Mapped[str] = mapped_column(Text)
     ordering_key: Mapped[str] = mapped_column(Text)
     occurred_at: Mapped[datetime]
     state: Mapped[DeliveryState] = mapped_column(
@@ -146,20 +151,22 @@ class DeliveryJob(Base):
         ForeignKeyConstraint(
             ["tenant_id", "event_id"], ["webhook_events.tenant_id", "webhook_events.id"]
         ),
-        UniqueConstraint("tenant_id", "hook_id", "event_id"),
+        UniqueConstraint("tenant_id", "hook_id", "event_id"),  # also: a hook's, to delete them
         # The queue, across tenants: what is due first.
         Index("ix_deliveries_due", "next_attempt_at", postgresql_where=text(UNDELIVERED_SQL)),
-        # "Is an earlier event of this user still undelivered to this hook?"
+        # "Is an earlier event of this user still undelivered to this hook?" Not led by
+        # tenant_id: the hook's id (a UUID) already is the tenant's, and an index led by
+        # tenant_id looked to the planner, before any statistics, as good a way to find one
+        # delivery by its key as the primary key: it then read the tenant's whole queue.
         Index(
             "ix_deliveries_order",
-            "tenant_id",
             "hook_id",
             "ordering_key",
             "occurred_at",
             "seq",
             postgresql_where=text(UNDELIVERED_SQL),
         ),
-        Index("ix_deliveries_event", "tenant_id", "event_id"),
+        Index("ix_deliveries_event", "tenant_id", "event_id"),  # is an old event still used?
         Index("ix_deliveries_finished", "finished_at", postgresql_where=text(FINISHED_SQL)),
     )
 

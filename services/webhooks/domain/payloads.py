@@ -49,6 +49,11 @@ def delivery_id(source_event_id: str, event: WebhookEvent, routing_key: str) -> 
     return str(uuid.uuid5(_DERIVED_IDS, f"{source_event_id}/{event.value}"))
 
 
+def user_ordering_key(user_id: uuid.UUID) -> str:
+    """Deliveries about one user reach a hook in order."""
+    return f"user:{user_id}"
+
+
 def _head(event: WebhookEvent, event_id: str, occurred_at: datetime, tenant: uuid.UUID) -> Payload:
     return {
         "id": event_id,
@@ -146,10 +151,11 @@ def _payload(
     data = event.data
     if name in USER_EVENTS and isinstance(data, UserSnapshot):
         before = previous.role if previous else None
-        return user_payload(name, event_id, event.time, data, before), f"user:{data.id}"
+        return user_payload(name, event_id, event.time, data, before), user_ordering_key(data.id)
     if name is WebhookEvent.EMAIL_BOUNCED and isinstance(data, EmailBounced):
         payload = email_bounced_payload(event_id, event.time, event.tenantid, data)
-        return payload, f"user:{data.user_id}" if data.user_id else f"email:{data.email}"
+        key = user_ordering_key(data.user_id) if data.user_id else f"email:{data.email}"
+        return payload, key
     if name is WebhookEvent.EXPORT_COMPLETED and isinstance(data, ExportCompleted):
         payload = export_completed_payload(event_id, event.time, event.tenantid, data)
         return payload, f"export:{data.job_id}"

@@ -29,6 +29,7 @@ class Recorded:
     outcomes: list[AttemptOutcome] = field(default_factory=list)
     disabled: set[HookKey] = field(default_factory=set)
     deleted: set[HookKey] = field(default_factory=set)
+    unblocked: int = 0  # deliveries that waited for one of these (per user order)
 
 
 async def record_attempts(
@@ -53,7 +54,9 @@ async def record_attempts(
     }
 
     kept = [pair for key in health for pair in by_hook[key]]
-    await deliveries_db.record_outcomes(session, [_record(a, s) for a, s in kept])
+    recorded.unblocked = await deliveries_db.record_outcomes(
+        session, [_record(a, s) for a, s in kept]
+    )
     await hooks_db.save_health(session, _changed(health, updated))
     recorded.disabled = await hooks_db.disable_hooks(session, to_disable, now)
     await deliveries_db.fail_undelivered(session, recorded.disabled, now)

@@ -9,16 +9,16 @@ CLAIM_AHEAD times that per target, minus what is already held: the next ones wai
 ready, while the first are sent (a fast receiver never waits for a claim's round trip),
 and a receiver that never answers holds its own claims and slots, nobody else's. A
 claim that waited so long that its attempt could outlast its lease is handed back
-unsent (another process may take it then). Recording a batch wakes the dispatcher: it
-may have freed room, or made the next event of a user due (one user's events reach a
-hook in order).
+unsent (another process may take it then). The dispatcher claims again when a target's
+claims fall to half of what it may hold, when new deliveries are queued (NOTIFY), when a
+recorded delivery lets the next event of its user go (one user's events reach a hook in
+order), and at least every DELIVERY_POLL_SECONDS (retries that came due).
 """
 
 import asyncio
 import contextlib
 import random
 from collections import Counter
-from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,14 +36,14 @@ from services.webhooks.metrics import (
 from services.webhooks.usecases.claim_deliveries import claim_deliveries, release_deliveries
 from services.webhooks.usecases.record_attempts import record_attempts
 from services.webhooks.usecases.send_delivery import send_delivery
+from shared.db import Database
 from shared.logging import get_logger
-from shared.unit_of_work import UnitOfWork
+from shared.unit_of_work import UnitOfWork, unit_of_work
 from shared.wakeup import Wakeup
 from shared.workers import Worker
 
 log = get_logger(__name__)
 
-UnitsOfWork = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
 RECORD_BATCH = 500
 RECORDER_TICK_SECONDS = 0.5  # how often an idle recorder checks whether it must stop
 # Claims held per target, in multiples of the deliveries sent to it at once: enough for
@@ -71,14 +71,14 @@ class DeliveryEngine:
         self,
         *,
         service: str,
-        units: UnitsOfWork,
+        db: Database,
         sender: WebhookSender,
         wakeup: Wakeup,
         schedule: RetrySchedule,
         limits: DeliveryLimits,
     ) -> None:
         self._service = service
-        self._units = units
+        self._db = db
         self._sender = sender
         self._wakeup = wakeup
         self._schedule = schedule
@@ -113,9 +113,13 @@ class DeliveryEngine:
             await self._record_now(self._take_finished())
         if abandoned:
             with contextlib.suppress(Exception):
-                async with self._units() as uow:
+                async with self._unit_of_work() as uow:
                     await release_deliveries(uow, abandoned)
         await self._sender.aclose()
+        await self._db.dispose()  # the sender's own connections (see app.py)
+
+    def _unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        return unit_of_work(self._db, UnitOfWork)
 
     @property
     def in_flight(self) -> int:
@@ -129,7 +133,7 @@ class DeliveryEngine:
                 await asyncio.wait_for(self._room.wait(), 1.0)
             return True
         limit = min(room, self._limits.batch_size)
-        async with self._units() as uow:
+        async with self._unit_of_work() as uow:
             claimed = await claim_deliveries(
                 uow,
                 limit=limit,
@@ -159,10 +163,11 @@ class DeliveryEngine:
 
     def _release_claim(self, target: str) -> None:
         self._claimed[target] -= 1
-        if self._claimed[target] <= 0:
+        left = self._claimed[target]
+        if left <= 0:
             del self._claimed[target]
-        elif self._claimed[target] == self._limits.claims_per_target // 2:
-            self._wakeup.set()  # claim more for it before it runs out
+        if left in (0, self._limits.claims_per_target // 2):
+            self._wakeup.set()  # claim more for it before (or as) it runs out
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.pop(task, None)
@@ -182,7 +187,6 @@ class DeliveryEngine:
             self._unrecorded = [first, *self._take_finished()]
         await self._record_now(self._unrecorded)
         self._unrecorded = []
-        self._wakeup.set()
         return True
 
     def _take_finished(self) -> list[FinishedAttempt | ClaimedDelivery]:
@@ -196,9 +200,11 @@ class DeliveryEngine:
         unsent = [item for item in batch if isinstance(item, ClaimedDelivery)]
         if not batch:
             return
-        async with self._units() as uow:
+        async with self._unit_of_work() as uow:
             recorded = await record_attempts(uow, finished, self._schedule, random.random)
             await release_deliveries(uow, unsent)
+        if recorded.unblocked or unsent:
+            self._wakeup.set()  # due now: the next event of a user, or a claim handed back
         for outcome in recorded.outcomes:
             DELIVERY_ATTEMPTS.labels(self._service, outcome.value).inc()
         for tenant_id, hook_id in recorded.disabled:

@@ -55,7 +55,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('tenant_id', 'id', name=op.f('pk_hooks'))
     )
     op.create_index('ix_hooks_active_event', 'hooks', ['tenant_id', 'event'], unique=False, postgresql_where=sa.text("state = 'active'"))
-    op.create_index('ix_hooks_api_key', 'hooks', ['tenant_id', 'api_key_id'], unique=False)
+    op.create_index('ix_hooks_api_key', 'hooks', ['api_key_id'], unique=False)
     op.create_table('known_users',
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
     sa.Column('user_id', sa.Uuid(), nullable=False),
@@ -86,6 +86,7 @@ def upgrade() -> None:
     sa.Column('seq', sa.BigInteger(), sa.Identity(always=True), nullable=False),
     sa.Column('hook_id', sa.Uuid(), nullable=False),
     sa.Column('event_id', sa.Text(), nullable=False),
+    sa.Column('target_key', sa.Text(), nullable=False),
     sa.Column('ordering_key', sa.Text(), nullable=False),
     sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('state', sa.Enum('pending', 'sending', 'delivered', 'failed', name='deliverystate', native_enum=False, length=20), server_default='pending', nullable=False),
@@ -101,7 +102,7 @@ def upgrade() -> None:
     op.create_index('ix_deliveries_due', 'deliveries', ['next_attempt_at'], unique=False, postgresql_where=sa.text("state IN ('pending', 'sending')"))
     op.create_index('ix_deliveries_event', 'deliveries', ['tenant_id', 'event_id'], unique=False)
     op.create_index('ix_deliveries_finished', 'deliveries', ['finished_at'], unique=False, postgresql_where=sa.text("state IN ('delivered', 'failed')"))
-    op.create_index('ix_deliveries_order', 'deliveries', ['tenant_id', 'hook_id', 'ordering_key', 'occurred_at', 'seq'], unique=False, postgresql_where=sa.text("state IN ('pending', 'sending')"))
+    op.create_index('ix_deliveries_order', 'deliveries', ['hook_id', 'ordering_key', 'occurred_at', 'seq'], unique=False, postgresql_where=sa.text("state IN ('pending', 'sending')"))
     op.create_table('delivery_attempts',
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -131,8 +132,8 @@ def downgrade() -> None:
     op.drop_index('ix_delivery_attempts_at', table_name='delivery_attempts')
     op.drop_table('delivery_attempts')
     op.drop_index('ix_deliveries_order', table_name='deliveries', postgresql_where=sa.text("state IN ('pending', 'sending')"))
-    op.drop_index('ix_deliveries_finished', table_name='deliveries', postgresql_where=sa.text("state IN ('delivered', 'failed')"))
     op.drop_index('ix_deliveries_event', table_name='deliveries')
+    op.drop_index('ix_deliveries_finished', table_name='deliveries', postgresql_where=sa.text("state IN ('delivered', 'failed')"))
     op.drop_index('ix_deliveries_due', table_name='deliveries', postgresql_where=sa.text("state IN ('pending', 'sending')"))
     op.drop_table('deliveries')
     op.drop_index('ix_webhook_events_recent', table_name='webhook_events')
