@@ -6,7 +6,7 @@ import uuid
 import httpx
 from standardwebhooks import Webhook
 
-from shared.contracts.users import USER_ACTIVATED, USER_DEACTIVATED
+from shared.contracts.users import USER_ACTIVATED, USER_DEACTIVATED, USER_UPDATED
 from tests.support.events import EventPublisher
 from tests.support.webhooks import HookReceiver, Integration, WebhooksStack
 from tests.webhooks.users import publish_user, snapshot
@@ -72,3 +72,31 @@ async def test_deliveries_are_counted_by_outcome_in_the_metrics(
     async with httpx.AsyncClient(base_url=webhooks_stack.url) as client:
         metrics = (await client.get("/metrics")).text
     assert 'webhook_deliveries_total{outcome="delivered",service="webhooks"}' in metrics
+
+
+async def test_a_new_role_in_a_snapshot_is_delivered_as_user_role_changed(
+    integration: Integration, hook_receiver: HookReceiver, events: EventPublisher
+) -> None:
+    where = path()
+    await integration.subscribe(hook_receiver.url(where), "user.role_changed")
+    learner = snapshot(integration.tenant_id, role="learner")
+    await publish_user(events, USER_ACTIVATED, learner)
+    renamed = learner.model_copy(update={"version": 2, "first_name": "Léonie"})
+    await publish_user(events, USER_UPDATED, renamed)
+    promoted = renamed.model_copy(update={"version": 3, "role": "instructor"})
+
+    sent = await publish_user(events, USER_UPDATED, promoted)
+
+    [hit] = await hook_receiver.wait_for(where)
+    assert hit.payload["event"] == "user.role_changed"
+    assert (hit.payload["previous_role"], hit.payload["role"]) == ("learner", "instructor")
+    assert hit.webhook_id != sent["id"], "an id of its own, derived from the bus event's"
+    # The same snapshot again (a replay) reveals nothing new: no second delivery.
+    await publish_user(events, USER_UPDATED, promoted)
+    later = await publish_user(
+        events, USER_UPDATED, promoted.model_copy(update={"version": 4, "role": "admin"})
+    )
+    second = (await hook_receiver.wait_for(where, count=2))[1]
+    assert (second.payload["previous_role"], second.payload["role"]) == ("instructor", "admin")
+    assert later["id"] != second.webhook_id
+    assert len(hook_receiver.at(where)) == 2
