@@ -1,82 +1,197 @@
-"""A spy on the bus: a private queue bound to every event, to see what services publish."""
+"""Acting as the other services on the bus: publishing the events the directory consumes,
+watching its dead-letter queues, and knowing when a queue has been worked off."""
 
 import asyncio
 import json
+import shutil
+import subprocess
+import urllib.parse
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
+from pydantic import BaseModel
+
+from shared.contracts import CONTENT_TYPE, new_event
+
+EVENTS_EXCHANGE = "lms.events"
+DEAD_LETTER_EXCHANGE = "lms.dead-letter"
+
+SOURCES = {
+    "invitation": "/services/invitations",
+    "email": "/services/bounces",
+    "lms": "/lms",
+}
 
 
-@dataclass(frozen=True)
-class Seen:
-    routing_key: str
-    message_id: str | None
-    body: dict[str, Any]
-    headers: dict[str, Any]
-    correlation_id: str | None = None
-
-    @property
-    def data(self) -> dict[str, Any]:
-        data: dict[str, Any] = self.body.get("data", {})
-        return data
+def source_of(event_type: str) -> str:
+    return SOURCES.get(event_type.split(".")[0], "/tests")
 
 
-class BusSpy:
+class EventPublisher:
+    """Publishes CloudEvents persistently to `lms.events`, as the other services do:
+    routing key = event type, AMQP message_id = event id, with publisher confirms."""
+
     def __init__(self, amqp_url: str) -> None:
         self._url = amqp_url
-        self.seen: list[Seen] = []
-        self._arrived = asyncio.Condition()
 
-    async def start(self, exchange: str = "lms.events") -> "BusSpy":
+    async def start(self) -> "EventPublisher":
         self._connection = await aio_pika.connect_robust(self._url)
-        channel = await self._connection.channel()
-        events = await channel.declare_exchange(exchange, aio_pika.ExchangeType.TOPIC, durable=True)
-        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
-        await queue.bind(events, routing_key="#")
-        await queue.consume(self._on_message, no_ack=True)
+        channel = await self._connection.channel(publisher_confirms=True)
+        self._default_exchange = channel.default_exchange
+        self._exchange = await channel.declare_exchange(
+            EVENTS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
+        )
         return self
 
     async def stop(self) -> None:
         await self._connection.close()
 
-    async def _on_message(self, message: AbstractIncomingMessage) -> None:
-        seen = Seen(
-            message.routing_key or "",
-            message.message_id,
-            json.loads(message.body),
-            dict(message.headers or {}),
-            message.correlation_id,
-        )
-        async with self._arrived:
-            self.seen.append(seen)
-            self._arrived.notify_all()
+    async def publish(
+        self,
+        event_type: str,
+        tenant_id: uuid.UUID,
+        data: BaseModel | dict[str, Any],
+        *,
+        subject: str | None = None,
+        event_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Publish one event; returns the envelope as sent (its `id` is the message id)."""
+        if isinstance(data, BaseModel):
+            event = new_event(
+                event_type, source=source_of(event_type), tenant_id=tenant_id, data=data
+            )
+            envelope: dict[str, Any] = json.loads(event.model_dump_json())
+        else:
+            envelope = json.loads(
+                new_event(
+                    event_type, source=source_of(event_type), tenant_id=tenant_id, data={}
+                ).model_dump_json()
+            )
+            envelope["data"] = data
+        envelope["subject"] = subject or envelope.get("subject")
+        if event_id is not None:
+            envelope["id"] = event_id
+        await self.publish_raw(event_type, json.dumps(envelope).encode(), envelope["id"])
+        return envelope
 
-    def matching(self, routing_key: str, **where: Any) -> list[Seen]:
-        return [s for s in self.seen if s.routing_key == routing_key and _matches(s, where)]
+    async def publish_raw(self, routing_key: str, body: bytes, message_id: str) -> None:
+        await self._exchange.publish(_message(body, message_id), routing_key=routing_key)
 
-    async def wait_for(
-        self, routing_key: str, within: float = 10.0, count: int = 1, **where: Any
-    ) -> list[Seen]:
-        """Wait until `count` events of that type match `where` (envelope or data fields)."""
+    async def send_to_queue(self, queue: str, body: bytes, message_id: str) -> None:
+        """Put a message straight into one queue, past the exchange: for bodies that are
+        not events at all, which nothing else listening on the bus should have to read."""
+        await self._default_exchange.publish(_message(body, message_id), routing_key=queue)
 
-        def enough() -> bool:
-            return len(self.matching(routing_key, **where)) >= count
+
+def _message(body: bytes, message_id: str) -> aio_pika.Message:
+    return aio_pika.Message(
+        body,
+        message_id=message_id,
+        content_type=CONTENT_TYPE,
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+    )
+
+
+@dataclass(frozen=True)
+class Parked:
+    queue: str
+    message_id: str | None
+    body: bytes
+    headers: dict[str, Any]
+
+
+class DeadLetters:
+    """Consumes the dead-letter queues of the given queues and keeps what arrives there."""
+
+    def __init__(self, amqp_url: str, queues: list[str]) -> None:
+        self._url = amqp_url
+        self._queues = queues
+        self.parked: list[Parked] = []
+        self._arrived = asyncio.Condition()
+
+    async def start(self) -> "DeadLetters":
+        self._connection = await aio_pika.connect_robust(self._url)
+        channel = await self._connection.channel()
+        self._exchange = await channel.get_exchange(DEAD_LETTER_EXCHANGE)
+        for name in self._queues:
+            queue = await channel.get_queue(f"{name}.dead-letter", ensure=True)
+            await queue.consume(self._receiver(name))
+        return self
+
+    async def stop(self) -> None:
+        await self._connection.close()
+
+    def _receiver(self, name: str) -> Any:
+        async def receive(message: AbstractIncomingMessage) -> None:
+            parked = Parked(name, message.message_id, message.body, dict(message.headers or {}))
+            await message.ack()
+            async with self._arrived:
+                self.parked.append(parked)
+                self._arrived.notify_all()
+
+        return receive
+
+    async def caught_up(self, queue: str) -> None:
+        """Wait until everything parked so far for `queue` has been seen here: a marker
+        parked after it arrives after it (one queue, one consumer, in order)."""
+        marker = f"marker-{uuid.uuid4()}"
+        await self._exchange.publish(aio_pika.Message(b"{}", message_id=marker), routing_key=queue)
+        await self.wait_for(marker)
+
+    def about(self, message_id: str) -> list[Parked]:
+        return [p for p in self.parked if p.message_id == message_id]
+
+    async def wait_for(self, message_id: str, within: float = 15.0) -> Parked:
+        def found() -> list[Parked]:
+            return [p for p in self.parked if p.message_id == message_id]
 
         async with self._arrived:
             try:
-                await asyncio.wait_for(self._arrived.wait_for(enough), within)
+                await asyncio.wait_for(self._arrived.wait_for(lambda: bool(found())), within)
             except TimeoutError:
-                found = self.matching(routing_key, **where)
                 raise AssertionError(
-                    f"expected {count} {routing_key} matching {where}, saw {len(found)}"
+                    f"message {message_id} never reached a dead-letter queue"
                 ) from None
-        return self.matching(routing_key, **where)
+        return found()[0]
 
 
-def _matches(seen: Seen, where: dict[str, Any]) -> bool:
-    def value(key: str) -> Any:
-        return seen.body[key] if key in seen.body else seen.data.get(key)
+def _vhost(amqp_url: str) -> str:
+    path = urllib.parse.urlsplit(amqp_url).path
+    return urllib.parse.unquote(path[1:]) if len(path) > 1 else "/"
 
-    return all(str(value(k)) == str(v) for k, v in where.items())
+
+def queue_depth(amqp_url: str, queue: str) -> int:
+    """Messages in `queue` that are not yet acknowledged (ready + being processed)."""
+    if shutil.which("rabbitmqctl") is None:
+        raise RuntimeError("rabbitmqctl is needed to see how many messages a queue holds")
+    listing = subprocess.run(
+        [
+            "rabbitmqctl",
+            "list_queues",
+            "-p",
+            _vhost(amqp_url),
+            "-q",
+            "--no-table-headers",
+            "name",
+            "messages",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    for line in listing.splitlines():
+        name, _, count = line.partition("\t")
+        if name == queue:
+            return int(count)
+    raise AssertionError(f"no queue {queue}")
+
+
+async def drained(amqp_url: str, queue: str, within: float = 30.0) -> None:
+    """Wait until the service has acknowledged every message of `queue`."""
+    async with asyncio.timeout(within):
+        while await asyncio.to_thread(queue_depth, amqp_url, queue):
+            await asyncio.sleep(0.1)
