@@ -6,8 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 from shared.contracts.users import BounceKind
-from tests.directory.conftest import Lms, now, parse
-from tests.support.events import DeadLetters
+from tests.support.bus import DeadLetters
+from tests.support.directory import Lms, now, parse
 
 
 async def sent_invitation(lms: Lms) -> tuple[dict[str, Any], str]:

@@ -1,35 +1,13 @@
-"""The invitations service, running for real (see tests.support.invitations), and direct
-access to the databases for what no API does: making time pass, seeing the send queue."""
+"""Direct access to the invitations database, for what no API does: making time pass,
+seeing the send queue. The service itself, the directory, the bus and `events` come from
+the root conftest."""
 
 from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 
-from tests.support.events import EventPublisher
-from tests.support.invitations import (
-    InvitationsStack,
-    invitations,
-    invitations_stack,
-    smtp,
-    smtp_proxy,
-)
-
-__all__ = ["invitations", "invitations_stack", "smtp", "smtp_proxy"]
-
-
-@pytest.fixture(scope="session")
-async def events(amqp_url: str) -> AsyncIterator[EventPublisher]:
-    publisher = await EventPublisher(amqp_url).start()
-    yield publisher
-    await publisher.stop()
-
-
-@pytest.fixture(scope="session")
-async def directory_sql(directory_db: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await asyncpg.create_pool(directory_db, min_size=1, max_size=2)
-    yield pool
-    await pool.close()
+from tests.support.invitations import InvitationsStack
 
 
 @pytest.fixture(scope="session")

@@ -7,9 +7,8 @@ import uuid
 
 import asyncpg
 
-from tests.support.bus import BusSpy
+from tests.support.bus import BusSpy, EventPublisher, drained
 from tests.support.directory import Tenant
-from tests.support.events import EventPublisher, drained
 from tests.support.invitations import (
     SmtpSink,
     invite_and_receive,

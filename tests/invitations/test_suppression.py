@@ -9,9 +9,8 @@ import asyncpg
 
 from shared.contracts.email import EmailBounced, EmailComplained
 from shared.contracts.users import BounceKind
-from tests.support.bus import BusSpy
+from tests.support.bus import BusSpy, EventPublisher, drained
 from tests.support.directory import Tenant
-from tests.support.events import EventPublisher, drained
 from tests.support.invitations import SmtpSink, allow_resend, invite_and_receive
 from tests.support.servers import RunningServer
 

@@ -1,5 +1,9 @@
-"""Acting as the other services on the bus: publishing the events the directory consumes,
-watching its dead-letter queues, and knowing when a queue has been worked off."""
+"""The bus as the tests see it: one publisher to put events on it as the other services do
+(`EventPublisher`), a spy on everything published (`BusSpy`), the dead-letter queues
+(`DeadLetters`), and knowing when a queue has been worked off (`drained`).
+
+Exchange names come from `shared.messaging.topology`, as the services' own do.
+"""
 
 import asyncio
 import json
@@ -14,10 +18,8 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 from pydantic import BaseModel
 
-from shared.contracts import CONTENT_TYPE, new_event
-
-EVENTS_EXCHANGE = "lms.events"
-DEAD_LETTER_EXCHANGE = "lms.dead-letter"
+from shared.contracts import CONTENT_TYPE, CloudEvent, new_event
+from shared.messaging.topology import DEAD_LETTER_EXCHANGE, DEAD_LETTER_SUFFIX, EVENTS_EXCHANGE
 
 SOURCES = {
     "invitation": "/services/invitations",
@@ -31,7 +33,7 @@ def source_of(event_type: str) -> str:
 
 
 class EventPublisher:
-    """Publishes CloudEvents persistently to `lms.events`, as the other services do:
+    """Publishes CloudEvents persistently to the events exchange, as the other services do:
     routing key = event type, AMQP message_id = event id, with publisher confirms."""
 
     def __init__(self, amqp_url: str) -> None:
@@ -42,7 +44,7 @@ class EventPublisher:
         channel = await self._connection.channel(publisher_confirms=True)
         self._default_exchange = channel.default_exchange
         self._exchange = await channel.declare_exchange(
-            EVENTS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
+            EVENTS_EXCHANGE.name, aio_pika.ExchangeType.TOPIC, durable=True
         )
         return self
 
@@ -58,24 +60,26 @@ class EventPublisher:
         subject: str | None = None,
         event_id: str | None = None,
     ) -> dict[str, Any]:
-        """Publish one event; returns the envelope as sent (its `id` is the message id)."""
+        """Publish one event; returns the envelope as sent (its `id` is the message id).
+        `data` as a dict is sent as is, even when it breaks its contract."""
+        source = source_of(event_type)
         if isinstance(data, BaseModel):
-            event = new_event(
-                event_type, source=source_of(event_type), tenant_id=tenant_id, data=data
-            )
+            event = new_event(event_type, source=source, tenant_id=tenant_id, data=data)
             envelope: dict[str, Any] = json.loads(event.model_dump_json())
         else:
-            envelope = json.loads(
-                new_event(
-                    event_type, source=source_of(event_type), tenant_id=tenant_id, data={}
-                ).model_dump_json()
+            empty: CloudEvent[dict[str, Any]] = new_event(
+                event_type, source=source, tenant_id=tenant_id, data={}
             )
-            envelope["data"] = data
+            envelope = {**json.loads(empty.model_dump_json()), "data": data}
         envelope["subject"] = subject or envelope.get("subject")
         if event_id is not None:
             envelope["id"] = event_id
         await self.publish_raw(event_type, json.dumps(envelope).encode(), envelope["id"])
         return envelope
+
+    async def publish_event(self, event: CloudEvent[Any]) -> None:
+        """Publish an event made with `shared.contracts.new_event`, exactly as built."""
+        await self.publish_raw(event.type, event.model_dump_json().encode(), event.id)
 
     async def publish_raw(self, routing_key: str, body: bytes, message_id: str) -> None:
         await self._exchange.publish(_message(body, message_id), routing_key=routing_key)
@@ -93,6 +97,83 @@ def _message(body: bytes, message_id: str) -> aio_pika.Message:
         content_type=CONTENT_TYPE,
         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
     )
+
+
+@dataclass(frozen=True)
+class Seen:
+    routing_key: str
+    message_id: str | None
+    body: dict[str, Any]
+    headers: dict[str, Any]
+    correlation_id: str | None = None
+
+    @property
+    def data(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.body.get("data", {})
+        return data
+
+
+class BusSpy:
+    """A private queue bound to every event, to see what the services publish."""
+
+    def __init__(self, amqp_url: str) -> None:
+        self._url = amqp_url
+        self.seen: list[Seen] = []
+        self._arrived = asyncio.Condition()
+
+    async def start(self) -> "BusSpy":
+        self._connection = await aio_pika.connect_robust(self._url)
+        channel = await self._connection.channel()
+        events = await channel.declare_exchange(
+            EVENTS_EXCHANGE.name, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+        await queue.bind(events, routing_key="#")
+        await queue.consume(self._on_message, no_ack=True)
+        return self
+
+    async def stop(self) -> None:
+        await self._connection.close()
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        seen = Seen(
+            message.routing_key or "",
+            message.message_id,
+            json.loads(message.body),
+            dict(message.headers or {}),
+            message.correlation_id,
+        )
+        async with self._arrived:
+            self.seen.append(seen)
+            self._arrived.notify_all()
+
+    def matching(self, routing_key: str, **where: Any) -> list[Seen]:
+        return [s for s in self.seen if s.routing_key == routing_key and _matches(s, where)]
+
+    async def wait_for(
+        self, routing_key: str, within: float = 10.0, count: int = 1, **where: Any
+    ) -> list[Seen]:
+        """Wait until `count` events of that type match `where` (envelope or data fields)."""
+
+        def enough() -> bool:
+            return len(self.matching(routing_key, **where)) >= count
+
+        async with self._arrived:
+            try:
+                await asyncio.wait_for(self._arrived.wait_for(enough), within)
+            except TimeoutError:
+                found = self.matching(routing_key, **where)
+                raise AssertionError(
+                    f"expected {count} {routing_key} matching {where}, saw {len(found)}"
+                ) from None
+        return self.matching(routing_key, **where)
+
+
+def _matches(seen: Seen, where: dict[str, Any]) -> bool:
+    def value(key: str) -> Any:
+        return seen.body[key] if key in seen.body else seen.data.get(key)
+
+    return all(str(value(k)) == str(v) for k, v in where.items())
 
 
 @dataclass(frozen=True)
@@ -115,9 +196,9 @@ class DeadLetters:
     async def start(self) -> "DeadLetters":
         self._connection = await aio_pika.connect_robust(self._url)
         channel = await self._connection.channel()
-        self._exchange = await channel.get_exchange(DEAD_LETTER_EXCHANGE)
+        self._exchange = await channel.get_exchange(DEAD_LETTER_EXCHANGE.name)
         for name in self._queues:
-            queue = await channel.get_queue(f"{name}.dead-letter", ensure=True)
+            queue = await channel.get_queue(name + DEAD_LETTER_SUFFIX, ensure=True)
             await queue.consume(self._receiver(name))
         return self
 
@@ -145,17 +226,16 @@ class DeadLetters:
         return [p for p in self.parked if p.message_id == message_id]
 
     async def wait_for(self, message_id: str, within: float = 15.0) -> Parked:
-        def found() -> list[Parked]:
-            return [p for p in self.parked if p.message_id == message_id]
-
         async with self._arrived:
             try:
-                await asyncio.wait_for(self._arrived.wait_for(lambda: bool(found())), within)
+                await asyncio.wait_for(
+                    self._arrived.wait_for(lambda: bool(self.about(message_id))), within
+                )
             except TimeoutError:
                 raise AssertionError(
                     f"message {message_id} never reached a dead-letter queue"
                 ) from None
-        return found()[0]
+        return self.about(message_id)[0]
 
 
 def _vhost(amqp_url: str) -> str:

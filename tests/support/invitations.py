@@ -8,7 +8,6 @@ import random
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from functools import cached_property
@@ -16,7 +15,6 @@ from typing import Any
 
 import asyncpg
 import httpx
-import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from services.invitations.app import create_app
@@ -240,15 +238,13 @@ async def choose_password(
 
 @dataclass
 class InvitationsStack:
-    """One invitations service per test run (however many test folders ask for it): two
-    would compete for the same queue with different databases and SMTP servers."""
+    """The invitations service of a test run, with the SMTP server it sends to."""
 
     settings: InvitationsSettings
     server: RunningServer
     smtp: SmtpSink
     proxy: TcpProxy  # between the service and the SMTP server, to take SMTP away
     database: str
-    users: int = 0
 
     async def stop(self, infra: Infrastructure) -> None:
         await self.server.stop()
@@ -257,57 +253,17 @@ class InvitationsStack:
         await drop_database(infra, self.database)
 
 
-_stacks: dict[str, InvitationsStack] = {}
-
-
-async def acquire_stack(infra: Infrastructure, amqp_url: str) -> InvitationsStack:
-    stack = _stacks.get(infra.run_id)
-    if stack is None:
-        name = f"lms_test_{infra.run_id}_invitations"
-        url = await create_database(infra, name)
-        await asyncio.to_thread(migrate, "invitations", url)
-        smtp = await SmtpSink().start()
-        proxy = await TcpProxy("127.0.0.1", smtp.port).start()
-        settings = invitations_settings(url, amqp_url, proxy.port, free_port())
-        server = await start_invitations(settings)
-        stack = _stacks[infra.run_id] = InvitationsStack(settings, server, smtp, proxy, name)
-    stack.users += 1
-    return stack
-
-
-async def release_stack(infra: Infrastructure) -> None:
-    stack = _stacks[infra.run_id]
-    stack.users -= 1
-    if stack.users == 0:
-        del _stacks[infra.run_id]
-        await stack.stop(infra)
-
-
-# Fixtures, imported by the conftest of each folder that needs the service.
-
-
-@pytest.fixture(scope="session")
-async def invitations_stack(
-    infra: Infrastructure, amqp_url: str, directory: RunningServer
-) -> AsyncIterator[InvitationsStack]:
-    stack = await acquire_stack(infra, amqp_url)
-    yield stack
-    await release_stack(infra)
-
-
-@pytest.fixture(scope="session")
-def invitations(invitations_stack: InvitationsStack) -> RunningServer:
-    return invitations_stack.server
-
-
-@pytest.fixture(scope="session")
-def smtp(invitations_stack: InvitationsStack) -> SmtpSink:
-    return invitations_stack.smtp
-
-
-@pytest.fixture(scope="session")
-def smtp_proxy(invitations_stack: InvitationsStack) -> TcpProxy:
-    return invitations_stack.proxy
+async def start_invitations_stack(infra: Infrastructure, amqp_url: str) -> InvitationsStack:
+    """One per test run (the root conftest's session fixture): two would compete for the
+    same queue with different databases and SMTP servers."""
+    name = f"lms_test_{infra.run_id}_invitations"
+    url = await create_database(infra, name)
+    await asyncio.to_thread(migrate, "invitations", url)
+    smtp = await SmtpSink().start()
+    proxy = await TcpProxy("127.0.0.1", smtp.port).start()
+    settings = invitations_settings(url, amqp_url, proxy.port, free_port())
+    server = await start_invitations(settings)
+    return InvitationsStack(settings, server, smtp, proxy, name)
 
 
 def new_address(label: str = "user") -> str:

@@ -2,6 +2,9 @@
 
 import asyncio
 import contextlib
+import urllib.parse
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 
 class TcpProxy:
@@ -50,3 +53,21 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
     finally:
         with contextlib.suppress(Exception):
             writer.close()
+
+
+def through(proxy: TcpProxy, url: str) -> str:
+    """`url` (amqp://user:pass@host:port/vhost) reached through the proxy instead."""
+    parts = urllib.parse.urlsplit(url)
+    netloc = f"{parts.username}:{parts.password}@127.0.0.1:{proxy.port}"
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+@asynccontextmanager
+async def proxy_to(url: str) -> AsyncIterator[TcpProxy]:
+    """A proxy in front of the server of `url`, removed at the end."""
+    parts = urllib.parse.urlsplit(url)
+    proxy = await TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5672).start()
+    try:
+        yield proxy
+    finally:
+        await proxy.cut()

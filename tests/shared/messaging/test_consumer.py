@@ -13,10 +13,11 @@ from faststream.rabbit import RabbitBroker
 
 from shared.contracts import CloudEvent, new_event
 from shared.contracts.lms import LearningActivity
-from shared.db import Database
+from shared.db import Database, sqlalchemy_dsn
 from shared.messaging.consumer import EventConsumer, PermanentError, RetryPolicy
 from shared.messaging.topology import ConsumerQueue, declare_topology
 from shared.unit_of_work import UnitOfWork
+from tests.support.bus import EventPublisher
 
 ACTIVITY = "lms.activity.completed"
 
@@ -38,9 +39,12 @@ class Recorder:
 
 
 class ConsumerUnderTest:
-    def __init__(self, amqp_url: str, database_url: str, handler: Recorder) -> None:
+    def __init__(
+        self, amqp_url: str, database_url: str, events: EventPublisher, handler: Recorder
+    ) -> None:
         self.queue = ConsumerQueue(f"test.{uuid.uuid4().hex[:8]}", (ACTIVITY,))
-        self.db = Database(database_url)
+        self.db = Database(sqlalchemy_dsn(database_url))
+        self.events = events
         self.broker = RabbitBroker(amqp_url, logger=None)
         self.consumer = EventConsumer(
             self.queue, {ACTIVITY: handler}, self.db, RetryPolicy(3, 0.01)
@@ -61,10 +65,7 @@ class ConsumerUnderTest:
         await self.db.dispose()
 
     async def publish(self, body: bytes, message_id: str) -> None:
-        exchange = await self._channel.get_exchange("lms.events")
-        await exchange.publish(
-            aio_pika.Message(body, message_id=message_id, delivery_mode=2), routing_key=ACTIVITY
-        )
+        await self.events.publish_raw(ACTIVITY, body, message_id)
 
     async def dead_letters(self, expected: int) -> list[aio_pika.abc.AbstractIncomingMessage]:
         queue = await self._channel.get_queue(self.queue.dead_letter_name)
@@ -91,13 +92,13 @@ def activity_event() -> CloudEvent[LearningActivity]:
 
 
 @pytest.fixture
-async def consumer_factory(amqp_url: str, directory_db: str) -> AsyncIterator[Any]:
+async def consumer_factory(
+    amqp_url: str, messaging_db: str, events: EventPublisher
+) -> AsyncIterator[Any]:
     started: list[ConsumerUnderTest] = []
 
     async def start(handler: Recorder) -> ConsumerUnderTest:
-        consumer = ConsumerUnderTest(
-            amqp_url, directory_db.replace("postgresql://", "postgresql+asyncpg://"), handler
-        )
+        consumer = ConsumerUnderTest(amqp_url, messaging_db, events, handler)
         await consumer.start()
         started.append(consumer)
         return consumer

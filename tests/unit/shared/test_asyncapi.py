@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-DOCUMENT = Path(__file__).parents[2] / "docs" / "asyncapi.yaml"
+DOCUMENT = Path(__file__).parents[3] / "docs" / "asyncapi.yaml"
 
 
 def test_the_published_asyncapi_document_is_up_to_date(tmp_path: Path) -> None:
