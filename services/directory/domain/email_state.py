@@ -6,6 +6,7 @@ address changes; a soft bounce is cleared by a delivery that happened after it.
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import StrEnum
 
 from shared.contracts.users import BounceKind, EmailState
 
@@ -52,3 +53,17 @@ def after_delivery(status: EmailStatus, at: datetime) -> EmailStatus:
 
 def after_address_change() -> EmailStatus:
     return EmailStatus()
+
+
+class Envelope(StrEnum):
+    """The envelope icon of the list: mail to the user's address went wrong (orange), or
+    their invitation went out (blue)."""
+
+    BLUE = "blue"
+    ORANGE = "orange"
+
+
+def envelope(state: EmailState, invitation_first_sent_at: datetime | None) -> Envelope | None:
+    if state is not EmailState.OK:
+        return Envelope.ORANGE
+    return Envelope.BLUE if invitation_first_sent_at is not None else None

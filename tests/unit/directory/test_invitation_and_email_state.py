@@ -71,3 +71,18 @@ def test_a_complaint_sticks() -> None:
     assert email_state.after_delivery(complained, T0 + timedelta(days=1)).state is (
         EmailState.COMPLAINED
     )
+
+
+def test_the_list_shows_an_unused_expired_link_as_expired() -> None:
+    past, future = T0 - timedelta(hours=1), T0 + timedelta(hours=1)
+    assert invitation_state.displayed(InvitationState.DELIVERED, past, T0) == "expired"
+    assert invitation_state.displayed(InvitationState.SENT, future, T0) is InvitationState.SENT
+    accepted = InvitationState.ACCEPTED
+    assert invitation_state.displayed(accepted, past, T0) is accepted
+
+
+def test_the_envelope_is_orange_when_mail_went_wrong_blue_once_the_invitation_went_out() -> None:
+    assert email_state.envelope(EmailState.BOUNCED, None) is email_state.Envelope.ORANGE
+    assert email_state.envelope(EmailState.COMPLAINED, T0) is email_state.Envelope.ORANGE
+    assert email_state.envelope(EmailState.OK, T0) is email_state.Envelope.BLUE
+    assert email_state.envelope(EmailState.OK, None) is None

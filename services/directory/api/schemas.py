@@ -1,15 +1,27 @@
-"""Request and response bodies of /api/v1/users."""
+"""The directory API's request and response bodies, and how a use case's answer is shaped
+into one. The rules behind what is shown (an expired invitation, the envelope colour) are
+in `domain/`."""
 
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, EmailStr, Field, model_validator
 
-from services.directory.db.models import Activity, CustomField, Enrollment, User
-from services.directory.domain.invitation_state import is_expired
-from services.directory.snapshots import custom_field_values
-from services.directory.usecases.queries import Profile
+from services.directory.domain import invitation_state
+from services.directory.domain.activities import ActivityRecord, EnrollmentRecord
+from services.directory.domain.custom_fields import (
+    CustomFieldRecord,
+    values_by_key,
+    values_shown,
+)
+from services.directory.domain.email_state import Envelope, envelope
+from services.directory.domain.groups import GroupRecord
+from services.directory.domain.users import UserRecord, shows_deactivation
+from services.directory.usecases.get_profile import Profile
+from shared.contracts.custom_fields import FieldType
+from shared.contracts.user_filters import UserFilters, UserSort
 from shared.contracts.users import (
     BounceKind,
     CustomFieldValue,
@@ -17,8 +29,11 @@ from shared.contracts.users import (
     GroupRef,
     InvitationState,
     Locale,
+    UserStatus,
 )
-from shared.schemas import RequestModel
+from shared.schemas import RequestModel, contains_nul
+
+# --- users -----------------------------------------------------------------------------------
 
 Name = Field(min_length=1, max_length=100)
 Phone = Field(default=None, max_length=40, pattern=r"^[0-9+().\- ]{3,40}$")
@@ -100,12 +115,12 @@ class UserSummary(BaseModel):
     phone: str | None
     locale: str
     role: str
-    status: str
+    status: UserStatus
     groups: list[GroupRef]
     custom_fields: dict[str, Any] = Field(description="Values by custom field key.")
     invitation: InvitationOut
     email_status: EmailStatusOut
-    envelope: Literal["blue", "orange"] | None = Field(
+    envelope: Envelope | None = Field(
         description="orange: a bounce or complaint; blue: the invitation went out."
     )
     last_login_at: datetime | None
@@ -150,11 +165,13 @@ class ActivityPage(BaseModel):
     next_cursor: str | None
 
 
-def summary_fields(user: User, groups: list[GroupRef], fields: list[CustomField]) -> dict[str, Any]:
+def summary_fields(
+    user: UserRecord,
+    groups: list[GroupRef],
+    fields: Sequence[CustomFieldRecord],
+    now: datetime,
+) -> dict[str, Any]:
     """A user as the list shows it, as plain data: the page validates them all at once."""
-    state = InvitationState(user.invitation_state)
-    values = user.custom_fields or {}
-    expired = is_expired(state, user.invitation_expires_at, datetime.now(UTC))
     return {
         "id": user.id,
         "email": user.email,
@@ -165,9 +182,11 @@ def summary_fields(user: User, groups: list[GroupRef], fields: list[CustomField]
         "role": user.role,
         "status": user.status,
         "groups": groups,
-        "custom_fields": {f.key: values[str(f.id)] for f in fields if str(f.id) in values},
+        "custom_fields": values_by_key(user.custom_fields or {}, fields),
         "invitation": {
-            "state": "expired" if expired else state,
+            "state": invitation_state.displayed(
+                user.invitation_state, user.invitation_expires_at, now
+            ),
             "requested_at": user.invitation_requested_at,
             "first_sent_at": user.invitation_first_sent_at,
             "last_sent_at": user.invitation_last_sent_at,
@@ -184,7 +203,7 @@ def summary_fields(user: User, groups: list[GroupRef], fields: list[CustomField]
             "changed_at": user.email_state_changed_at,
             "delivered_at": user.email_delivered_at,
         },
-        "envelope": envelope(user),
+        "envelope": envelope(user.email_state, user.invitation_first_sent_at),
         "last_login_at": user.last_login_at,
         "created_at": user.created_at,
         "updated_at": user.updated_at,
@@ -192,23 +211,17 @@ def summary_fields(user: User, groups: list[GroupRef], fields: list[CustomField]
     }
 
 
-def envelope(user: User) -> Literal["blue", "orange"] | None:
-    if user.email_state != EmailState.OK.value:
-        return "orange"
-    return "blue" if user.invitation_first_sent_at is not None else None
-
-
-def user_profile(profile: Profile) -> UserProfile:
+def user_profile(profile: Profile, now: datetime) -> UserProfile:
     user = profile.user
     return UserProfile(
-        **summary_fields(user, profile.groups, profile.fields),
-        custom_field_details=custom_field_values(user, profile.fields),
+        **summary_fields(user, profile.groups, profile.fields, now),
+        custom_field_details=values_shown(user.custom_fields or {}, profile.fields),
         activated_at=user.activated_at,
         deactivation=(
             DeactivationOut(
                 at=user.deactivated_at, by=user.deactivated_by, reason=user.deactivation_reason
             )
-            if user.status == "deactivated"
+            if shows_deactivation(user)
             else None
         ),
         enrollments=[enrollment_out(e) for e in profile.enrollments],
@@ -216,9 +229,111 @@ def user_profile(profile: Profile) -> UserProfile:
     )
 
 
-def enrollment_out(enrollment: Enrollment) -> EnrollmentOut:
+def enrollment_out(enrollment: EnrollmentRecord) -> EnrollmentOut:
     return EnrollmentOut.model_validate(enrollment, from_attributes=True)
 
 
-def activity_out(activity: Activity) -> ActivityOut:
+def activity_out(activity: ActivityRecord) -> ActivityOut:
     return ActivityOut.model_validate(activity, from_attributes=True)
+
+
+class UserListQuery(UserFilters):
+    """GET /api/v1/users: the list filters (`shared.contracts.user_filters`), the sort, and
+    the page. Custom fields filter as `field.<key>=<value>`."""
+
+    sort: UserSort = UserSort.NAME
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, description="`next_cursor` of the page before")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_in_cursor(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and contains_nul(data.get("cursor")):
+            raise ValueError("cursor: text cannot contain NUL (%00) characters")
+        return data
+
+
+# --- groups ----------------------------------------------------------------------------------
+
+
+class GroupIn(RequestModel):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class GroupOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    member_count: int
+    created_at: datetime
+
+
+def group_out(group: GroupRecord, members: int = 0) -> GroupOut:
+    return GroupOut(id=group.id, name=group.name, member_count=members, created_at=group.created_at)
+
+
+# --- custom fields ---------------------------------------------------------------------------
+
+
+class FieldIn(RequestModel):
+    key: str = Field(min_length=1, max_length=64, description="Fixed once created, e.g. hire_date.")
+    label: str = Field(min_length=1, max_length=200)
+    type: FieldType
+    required: bool = False
+    choices: list[str] = Field(default_factory=list, max_length=200)
+    position: int = Field(default=0, ge=0, le=10_000)
+
+
+class FieldPatch(RequestModel):
+    label: str | None = Field(default=None, min_length=1, max_length=200)
+    required: bool | None = None
+    choices: list[str] | None = Field(default=None, max_length=200)
+    position: int | None = Field(default=None, ge=0, le=10_000)
+
+    def changes(self) -> dict[str, Any]:
+        """What the caller sent (a null is "leave it")."""
+        return {k: v for k, v in self.model_dump(exclude_unset=True).items() if v is not None}
+
+
+class FieldOut(BaseModel):
+    id: uuid.UUID
+    key: str
+    label: str
+    type: FieldType
+    required: bool
+    choices: list[str]
+    position: int
+    created_at: datetime
+
+
+def field_out(field: CustomFieldRecord) -> FieldOut:
+    return FieldOut.model_validate(field, from_attributes=True)
+
+
+# --- auth ------------------------------------------------------------------------------------
+
+
+class LoginIn(RequestModel):
+    tenant: str = Field(min_length=1, max_length=63, description="The platform's slug.")
+    email: str = Field(min_length=1, max_length=320)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class Me(BaseModel):
+    id: str
+    tenant_id: str
+    email: str
+    first_name: str
+    last_name: str
+    locale: str
+    role: str
+    permissions: list[str]
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "Bearer"  # noqa: S105 - the scheme, not a secret
+    expires_in: int
+
+
+class LoginOut(TokenOut):
+    user: Me

@@ -1,4 +1,5 @@
-"""The user snapshot every `user.*` event carries, and publishing it through the outbox."""
+"""The user snapshot every `user.*` event carries: the user as the directory holds them,
+with their groups and custom-field values."""
 
 from collections.abc import Sequence
 
@@ -7,22 +8,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.directory.db import custom_fields as fields_db
 from services.directory.db import users as users_db
 from services.directory.db.models import CustomField, User
-from shared.contracts import new_event
+from services.directory.domain.custom_fields import values_shown
+from services.directory.domain.users import shows_deactivation
 from shared.contracts.users import (
-    BounceKind,
-    CustomFieldValue,
     Deactivation,
-    EmailState,
     EmailSummary,
     GroupRef,
-    InvitationState,
     InvitationSummary,
     UserSnapshot,
-    UserStatus,
 )
-from shared.messaging.outbox import enqueue
-
-SOURCE = "/services/directory"
 
 
 def build_snapshot(
@@ -37,11 +31,11 @@ def build_snapshot(
         phone=user.phone,
         locale=user.locale,
         role=user.role,
-        status=UserStatus(user.status),
+        status=user.status,
         groups=groups,
-        custom_fields=custom_field_values(user, fields),
+        custom_fields=values_shown(user.custom_fields or {}, fields),
         invitation=InvitationSummary(
-            state=InvitationState(user.invitation_state),
+            state=user.invitation_state,
             requested_at=user.invitation_requested_at,
             first_sent_at=user.invitation_first_sent_at,
             last_sent_at=user.invitation_last_sent_at,
@@ -52,9 +46,9 @@ def build_snapshot(
             failure_reason=user.invitation_failure_reason,
         ),
         email_status=EmailSummary(
-            state=EmailState(user.email_state),
+            state=user.email_state,
             delivered_at=user.email_delivered_at,
-            bounce_kind=BounceKind(user.email_bounce_kind) if user.email_bounce_kind else None,
+            bounce_kind=user.email_bounce_kind,
             reason=user.email_state_reason,
             changed_at=user.email_state_changed_at,
         ),
@@ -62,7 +56,7 @@ def build_snapshot(
             Deactivation(
                 at=user.deactivated_at, by=user.deactivated_by, reason=user.deactivation_reason
             )
-            if user.deactivated_at and user.status == UserStatus.DEACTIVATED
+            if shows_deactivation(user) and user.deactivated_at is not None
             else None
         ),
         activated_at=user.activated_at,
@@ -73,39 +67,11 @@ def build_snapshot(
     )
 
 
-def custom_field_values(user: User, fields: Sequence[CustomField]) -> list[CustomFieldValue]:
-    values = user.custom_fields or {}
-    return [
-        CustomFieldValue(key=f.key, label=f.label, type=f.type, value=values[str(f.id)])
-        for f in fields
-        if str(f.id) in values
-    ]
-
-
 async def snapshots_of(session: AsyncSession, users: Sequence[User]) -> list[UserSnapshot]:
+    """The snapshots of users of one tenant, in the same order."""
     if not users:
         return []
     tenant_id = users[0].tenant_id
     groups = await users_db.groups_of(session, tenant_id, [u.id for u in users])
     fields = await fields_db.list_fields(session, tenant_id)
     return [build_snapshot(u, groups.get(u.id, []), fields) for u in users]
-
-
-async def publish_user_event(session: AsyncSession, event_type: str, *users: User) -> None:
-    """Write `event_type` for each user, with its current snapshot, to the outbox.
-
-    Call it after the change is flushed, so the snapshot carries the new version.
-    """
-    await session.flush()
-    events = [
-        new_event(
-            event_type,
-            source=SOURCE,
-            tenant_id=snapshot.tenant_id,
-            subject=str(snapshot.id),
-            version=snapshot.version,
-            data=snapshot,
-        )
-        for snapshot in await snapshots_of(session, list(users))
-    ]
-    await enqueue(session, *events)
