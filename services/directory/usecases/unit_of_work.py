@@ -18,7 +18,7 @@ from services.directory.db.models import User
 from services.directory.db.snapshots import snapshots_of
 from services.directory.domain.users import UserChange, announced_change
 from shared.contracts import new_event
-from shared.errors import Conflict
+from shared.errors import ChangedMeanwhile, Conflict
 from shared.unit_of_work import UnitOfWork
 
 SOURCE = "/services/directory"
@@ -42,12 +42,13 @@ class DirectoryUnitOfWork(UnitOfWork):
 
     async def flush(self, *, conflict: str | None = None) -> None:
         """Write the changes so far. A user row another transaction changed since it was
-        read is a Conflict; so is a constraint the change breaks, when `conflict` says
-        what that means (a unique e-mail address, a group name)."""
+        read is `ChangedMeanwhile` (an HTTP caller is told to try again, a message is
+        retried); a constraint the change breaks is a Conflict when `conflict` says what
+        that means (a unique e-mail address, a group name)."""
         try:
             await self.session.flush()
         except StaleDataError as error:
-            raise Conflict(CHANGED_MEANWHILE) from error
+            raise ChangedMeanwhile(CHANGED_MEANWHILE) from error
         except IntegrityError as error:
             if conflict is None:
                 raise

@@ -14,6 +14,7 @@ from faststream.rabbit import RabbitBroker
 from shared.contracts import CloudEvent, new_event
 from shared.contracts.lms import LearningActivity
 from shared.db import Database, sqlalchemy_dsn
+from shared.errors import ChangedMeanwhile, NotFound
 from shared.messaging.consumer import EventConsumer, PermanentError, RetryPolicy
 from shared.messaging.topology import ConsumerQueue, declare_topology
 from shared.unit_of_work import UnitOfWork
@@ -196,3 +197,26 @@ async def test_a_handler_can_refuse_a_message_for_good(consumer_factory: Any) ->
     [parked] = await consumer.dead_letters(expected=1)
     assert "no such user in this tenant" in str(parked.headers["x-error"])
     assert handler.calls == 1
+
+
+async def test_a_domain_error_is_parked_at_once(consumer_factory: Any) -> None:
+    handler = Recorder(failures=1, error=NotFound("no user 42 in tenant 7"))
+    consumer = await consumer_factory(handler)
+    event = activity_event()
+    await consumer.publish(event.model_dump_json().encode(), event.id)
+
+    [parked] = await consumer.dead_letters(expected=1)
+    assert parked.headers["x-error-type"] == "NotFound"
+    assert "no user 42 in tenant 7" in str(parked.headers["x-error"])
+    assert handler.calls == 1
+
+
+async def test_a_concurrent_change_is_retried_not_parked(consumer_factory: Any) -> None:
+    handler = Recorder(failures=1, error=ChangedMeanwhile("The user was changed meanwhile."))
+    consumer = await consumer_factory(handler)
+    event = activity_event()
+    await consumer.publish(event.model_dump_json().encode(), event.id)
+
+    await wait_until(lambda: handler.applied == [event.id])
+    assert handler.calls == 2
+    assert await consumer.dead_letters(expected=1) == []
