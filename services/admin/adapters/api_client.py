@@ -78,7 +78,11 @@ class ApiClient:
             sent["X-Request-ID"] = cid
         try:
             response = await self._http.request(
-                method, path, json=json, params=params, headers=sent
+                method,
+                path,
+                json=json,
+                params=httpx.QueryParams(list(_pairs(params))),
+                headers=sent,
             )
         except httpx.HTTPError as error:
             log.warning("API unreachable", path=path, error=repr(error))
@@ -100,6 +104,12 @@ class ApiClient:
             return (await self._http.get(path)).status_code == 200
         except httpx.HTTPError:
             return False
+
+
+def _pairs(params: Params) -> list[tuple[str, str]]:
+    if params is None:
+        return []
+    return list(params.items()) if isinstance(params, dict) else list(params)
 
 
 def _answer(response: httpx.Response, *, absent_on_404: bool) -> ApiAnswer:

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import ChainableUndefined, Environment, FileSystemLoader, select_autoescape
 
 from services.admin import i18n
 from services.admin.domain import envelopes, filters, formatting
@@ -17,7 +17,8 @@ def template_environment(zone: ZoneInfo) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html"], default=True),
-        undefined=StrictUndefined,
+        # API bodies may lack an optional key: it shows as nothing, it is not an error.
+        undefined=ChainableUndefined,
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
