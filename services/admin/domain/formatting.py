@@ -3,7 +3,7 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 
 BABEL_LOCALES = {"fr": "fr_CA", "en": "en_CA"}
@@ -23,7 +23,8 @@ def moment(value: str | None, locale: str, zone: ZoneInfo) -> str:
     parsed = parse_moment(value)
     if parsed is None:
         return ""
-    return format_datetime(parsed, "medium", tzinfo=zone, locale=BABEL_LOCALES[locale])
+    local, babel_locale = parsed.astimezone(zone), BABEL_LOCALES[locale]
+    return f"{format_date(local, 'medium', babel_locale)}, {format_time(local, 'short', locale=babel_locale)}"
 
 
 def number(value: int, locale: str) -> str:

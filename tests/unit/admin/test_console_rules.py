@@ -169,8 +169,11 @@ def test_an_invitation_from_the_form() -> None:
 
 
 def test_dates_and_sizes_in_the_admins_language() -> None:
-    assert moment("2026-07-01T16:30:00Z", "en", TORONTO) .replace("\u202f", " ") == "Jul 1, 2026, 12:30:00 p.m."
-    assert moment("2026-07-01T16:30:00Z", "fr", TORONTO).startswith("1 juil. 2026, 12 h 30")
+    assert (
+        moment("2026-07-01T16:30:00Z", "en", TORONTO).replace("\u202f", " ")
+        == "Jul 1, 2026, 12:30 p.m."
+    )
+    assert moment("2026-07-01T16:30:00Z", "fr", TORONTO) == "1 juill. 2026, 12 h 30"
     assert moment(None, "fr", TORONTO) == ""
     assert byte_size(1536, "fr") == "1,5 kB"
 
