@@ -29,4 +29,6 @@ async def browser(console: RunningServer) -> AsyncIterator[ConsoleBrowser]:
 async def signed_in(browser: ConsoleBrowser, tenant: Tenant) -> ConsoleBrowser:
     response = await browser.log_in(tenant)
     assert response.status_code == 303, response.text
+    # The tenant's admin reads French (their locale); the tests read English.
+    await browser.post("/language", {"locale": "en", "next": "/users"})
     return browser

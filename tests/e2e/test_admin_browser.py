@@ -241,7 +241,7 @@ async def test_deactivate_and_reactivate_from_the_row_menu(world: World) -> None
     await page.goto(f"{world.stack.gateway}/users?status=deactivated")
     await expect(page.get_by_text("marc.gagnon@example.com")).to_be_visible()
     await page.goto(f"{world.stack.gateway}/users/{marc['id']}")
-    await expect(page.get_by_text("Left the company")).to_be_visible()
+    await expect(page.get_by_text("Left the company", exact=True)).to_be_visible()
 
     await page.get_by_role("link", name="Reactivate…").click()
     await page.get_by_role("button", name="Reactivate").click()

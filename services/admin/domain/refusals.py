@@ -41,6 +41,11 @@ class Refusal:
     general: list[Message] = field(default_factory=list)
     fields: dict[str, list[Message]] = field(default_factory=dict)
 
+    @property
+    def everything(self) -> list[Message]:
+        """Every message, for a place with no field to put them next to."""
+        return [*self.general, *(m for messages in self.fields.values() for m in messages)]
+
     def add(self, field_name: str, message: Message) -> None:
         if field_name:
             self.fields.setdefault(field_name, []).append(message)
