@@ -24,7 +24,8 @@ def moment(value: str | None, locale: str, zone: ZoneInfo) -> str:
     if parsed is None:
         return ""
     local, babel_locale = parsed.astimezone(zone), BABEL_LOCALES[locale]
-    return f"{format_date(local, 'medium', babel_locale)}, {format_time(local, 'short', locale=babel_locale)}"
+    day = format_date(local, "medium", locale=babel_locale)
+    return f"{day}, {format_time(local, 'short', locale=babel_locale)}"
 
 
 def number(value: int, locale: str) -> str:

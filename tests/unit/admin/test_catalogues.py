@@ -1,6 +1,7 @@
 """Every string the console shows is in the French and the English catalogue."""
 
 from pathlib import Path
+from typing import Any
 
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
@@ -20,12 +21,17 @@ def _source_messages() -> set[str]:
     return found
 
 
-def _catalogue(locale: str) -> dict[str, object]:
+def _catalogue(locale: str) -> dict[str, Any]:
     with (ADMIN / "locales" / locale / "LC_MESSAGES" / "admin.po").open("rb") as po:
         catalogue = read_po(po, locale=locale)
     return {
         (m.id if isinstance(m.id, str) else m.id[0]): m for m in catalogue if m.id and not m.fuzzy
     }
+
+
+def _translated(entry: Any) -> bool:
+    strings = entry.string if isinstance(entry.string, tuple) else (entry.string,)
+    return all(strings)
 
 
 def test_the_sources_have_strings_to_translate() -> None:
@@ -41,22 +47,14 @@ def test_every_string_is_translated_in_french_and_english() -> None:
         catalogue = _catalogue(locale)
         missing = sorted(m for m in wanted if m not in catalogue)
         assert not missing, f"{locale}: not in the catalogue: {missing}"
-        untranslated = sorted(
-            m
-            for m in wanted
-            if not all(
-                catalogue[m].string  # type: ignore[attr-defined]
-                if isinstance(catalogue[m].string, str)  # type: ignore[attr-defined]
-                else catalogue[m].string  # type: ignore[attr-defined]
-            )
-        )
+        untranslated = sorted(m for m in wanted if not _translated(catalogue[m]))
         assert not untranslated, f"{locale}: no translation for {untranslated}"
 
 
 def test_french_placeholders_match_the_english_ones() -> None:
     french = _catalogue("fr")
     for message_id, entry in french.items():
-        strings = entry.string if isinstance(entry.string, tuple) else (entry.string,)  # type: ignore[attr-defined]
+        strings = entry.string if isinstance(entry.string, tuple) else (entry.string,)
         for placeholder in ("%(name)s", "%(email)s", "%(count)s", "%(num)s", "%(reason)s"):
             if placeholder in message_id:
                 assert all(placeholder in s for s in strings), message_id

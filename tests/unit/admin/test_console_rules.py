@@ -69,7 +69,9 @@ def test_envelopes() -> None:
         "email_status": {"state": "ok"},
     }
     blue = envelope_of(sent)
-    assert blue is not None and blue.colour == "blue" and blue.can_resend
+    assert blue is not None
+    assert blue.colour == "blue"
+    assert blue.can_resend
     assert blue.label == "Invitation sent"
     bounced = envelope_of(
         {
@@ -83,12 +85,14 @@ def test_envelopes() -> None:
             },
         }
     )
-    assert bounced is not None and bounced.colour == "orange"
+    assert bounced is not None
+    assert bounced.colour == "orange"
     assert (bounced.problem, bounced.reason) == ("Permanent bounce", "mailbox unknown")
     failed = envelope_of(
         {**sent, "invitation": {"state": "failed", "failure_reason": "suppressed"}}
     )
-    assert failed is not None and (failed.colour, failed.reason) == ("failed", "suppressed")
+    assert failed is not None
+    assert (failed.colour, failed.reason) == ("failed", "suppressed")
     assert (
         envelope_of(
             {
