@@ -3,7 +3,8 @@
 The catalogues are the .po files under locales/ (the source of truth, in git); they are
 compiled in memory when the process starts, so no .mo file is committed or built.
 Update them after changing a string (see the README):
-    uv run pybabel extract -F services/admin/babel.cfg -o services/admin/locales/admin.pot .
+    uv run pybabel extract -F services/admin/babel.cfg -o services/admin/locales/admin.pot \
+        --no-location --sort-output .
     uv run pybabel update -i services/admin/locales/admin.pot -d services/admin/locales -D admin
 then translate the new entries in fr/ and en/ (tests/unit/admin checks none is missing)."""
 
