@@ -28,7 +28,7 @@ from tests.support.stack import RunningStack, create_admin, running_stack
 TENANT = "browser-test"
 ADMIN_EMAIL = "ada@browser.example.com"
 PASSWORD = "a long passphrase for the admin"
-RESEND_INTERVAL_SECONDS = 4
+RESEND_INTERVAL_SECONDS = 10
 EXPORTS_EXIST = next(s for s in SERVICES if s.name == "exports").exists
 WEBHOOKS_EXIST = next(s for s in SERVICES if s.name == "webhooks").exists
 TIMEOUT_MS = 15_000
@@ -166,9 +166,14 @@ async def test_invite_see_the_blue_envelope_and_resend(world: World) -> None:
     await expect(
         page.get_by_text(re.compile(r"Too soon: an invitation was sent a moment ago"))
     ).to_be_visible()
-    await asyncio.sleep(RESEND_INTERVAL_SECONDS + 1)
-    await page.get_by_role("button", name="Send the invitation").click()
-    await expect(row.get_by_text("A new invitation is on its way.")).to_be_attached()
+    # Once the interval has passed, the same button sends it.
+    sent = row.get_by_text("A new invitation is on its way.")
+    for _ in range(RESEND_INTERVAL_SECONDS + 5):
+        await asyncio.sleep(1)
+        if await sent.count():
+            break
+        await page.get_by_role("button", name="Send the invitation").click()
+    await expect(sent).to_be_attached()
 
 
 async def test_filter_search_and_share_the_url(world: World) -> None:
