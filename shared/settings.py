@@ -54,12 +54,12 @@ class ServiceSettings(ProcessSettings):
     jwt_audience: str = "lms"
 
     db_pool_size: int = Field(
-        default=5,
+        default=3,
         ge=1,
         description="Database connections kept open per process (see docs/operations.md for "
         "the budget: two replicas of every service fit PostgreSQL's default 100).",
     )
-    db_max_overflow: int = Field(default=5, ge=0, description="Extra connections under load.")
+    db_max_overflow: int = Field(default=3, ge=0, description="Extra connections under load.")
     db_behind_pgbouncer: bool = Field(
         default=False,
         description="PgBouncer in transaction mode: no server-side prepared statement cache.",
