@@ -88,11 +88,15 @@ async def world(
             shots = Screenshots(tmp_path_factory.mktemp("screenshots"))
             yield World(stack, browser, context, page, tenant_id, shots, {})
             await context.close()
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"admin console screenshots ({len(shots.taken)}): {shots.folder}")
-        for path in shots.taken:
-            reporter.write_line(f"  {path}")
+    # Listed in the run's output (outside pytest's capture), passed or failed.
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    lines = [f"admin console screenshots ({len(shots.taken)}): {shots.folder}"]
+    lines += [f"  {path.name}" for path in shots.taken]
+    if capture is not None:
+        with capture.global_and_fixture_disabled():
+            print("\n" + "\n".join(lines))  # noqa: T201
+    else:
+        print("\n".join(lines))  # noqa: T201
 
 
 async def _tenant_id(stack: RunningStack) -> uuid.UUID:
