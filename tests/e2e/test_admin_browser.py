@@ -21,7 +21,7 @@ from shared.contracts.email import EmailBounced
 from shared.contracts.users import BounceKind
 from stack.services import SERVICES
 from tests.support.browser import Screenshots, axe_violations, chromium
-from tests.support.events import EventPublisher
+from tests.support.bus import EventPublisher
 from tests.support.infra import Infrastructure
 from tests.support.stack import RunningStack, create_admin, running_stack
 
