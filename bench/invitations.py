@@ -41,6 +41,7 @@ import httpx
 from services.directory.cli.keygen import new_key_pair
 from shared.contracts import new_event
 from shared.contracts.invitations import INVITATION_REQUESTED, InvitationRequested
+from shared.security.sealing import new_sealing_key_pair
 from tests.support.directory import Tenant, log_in
 from tests.support.infra import LOCAL_AMQP, LOCAL_POSTGRES, Infrastructure
 from tests.support.invitations import SmtpSink
@@ -93,6 +94,7 @@ class Bench:
         self.logs = Path(tempfile.gettempdir()) / f"bench-invitations-{run_id}"
         self.logs.mkdir(exist_ok=True)
         self.private_key, _ = new_key_pair()
+        self.sealing_private_key, self.sealing_public_key = new_sealing_key_pair()
 
     def env(self, service: str, port: int, **extra: str) -> dict[str, str]:
         return {
@@ -128,6 +130,7 @@ class Bench:
             "directory",
             free_port(),
             JWT_PRIVATE_KEY=self.private_key,
+            SEALING_PRIVATE_KEYS=self.sealing_private_key,
             SESSION_COOKIE_SECURE="false",
             OUTBOX_POLL_SECONDS="0.5",
         )
@@ -141,6 +144,7 @@ class Bench:
             SMTP_PORT=str(smtp_port),
             SENDER_ADDRESS="invitations@example.com",
             CSRF_SECRET="bench-" + "x" * 32,
+            SEALING_PUBLIC_KEY=self.sealing_public_key,
             **dict(setting.split("=", 1) for setting in extra),
         )
 
