@@ -6,7 +6,7 @@ import uuid
 
 import asyncpg
 
-from services.invitations.worker.reminders import ReminderPlanner
+from services.invitations.workers.periodic import ReminderPlanner
 from shared.security.tokens import new_token
 from tests.support.bus import BusSpy
 from tests.support.directory import Tenant

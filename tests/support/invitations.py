@@ -168,6 +168,7 @@ def invitations_settings(
         "smtp_timeout_seconds": 5.0,
         "sender_address": "invitations@lms.test",
         "csrf_secret": "test-secret-" + "x" * 32,
+        "link_secret": "test-link-secret-" + "y" * 32,
         "sealing_public_key": SEALING_PUBLIC_KEY,
         "cookie_secure": False,  # the tests speak plain HTTP to 127.0.0.1
         "send_retry_base_seconds": 0.2,
