@@ -13,9 +13,8 @@ from shared.unit_of_work import UnitOfWork
 async def apply_user_snapshot(uow: UnitOfWork, user: UserSnapshot) -> None:
     """Revoke the open invitations this snapshot makes obsolete (only those requested
     before it), and tell the directory. Older snapshots change nothing."""
-    session = uow.session
-    await invitations_db.lock_user(session, user.tenant_id, user.id)
-    if not await users_db.remember_if_newer(session, user):
+    await invitations_db.lock_user(uow.session, user.tenant_id, user.id)
+    if not await users_db.remember_if_newer(uow.session, user):
         return
     now = datetime.now(UTC)
     if user.status is UserStatus.DEACTIVATED:
@@ -23,7 +22,7 @@ async def apply_user_snapshot(uow: UnitOfWork, user: UserSnapshot) -> None:
     else:
         reason, keep_address = RevokeReason.ADDRESS_CHANGED, user.email
     revoked = await invitations_db.revoke_open(
-        session,
+        uow.session,
         user.tenant_id,
         user.id,
         reason,

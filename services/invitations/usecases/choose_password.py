@@ -87,10 +87,11 @@ async def _accept(uow: UnitOfWork, token: str, sealed_hash: str, now: datetime) 
     """Use the link (once): the invitation is accepted, every other link of the user
     dies, and the directory hears `invitation.accepted`."""
     invitation = await open_invitation(uow, token, now, for_update=True)
-    session = uow.session
-    await invitations_db.mark_accepted(session, invitation.tenant_id, invitation.invitation_id, now)
+    await invitations_db.mark_accepted(
+        uow.session, invitation.tenant_id, invitation.invitation_id, now
+    )
     await invitations_db.revoke_open(
-        session,
+        uow.session,
         invitation.tenant_id,
         invitation.user_id,
         RevokeReason.ACCEPTED,

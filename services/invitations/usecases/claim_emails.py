@@ -67,15 +67,14 @@ def _prepare(email: Email, rules: SendingRules, now: datetime) -> Email:
 async def _settle(uow: UnitOfWork, email: Email, decision: Decision, now: datetime) -> None:
     """Close an e-mail that must not go out, and say so when someone must know."""
     log.info("e-mail not sent", delivery_id=str(email.delivery_id), reason=decision.reason)
-    session = uow.session
     if decision.action is Action.FAIL:
-        await outcomes_db.close(session, email, DeliveryState.FAILED, decision.reason)
+        await outcomes_db.close(uow.session, email, DeliveryState.FAILED, decision.reason)
         uow.emit(events.failed(email, decision.reason, now, suppressed=decision.suppressed))
         return
-    await outcomes_db.close(session, email, DeliveryState.CANCELLED, decision.reason)
+    await outcomes_db.close(uow.session, email, DeliveryState.CANCELLED, decision.reason)
     if decision.action is Action.REVOKE:
         revoked = await invitations_db.revoke_open(
-            session,
+            uow.session,
             email.tenant_id,
             email.user_id,
             decision.reason,

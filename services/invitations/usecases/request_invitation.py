@@ -18,13 +18,12 @@ async def request_invitation(
 ) -> None:
     """One request gives at most one e-mail, however often it is delivered to us. Requests
     may arrive out of order: only the newest one of a user is sent, older links die."""
-    session = uow.session
-    await invitations_db.lock_user(session, tenant_id, request.user_id)
+    await invitations_db.lock_user(uow.session, tenant_id, request.user_id)
     now = datetime.now(UTC)
-    recorded = await record_request(session, tenant_id, request, RevokeReason.SUPERSEDED, now)
+    recorded = await record_request(uow.session, tenant_id, request, RevokeReason.SUPERSEDED, now)
     if not recorded.recorded:
         log.info("invitation request already recorded", request_id=str(request.request_id))
     elif not recorded.queued:
         await invitations_db.mark_revoked(
-            session, tenant_id, request.request_id, RevokeReason.SUPERSEDED, now
+            uow.session, tenant_id, request.request_id, RevokeReason.SUPERSEDED, now
         )
