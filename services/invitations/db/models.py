@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.invitations.domain.emails import DeliveryState, MailKind
+from services.invitations.domain.emails import OPEN_STATES, DeliveryState, MailKind
 from services.invitations.domain.suppression import SuppressionCause
 from shared.db import new_metadata
 
@@ -114,7 +114,7 @@ class Delivery(Base):
         Index(
             "ix_deliveries_due",
             "next_attempt_at",
-            postgresql_where=text("state IN ('pending', 'sending')"),  # OPEN_STATES
+            postgresql_where=text(f"state IN ({', '.join(repr(s.value) for s in OPEN_STATES)})"),
         ),
     )
 
