@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.invitations.adapters.mail.mailer import MailWriter, SmtpMailer
-from services.invitations.adapters.mail.message import Sender as MailSender
+from services.invitations.adapters.mail.message import MailFrom
 from services.invitations.adapters.mail.rate import RateLimiter
 from services.invitations.adapters.mail.render import MailRenderer
 from services.invitations.adapters.mail.smtp import SmtpConfig
@@ -95,7 +95,7 @@ def build_sender(settings: InvitationsSettings) -> Sender:
     recorder = GroupCommit(units, rules.retry)
     writer = MailWriter(
         MailRenderer(settings.public_url, settings.display_timezone),
-        MailSender(settings.sender_name, settings.sender_address),
+        MailFrom(settings.sender_name, settings.sender_address),
     )
     pace = RateLimiter(settings.send_rate_per_second)
     wakeup = Wakeup(

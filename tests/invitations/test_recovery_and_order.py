@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from services.invitations.adapters.mail.mailer import MailWriter, SmtpMailer
-from services.invitations.adapters.mail.message import Sender as MailSender
+from services.invitations.adapters.mail.message import MailFrom
 from services.invitations.adapters.mail.rate import RateLimiter
 from services.invitations.adapters.mail.render import MailRenderer
 from services.invitations.app import sending_rules, smtp_config
@@ -136,7 +136,7 @@ async def _send_and_die(service: RunningInvitations, invitee: Invitee) -> None:
         async with units() as uow:  # anything else due is not this test's
             await release_emails(uow, [email for email in claimed if email not in ours])
         renderer = MailRenderer(settings.public_url, settings.display_timezone)
-        writer = MailWriter(renderer, MailSender(settings.sender_name, settings.sender_address))
+        writer = MailWriter(renderer, MailFrom(settings.sender_name, settings.sender_address))
         mailer = SmtpMailer(writer, smtp_config(settings), RateLimiter(0))
         [email] = ours
         assert await mailer.send(email) is None

@@ -9,7 +9,7 @@ from email.message import EmailMessage
 import pytest
 
 from services.invitations.adapters.mail.mailer import MailWriter
-from services.invitations.adapters.mail.message import Sender
+from services.invitations.adapters.mail.message import MailFrom
 from services.invitations.adapters.mail.render import MailRenderer
 from services.invitations.domain.emails import Email, MailKind
 from services.invitations.domain.links import LinkMaker
@@ -70,7 +70,7 @@ def test_the_message_carries_its_id_and_trace_and_no_injected_header() -> None:
         first_name="Zoé\nBcc: victim@example.com",
         address="zoe@example.com",
     )
-    writer = MailWriter(RENDERER, Sender("Acme", "no-reply@learn.example.com"))
+    writer = MailWriter(RENDERER, MailFrom("Acme", "no-reply@learn.example.com"))
     mime = writer.write(mail)
     assert mime.sender == "no-reply@learn.example.com"
     assert mime.recipient == "zoe@example.com"
@@ -95,6 +95,6 @@ def test_the_message_carries_its_id_and_trace_and_no_injected_header() -> None:
 
 
 def test_an_address_that_cannot_be_written_is_refused() -> None:
-    writer = MailWriter(RENDERER, Sender("", "no-reply@learn.example.com"))
+    writer = MailWriter(RENDERER, MailFrom("", "no-reply@learn.example.com"))
     with pytest.raises(ValueError, match="can't be written"):
         writer.write(_mail(MailKind.INVITATION, "en", address="a@b.c>, x@y.z"))

@@ -3,7 +3,7 @@ worker's SMTP session, at the process's pace."""
 
 from datetime import UTC, datetime
 
-from services.invitations.adapters.mail.message import MimeMessage, Sender, build_message
+from services.invitations.adapters.mail.message import MailFrom, MimeMessage, build_message
 from services.invitations.adapters.mail.rate import RateLimiter
 from services.invitations.adapters.mail.render import MailRenderer
 from services.invitations.adapters.mail.smtp import SmtpConfig, SmtpSession
@@ -15,7 +15,7 @@ log = get_logger(__name__)
 
 
 class MailWriter:
-    def __init__(self, renderer: MailRenderer, sender: Sender) -> None:
+    def __init__(self, renderer: MailRenderer, sender: MailFrom) -> None:
         self._renderer = renderer
         self._sender = sender
 

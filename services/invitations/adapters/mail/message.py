@@ -23,7 +23,7 @@ class MimeMessage:
 
 
 @dataclass(frozen=True)
-class Sender:
+class MailFrom:
     name: str  # empty: the tenant's name
     address: str
 
@@ -71,7 +71,7 @@ def _part(body: str, subtype: str) -> str:
 
 
 def build_message(
-    email: Email, content: MailContent, sender: Sender, date: datetime
+    email: Email, content: MailContent, sender: MailFrom, date: datetime
 ) -> MimeMessage:
     """Raises ValueError when an address can't be written in a header.
 
