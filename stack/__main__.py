@@ -103,6 +103,7 @@ class Stack:
             "SESSION_COOKIE_SECURE": "false",  # the gateway speaks plain HTTP here
             "COOKIE_SECURE": "false",
             "CSRF_SECRET": self._secret("csrf-secret"),
+            "LINK_SECRET": self._secret("link-secret"),
             "COOKIE_SECRET": self._secret("cookie-secret"),
             "GATEWAY_URL": self.gateway_url,  # the admin console reaches the APIs there
         }

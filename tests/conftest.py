@@ -29,7 +29,7 @@ from tests.support.infra import (
     discover,
     drop_database,
 )
-from tests.support.invitations import InvitationsStack, SmtpSink, start_invitations_stack
+from tests.support.invitations import RunningInvitations, SmtpSink, running_invitations
 from tests.support.servers import RunningServer
 from tests.support.tcp_proxy import TcpProxy
 
@@ -147,24 +147,25 @@ async def tenant(
 
 
 @pytest.fixture(scope="session")
-async def invitations_stack(
+async def invitations_beside_directory(
     infra: Infrastructure, amqp_url: str, directory: RunningServer
-) -> AsyncIterator[InvitationsStack]:
-    stack = await start_invitations_stack(infra, amqp_url)
-    yield stack
-    await stack.stop(infra)
+) -> AsyncIterator[RunningInvitations]:
+    """The invitations service on the run's bus, beside the directory (tests/invitations
+    replaces it with the service alone on a bus of its own)."""
+    async with running_invitations(infra, amqp_url, "invitations_e2e") as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
-def invitations(invitations_stack: InvitationsStack) -> RunningServer:
-    return invitations_stack.server
+def invitations(invitations_beside_directory: RunningInvitations) -> RunningServer:
+    return invitations_beside_directory.server
 
 
 @pytest.fixture(scope="session")
-def smtp(invitations_stack: InvitationsStack) -> SmtpSink:
-    return invitations_stack.smtp
+def smtp(invitations_beside_directory: RunningInvitations) -> SmtpSink:
+    return invitations_beside_directory.smtp
 
 
 @pytest.fixture(scope="session")
-def smtp_proxy(invitations_stack: InvitationsStack) -> TcpProxy:
-    return invitations_stack.proxy
+def smtp_proxy(invitations_beside_directory: RunningInvitations) -> TcpProxy:
+    return invitations_beside_directory.proxy

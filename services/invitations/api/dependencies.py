@@ -6,16 +6,15 @@ from fastapi import Request
 
 from services.invitations.api.csrf import CsrfGuard
 from services.invitations.api.rendering import PageRenderer
-from services.invitations.settings import InvitationsSettings
-from shared.db import Database
+from services.invitations.usecases.choose_password import AcceptRules
 
 
 @dataclass(frozen=True)
 class PageContext:
-    db: Database
-    settings: InvitationsSettings
     renderer: PageRenderer
     csrf: CsrfGuard
+    rules: AcceptRules
+    login_url: str
 
 
 def page_context(request: Request) -> PageContext:

@@ -3,10 +3,12 @@ the token hash: a link carries no tenant, so it is looked up by its hash alone."
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
     DateTime,
+    Enum,
     ForeignKeyConstraint,
     Index,
     Integer,
@@ -18,9 +20,21 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.invitations.domain.emails import OPEN_STATES, DeliveryState, MailKind
+from services.invitations.domain.suppression import SuppressionCause
 from shared.db import new_metadata
 
 Timestamp = DateTime(timezone=True)
+
+
+def _state(enum: type[StrEnum]) -> Enum:
+    """An enum kept as its value in a VARCHAR(20) column."""
+    return Enum(
+        enum,
+        native_enum=False,
+        length=20,
+        values_callable=lambda members: [member.value for member in members],
+    )
 
 
 class Base(DeclarativeBase):
@@ -73,12 +87,17 @@ class Delivery(Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     invitation_id: Mapped[uuid.UUID]
-    kind: Mapped[str] = mapped_column(String(20))
-    state: Mapped[str] = mapped_column(String(20), server_default="pending")
+    kind: Mapped[MailKind] = mapped_column(_state(MailKind))
+    state: Mapped[DeliveryState] = mapped_column(
+        _state(DeliveryState), server_default=DeliveryState.PENDING.value
+    )
     message_id: Mapped[str | None] = mapped_column(Text)  # set at the first claim
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     next_attempt_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
     token_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The link's token is derived from this nonce and LINK_SECRET (domain/links.py): kept
+    # while an e-mail's outcome is unknown, so a resend carries the same link.
+    token_nonce: Mapped[bytes | None] = mapped_column(LargeBinary)
     token_expires_at: Mapped[datetime | None] = mapped_column(Timestamp)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(Timestamp)
@@ -95,17 +114,19 @@ class Delivery(Base):
         Index(
             "ix_deliveries_due",
             "next_attempt_at",
-            postgresql_where=text("state IN ('pending', 'sending')"),
+            postgresql_where=text(f"state IN ({', '.join(repr(s.value) for s in OPEN_STATES)})"),
         ),
     )
 
 
 class Suppression(Base):
+    """An address (per tenant) that hard-bounced or complained: not mailed again."""
+
     __tablename__ = "suppressions"
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     email_normalized: Mapped[str] = mapped_column(String(320), primary_key=True)
-    cause: Mapped[str] = mapped_column(String(20))
+    cause: Mapped[SuppressionCause] = mapped_column(_state(SuppressionCause))
     detail: Mapped[str] = mapped_column(Text)
     since: Mapped[datetime] = mapped_column(Timestamp)
     created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())

@@ -25,7 +25,7 @@ async def suppress(
         .values(
             tenant_id=tenant_id,
             email_normalized=normalize_email(email),
-            cause=cause.value,
+            cause=cause,
             detail=detail[:1000],
             since=since,
         )
