@@ -45,7 +45,9 @@ def directory_process(
 ) -> ServiceProcess:
     """The directory, reaching RabbitMQ through the proxy; not started yet."""
     amqp = broker_proxy.url_for(private_vhost)
-    return new_service("directory", lambda port: directory_env(directory_database, amqp, port), tmp_path)
+    return new_service(
+        "directory", lambda port: directory_env(directory_database, amqp, port), tmp_path
+    )
 
 
 async def tenant_on(directory: ServiceProcess, private_vhost: str) -> Tenant:

@@ -82,7 +82,8 @@ async def test_a_broker_cut_during_1000_changes_loses_and_duplicates_nothing(
         assert subjects == set(created), "every change answered by the API reaches the bus"
         assert len(events) == len(set(ids)) == CHANGES, "one event per change, never twice"
         assert pending == 0
-        assert directory.process is not None and directory.process.poll() is None
+        assert directory.process is not None
+        assert directory.process.poll() is None
         assert len(directory.runs) == 1
 
 

@@ -5,6 +5,7 @@ exactly once — none lost with the process, none applied twice on redelivery.""
 import asyncio
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 
 from shared.contracts.lms import LearningActivity
 from tests.faults.conftest import tenant_on
@@ -52,17 +53,17 @@ async def test_a_consumer_killed_three_times_applies_each_event_exactly_once(
         publishing = asyncio.create_task(
             publish_activities(private_vhost, tenant.id, tenant.admin_id)
         )
-        recorded_at_kill = []
+        recorded_at_kill: list[int] = []
         for threshold in KILL_AT:
             await wait_until(
-                lambda t=threshold: _at_least(database, t), 120, f"{threshold} activities"
+                partial(_at_least, database, threshold), 120, f"{threshold} activities"
             )
             directory.kill()
             recorded_at_kill.append(await count(database, ACTIVITIES))
             directory.start()
             await directory.healthy()
         await publishing
-        await wait_until(lambda: _at_least(database, EVENTS), 120, f"{EVENTS} activities")
+        await wait_until(partial(_at_least, database, EVENTS), 120, f"{EVENTS} activities")
         await asyncio.sleep(1.0)  # a redelivered duplicate would be applied by now
         recorded, distinct = await count(database, ACTIVITIES), await count(database, DISTINCT)
         duplicates_ignored = len(directory.lines_with("duplicate message ignored"))
