@@ -17,7 +17,10 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
 
 from shared.contracts import CONTENT_TYPE
+from shared.logging import forget_repeated_lines, get_logger
 from shared.messaging.topology import EVENTS_EXCHANGE
+
+log = get_logger(__name__)
 
 
 class EventPublisher:
@@ -30,6 +33,7 @@ class EventPublisher:
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
+        self._lost_broker = False
 
     async def connect(self) -> None:
         """Raises while the broker can't be reached; once connected, aio-pika reconnects
@@ -43,7 +47,24 @@ class EventPublisher:
         except BaseException:
             await connection.close()
             raise
+        connection.close_callbacks.add(self._lost)
+        connection.reconnect_callbacks.add(self._back)
         self._connection, self._channel, self._exchange = connection, channel, exchange
+
+    def _lost(self, _: object, error: BaseException | None = None) -> None:
+        """Once per outage (aio-pika calls this on every failed reconnection too); it
+        reconnects by itself, and its own lines about each attempt are written once
+        (shared.logging.RepeatsSuppressed)."""
+        if self._connection is None or error is None or self._lost_broker:
+            return
+        self._lost_broker = True
+        log.warning("lost the broker; events wait in the outbox, reconnecting", error=repr(error))
+
+    def _back(self, _: object) -> None:
+        if self._lost_broker:
+            self._lost_broker = False
+            log.info("reconnected to the broker")
+            forget_repeated_lines()  # the next outage is told again
 
     @property
     def connected(self) -> bool:
@@ -55,9 +76,10 @@ class EventPublisher:
         )
 
     async def stop(self) -> None:
-        if self._connection is not None:
-            await self._connection.close()
-            self._connection = self._channel = self._exchange = None
+        connection, self._connection = self._connection, None
+        self._channel = self._exchange = None
+        if connection is not None:
+            await connection.close()
 
     async def publish(
         self, body: bytes, routing_key: str, message_id: str, correlation_id: str | None
