@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aio_pika
 import asyncpg
 import httpx
 
@@ -237,10 +238,50 @@ async def wait_until(
     raise AssertionError(f"{what} did not happen within {within} s")
 
 
-async def count(database_url: str, query: str, *args: object) -> int:
+async def fetch_value(database_url: str, query: str, *args: object) -> Any:
     connection = await asyncpg.connect(database_url)
     try:
-        value = await connection.fetchval(query, *args)
+        return await connection.fetchval(query, *args)
     finally:
         await connection.close()
-    return int(value or 0)
+
+
+async def count(database_url: str, query: str, *args: object) -> int:
+    return int(await fetch_value(database_url, query, *args) or 0)
+
+
+class ConfirmProbe:
+    """The broker's own confirm latency while a test runs: one persistent message to a
+    quorum queue every `interval` seconds, with publisher confirms. Tells a service's
+    slow publications apart from a slow broker."""
+
+    def __init__(self, amqp_url: str, interval: float = 0.2) -> None:
+        self._url = amqp_url
+        self._interval = interval
+        self.latencies: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> "ConfirmProbe":
+        self._connection = await aio_pika.connect_robust(self._url)
+        channel = await self._connection.channel(publisher_confirms=True)
+        name = f"faults.probe.{uuid.uuid4().hex[:6]}"
+        await channel.declare_queue(name, durable=True, arguments={"x-queue-type": "quorum"})
+        self._task = asyncio.create_task(self._run(channel, name))
+        return self
+
+    async def _run(self, channel: aio_pika.abc.AbstractChannel, queue: str) -> None:
+        while True:
+            started = time.monotonic()
+            message = aio_pika.Message(b"probe", delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
+            await channel.default_exchange.publish(message, routing_key=queue)
+            self.latencies.append(time.monotonic() - started)
+            await asyncio.sleep(self._interval)
+
+    def worst_ms(self) -> int:
+        return round(max(self.latencies, default=0) * 1000)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self._connection.close()
