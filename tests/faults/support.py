@@ -152,6 +152,12 @@ class ServiceProcess:
             tail = "".join(self.runs[-1].read_text().splitlines(keepends=True)[-20:])
             raise AssertionError(f"{self.name} exited with {self.process.returncode}:\n{tail}")
 
+    def cpu_seconds(self) -> float:
+        """CPU time the running process used so far (user + system)."""
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def kill(self) -> None:
         assert self.process is not None
         self.process.send_signal(signal.SIGKILL)
@@ -285,3 +291,17 @@ class ConfirmProbe:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         await self._connection.close()
+
+
+async def fill_outbox(database: str, rows: int) -> None:
+    """Events waiting to be published, as a long burst of changes leaves them."""
+    connection = await asyncpg.connect(database)
+    try:
+        await connection.execute(
+            "INSERT INTO outbox (id, routing_key, body)"
+            " SELECT id, 'fault.streamed', json_build_object('id', id, 'n', n)::text"
+            " FROM (SELECT gen_random_uuid() AS id, n FROM generate_series(1, $1) AS n) AS s",
+            rows,
+        )
+    finally:
+        await connection.close()

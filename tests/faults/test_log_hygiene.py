@@ -13,12 +13,12 @@ from tests.faults.proxy import FaultProxy
 from tests.faults.support import (
     ServiceProcess,
     count,
+    fill_outbox,
     report,
     running,
     wait_until,
     warnings_in,
 )
-from tests.faults.test_sigterm import fill_outbox
 from tests.support.bus import BusSpy
 from tests.support.events import EventPublisher
 

@@ -5,30 +5,23 @@ the signal came is finished and recorded, never published again."""
 import asyncio
 import time
 
-import asyncpg
-
-from tests.faults.support import ServiceProcess, count, report, running, wait_until
+from tests.faults.support import (
+    ServiceProcess,
+    count,
+    fill_outbox,
+    report,
+    running,
+    wait_until,
+)
 from tests.support.bus import BusSpy, Seen
 
 ROWS = 20_000
-TERM_AFTER = 3000  # events on the bus when SIGTERM comes
+# Events on the bus when SIGTERM comes: the rest (19,000) is more than the relay can
+# publish within the budget even on an idle machine (P7: >= 3,000 events/s).
+TERM_AFTER = 1000
 # Too short to publish the whole outbox: the stream is cut by the deadline, not finished.
 SHUTDOWN_BUDGET = 4.0
 PENDING = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
-
-
-async def fill_outbox(database: str, rows: int) -> None:
-    """Events waiting to be published, as a long burst of changes leaves them."""
-    connection = await asyncpg.connect(database)
-    try:
-        await connection.execute(
-            "INSERT INTO outbox (id, routing_key, body)"
-            " SELECT id, 'fault.streamed', json_build_object('id', id, 'n', n)::text"
-            " FROM (SELECT gen_random_uuid() AS id, n FROM generate_series(1, $1) AS n) AS s",
-            rows,
-        )
-    finally:
-        await connection.close()
 
 
 async def test_sigterm_mid_stream_stops_in_time_and_publishes_nothing_twice(
@@ -42,8 +35,11 @@ async def test_sigterm_mid_stream_stops_in_time_and_publishes_nothing_twice(
         await wait_until(lambda: len(streamed(spy)) >= TERM_AFTER, 60, "the stream under way")
         stopped_in = await directory.terminate()
         graceful = bool(directory.lines_with("Application shutdown complete"))
-        on_bus_at_exit = len(streamed(spy))
         pending_at_exit = await count(database, PENDING)
+        recorded = ROWS - pending_at_exit
+        await wait_until(lambda: len(streamed(spy)) >= recorded, 10, "what was recorded on the bus")
+        await asyncio.sleep(0.5)  # the spy's last deliveries, if more went out than recorded
+        on_bus_at_exit = len(streamed(spy))
         directory.start()
         restarted = time.monotonic()
         await wait_until(lambda: len(streamed(spy)) >= ROWS, 120, f"{ROWS} events on the bus")
@@ -53,7 +49,7 @@ async def test_sigterm_mid_stream_stops_in_time_and_publishes_nothing_twice(
             "SIGTERM mid-stream",
             rows=ROWS,
             on_bus_at_sigterm_exit=on_bus_at_exit,
-            recorded_published_at_exit=ROWS - pending_at_exit,
+            recorded_published_at_exit=recorded,
             exit_s=round(stopped_in, 1),
             shutdown_budget_s=SHUTDOWN_BUDGET,
             shutdown_complete=graceful,
@@ -66,7 +62,7 @@ async def test_sigterm_mid_stream_stops_in_time_and_publishes_nothing_twice(
         assert stopped_in <= SHUTDOWN_BUDGET
         assert graceful, "uvicorn finished its shutdown (the runtime stopped in order)"
         assert pending_at_exit > 0, "SIGTERM came mid-stream"
-        assert on_bus_at_exit == ROWS - pending_at_exit, "what went out was recorded"
+        assert on_bus_at_exit == recorded, "what went out was recorded"
         assert len(ids) == len(set(ids)) == ROWS
         assert await count(database, PENDING) == 0
 

@@ -90,7 +90,7 @@ async def test_two_invitations_replicas_send_one_email_per_user_and_nothing_twic
         probe = await ConfirmProbe(private_vhost).start()
         stack.push_async_callback(probe.stop)
         addresses = [f"burst-{n}-{uuid.uuid4().hex[:6]}@example.com" for n in range(INVITATIONS)]
-        started = time.monotonic()
+        started, test_cpu = time.monotonic(), time.process_time()
         await invite_all(tenant, addresses)
         invited_in = time.monotonic() - started
         await wait_until(
@@ -103,6 +103,9 @@ async def test_two_invitations_replicas_send_one_email_per_user_and_nothing_twic
         )
         await wait_until(partial(_outboxes_empty, directory_db, invitations_db), 60, "outboxes")
         elapsed = time.monotonic() - started
+        cpu = [round(s.cpu_seconds(), 1) for s in services] + [
+            round(time.process_time() - test_cpu, 1)
+        ]
         await asyncio.sleep(1.0)  # anything published twice would show by now
 
         per_recipient = Counter(
@@ -132,6 +135,7 @@ async def test_two_invitations_replicas_send_one_email_per_user_and_nothing_twic
             invitations_answered_in_s=round(invited_in, 1),
             burst_to_quiet_s=round(elapsed, 1),
             broker_confirm_worst_ms=probe.worst_ms(),
+            cpu_s_directory_replicas_test=cpu,
         )
         assert set(per_recipient) == {address.lower() for address in addresses}
         assert all(n == 1 for n in per_recipient.values()), "one e-mail per user"
