@@ -8,10 +8,32 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shared.db import sqlalchemy_dsn
 
 
-class ServiceSettings(BaseSettings):
-    """The settings common to every service; each service subclasses it with its own."""
+class ProcessSettings(BaseSettings):
+    """What every service process reads, with or without a database: its HTTP listener,
+    its logs, its shutdown budget. A service with no database and no broker (the admin
+    console) subclasses this one; every other service subclasses ServiceSettings."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    port: int = Field(default=8000, description="HTTP port.")
+    host: str = Field(default="127.0.0.1", description="HTTP bind address.")
+    log_level: str = "INFO"
+    log_json: bool = Field(default=True, description="JSON log lines (false: readable console).")
+    shutdown_timeout_seconds: float = Field(
+        default=20.0, gt=0, description="On SIGTERM, finish in-flight work within this time."
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Larger request bodies are refused (413)."
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="The gateway's address(es): only they may set X-Forwarded-For "
+        "(comma-separated; '*' trusts anyone, never do that when the service is reachable).",
+    )
+
+
+class ServiceSettings(ProcessSettings):
+    """The settings common to every service; each service subclasses it with its own."""
 
     database_url: PostgresDsn = Field(
         description="This service's own PostgreSQL database (postgresql+asyncpg://...).",
@@ -20,10 +42,6 @@ class ServiceSettings(BaseSettings):
         default="amqp://guest:guest@127.0.0.1:5672/",
         description="RabbitMQ, including the virtual host.",
     )
-    port: int = Field(default=8000, description="HTTP port.")
-    host: str = Field(default="127.0.0.1", description="HTTP bind address.")
-    log_level: str = "INFO"
-    log_json: bool = Field(default=True, description="JSON log lines (false: readable console).")
 
     jwt_public_key: str = Field(
         default="",
@@ -46,18 +64,6 @@ class ServiceSettings(BaseSettings):
         default=False,
         description="PgBouncer in transaction mode: no server-side prepared statement cache.",
     )
-    shutdown_timeout_seconds: float = Field(
-        default=20.0, gt=0, description="On SIGTERM, finish in-flight work within this time."
-    )
-    max_body_bytes: int = Field(
-        default=1_048_576, ge=1024, description="Larger request bodies are refused (413)."
-    )
-    forwarded_allow_ips: str = Field(
-        default="127.0.0.1",
-        description="The gateway's address(es): only they may set X-Forwarded-For "
-        "(comma-separated; '*' trusts anyone, never do that when the service is reachable).",
-    )
-
     outbox_batch_size: int = Field(default=500, ge=1, le=5000)
     publish_timeout_seconds: float = Field(
         default=10.0, gt=0, description="Wait at most this long for the broker's confirm."
