@@ -63,11 +63,12 @@ class FaultProxy:
             self._server = None
 
     async def cut(self) -> None:
-        """Drop every open connection, both ways (a crash or a network cut)."""
+        """Drop every open connection, both ways, at once (the server crashed): each side
+        sees its connection end, whatever was still buffered is lost."""
         for client, upstream in list(self._pairs):
             for writer in (client, upstream):
                 with contextlib.suppress(Exception):
-                    writer.transport.abort()  # an RST, not a polite FIN after the buffer
+                    writer.transport.abort()  # closed now, the buffer dropped
             self.counts.cut += 1
         self._pairs.clear()
 
