@@ -37,6 +37,9 @@ from shared.workers import Background, Worker, periodic
 log = get_logger(__name__)
 
 HOUSEKEEPING_INTERVAL = timedelta(minutes=10)
+# Kept from the shutdown budget for what follows the flush: its last batch, closing the
+# connections, the process exit.
+STOP_RESERVE_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -189,7 +192,7 @@ class ServiceRuntime:
             *(w.stop(left(0.6)) for w in self.workers), self._housekeeping.stop(1.0)
         )
         await self._relay_worker.stop(left(0.9))
-        await self.relay.flush(left(0.8))
+        await self.relay.flush(left() - STOP_RESERVE_SECONDS)
         await self.publisher.stop()
         await self.db.dispose()
 
