@@ -37,6 +37,9 @@ from shared.workers import Background, Worker, periodic
 log = get_logger(__name__)
 
 HOUSEKEEPING_INTERVAL = timedelta(minutes=10)
+# Kept from the shutdown budget for what follows the flush: its last batch, closing the
+# connections, the process exit.
+STOP_RESERVE_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -167,17 +170,29 @@ class ServiceRuntime:
             log.warning("broker unreachable; serving anyway, retrying", error=repr(error))
 
     async def stop(self) -> None:
-        """Stop taking messages, let in-flight work finish, publish what is pending."""
-        budget = self.settings.shutdown_timeout_seconds
+        """Stop taking messages, let in-flight work finish, publish what is pending, all
+        within `shutdown_timeout_seconds`.
+
+        In that order because each step may write events the next one publishes. Every
+        step gets what the ones before it left of one deadline (fixed shares added up to
+        more than the budget); the relay is only cancelled when the deadline has passed,
+        as a cancelled batch is one whose confirmed events get published again."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.shutdown_timeout_seconds
+
+        def left(share: float = 1.0) -> float:
+            return max(0.0, (deadline - loop.time()) * share)
+
         if self._connector is not None:
             self._connector.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._connector
-        await self.broker.stop()
-        await asyncio.gather(*(w.stop(budget / 2) for w in self.workers))
-        await self._housekeeping.stop(1.0)
-        await self._relay_worker.stop(budget / 4)
-        await self.relay.flush(budget / 4)
+        await self.broker.stop()  # consumers finish the message in hand (graceful_timeout)
+        await asyncio.gather(
+            *(w.stop(left(0.6)) for w in self.workers), self._housekeeping.stop(1.0)
+        )
+        await self._relay_worker.stop(left(0.9))
+        await self.relay.flush(left() - STOP_RESERVE_SECONDS)
         await self.publisher.stop()
         await self.db.dispose()
 

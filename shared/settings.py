@@ -66,7 +66,10 @@ class ServiceSettings(ProcessSettings):
     )
     outbox_batch_size: int = Field(default=500, ge=1, le=5000)
     publish_timeout_seconds: float = Field(
-        default=10.0, gt=0, description="Wait at most this long for the broker's confirm."
+        default=10.0,
+        gt=0,
+        description="The outbox relay gives up on its unconfirmed publications (and retries "
+        "them later) when the broker confirmed none of them for this long.",
     )
     publish_max_in_flight: int = Field(
         default=100, ge=1, description="Unconfirmed publications at a time, per process."

@@ -4,9 +4,8 @@ user chooses a password on the page, the directory shows them active, they log i
 import json
 import uuid
 
-from tests.support.bus import BusSpy
+from tests.support.bus import BusSpy, drained
 from tests.support.directory import Tenant
-from tests.support.bus import drained
 from tests.support.invitations import (
     NEW_PASSWORD,
     SmtpSink,

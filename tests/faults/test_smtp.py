@@ -18,8 +18,7 @@ from dataclasses import dataclass
 import asyncpg
 import pytest
 
-from tests.support.bus import BusSpy
-from tests.support.bus import EventPublisher
+from tests.support.bus import BusSpy, EventPublisher
 from tests.support.infra import Infrastructure
 from tests.support.invitations import (
     Invitee,

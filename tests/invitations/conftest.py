@@ -7,8 +7,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from tests.support.bus import BusSpy
-from tests.support.bus import EventPublisher
+from tests.support.bus import BusSpy, EventPublisher
 from tests.support.infra import Infrastructure
 from tests.support.invitations import (
     RunningInvitations,

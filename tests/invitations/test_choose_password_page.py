@@ -9,8 +9,7 @@ import httpx
 
 from services.invitations.api.csrf import CsrfGuard
 from shared.security.tokens import new_token
-from tests.support.bus import BusSpy
-from tests.support.bus import EventPublisher
+from tests.support.bus import BusSpy, EventPublisher
 from tests.support.invitations import (
     NEW_PASSWORD,
     Invitee,

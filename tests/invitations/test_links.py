@@ -10,8 +10,7 @@ import asyncpg
 from services.invitations.workers.periodic import ReminderPlanner
 from shared.contracts.users import USER_DEACTIVATED, USER_UPDATED, UserStatus
 from shared.security.tokens import new_token
-from tests.support.bus import BusSpy
-from tests.support.bus import EventPublisher
+from tests.support.bus import BusSpy, EventPublisher
 from tests.support.invitations import (
     Invitee,
     SmtpSink,

@@ -18,8 +18,7 @@ from services.invitations.workers.sender import Sender
 from shared.contracts.users import USER_DEACTIVATED, UserStatus
 from shared.db import Database
 from shared.unit_of_work import UnitOfWork, unit_of_work
-from tests.support.bus import BusSpy
-from tests.support.bus import EventPublisher, drained
+from tests.support.bus import BusSpy, EventPublisher, drained
 from tests.support.invitations import (
     Invitee,
     RunningInvitations,

@@ -7,8 +7,7 @@ import uuid
 
 import asyncpg
 
-from tests.support.bus import BusSpy
-from tests.support.bus import EventPublisher, drained
+from tests.support.bus import BusSpy, EventPublisher, drained
 from tests.support.invitations import (
     Invitee,
     SmtpSink,

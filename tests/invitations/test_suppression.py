@@ -6,8 +6,7 @@ from datetime import UTC, datetime
 
 from shared.contracts.email import EMAIL_BOUNCED, EMAIL_COMPLAINED, EmailBounced, EmailComplained
 from shared.contracts.users import BounceKind
-from tests.support.bus import BusSpy
-from tests.support.bus import EventPublisher, drained
+from tests.support.bus import BusSpy, EventPublisher, drained
 from tests.support.invitations import Invitee, SmtpSink, invite_and_receive, request_invitation
 from tests.support.servers import RunningServer
 

@@ -32,8 +32,8 @@ from shared.contracts.users import (
     UserSnapshot,
     UserStatus,
 )
-from tests.support.directory import migrate
 from tests.support.bus import EventPublisher
+from tests.support.directory import migrate
 from tests.support.infra import Infrastructure, create_database, drop_database
 from tests.support.keys import SEALING_PUBLIC_KEY
 from tests.support.servers import RunningServer, free_port

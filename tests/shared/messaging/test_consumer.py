@@ -5,6 +5,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import aio_pika
@@ -14,7 +15,7 @@ from faststream.rabbit import RabbitBroker
 from shared.contracts import CloudEvent, new_event
 from shared.contracts.lms import LearningActivity
 from shared.db import Database, sqlalchemy_dsn
-from shared.errors import ChangedMeanwhile, NotFound
+from shared.errors import ChangedMeanwhile, NotFound, RateLimited, Unavailable
 from shared.messaging.consumer import EventConsumer, PermanentError, RetryPolicy
 from shared.messaging.topology import ConsumerQueue, declare_topology
 from shared.unit_of_work import UnitOfWork
@@ -213,6 +214,28 @@ async def test_a_domain_error_is_parked_at_once(consumer_factory: Any) -> None:
 
 async def test_a_concurrent_change_is_retried_not_parked(consumer_factory: Any) -> None:
     handler = Recorder(failures=1, error=ChangedMeanwhile("The user was changed meanwhile."))
+    consumer = await consumer_factory(handler)
+    event = activity_event()
+    await consumer.publish(event.model_dump_json().encode(), event.id)
+
+    await wait_until(lambda: handler.applied == [event.id])
+    assert handler.calls == 2
+    assert await consumer.dead_letters(expected=1) == []
+
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        Unavailable("the certificate server does not answer"),
+        RateLimited("too many at once", retry_after=timedelta(seconds=1)),
+    ],
+    ids=["unavailable", "rate-limited"],
+)
+async def test_a_domain_error_that_says_try_later_is_retried(
+    consumer_factory: Any, error: Exception
+) -> None:
+    handler = Recorder(failures=1, error=error)
     consumer = await consumer_factory(handler)
     event = activity_event()
     await consumer.publish(event.model_dump_json().encode(), event.id)
