@@ -1,0 +1,84 @@
+"""Raw requests: stored as received, read back in order by `replay`."""
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.bounces.db.models import RawEvent
+from services.bounces.domain.notices import Provider
+from services.bounces.domain.records import RawOutcome
+
+
+@dataclass(frozen=True)
+class StoredRequest:
+    id: uuid.UUID
+    provider: Provider
+    received_at: datetime
+    body: bytes
+    outcome: RawOutcome
+
+
+async def store(
+    session: AsyncSession,
+    raw_id: uuid.UUID,
+    provider: Provider,
+    received_at: datetime,
+    headers: Mapping[str, str],
+    body: bytes,
+    outcome: RawOutcome,
+    detail: str | None = None,
+) -> None:
+    await session.execute(
+        insert(RawEvent).values(
+            id=raw_id,
+            provider=provider.value,
+            received_at=received_at,
+            headers=dict(headers),
+            body=body,
+            outcome=outcome.value,
+            detail=detail,
+        )
+    )
+
+
+async def page(
+    session: AsyncSession,
+    after: tuple[datetime, uuid.UUID],
+    until: datetime | None,
+    limit: int,
+) -> list[StoredRequest]:
+    """The next `limit` requests received after `after` (received_at, id), oldest first."""
+    query = (
+        select(
+            RawEvent.id, RawEvent.provider, RawEvent.received_at, RawEvent.body, RawEvent.outcome
+        )
+        .where(tuple_(RawEvent.received_at, RawEvent.id) > tuple_(*after))
+        .order_by(RawEvent.received_at, RawEvent.id)
+        .limit(limit)
+    )
+    if until is not None:
+        query = query.where(RawEvent.received_at < until)
+    rows = (await session.execute(query)).all()
+    return [
+        StoredRequest(
+            row.id, Provider(row.provider), row.received_at, row.body, RawOutcome(row.outcome)
+        )
+        for row in rows
+    ]
+
+
+async def set_outcome(
+    session: AsyncSession, raw_id: uuid.UUID, outcome: RawOutcome, detail: str | None
+) -> None:
+    await session.execute(
+        update(RawEvent).where(RawEvent.id == raw_id).values(outcome=outcome.value, detail=detail)
+    )
+
+
+async def purge(session: AsyncSession, received_before: datetime) -> int:
+    result = await session.execute(delete(RawEvent).where(RawEvent.received_at < received_before))
+    return int(result.rowcount)  # type: ignore[attr-defined]
