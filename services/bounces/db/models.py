@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Index, LargeBinary, String, Text, text
+from sqlalchemy import Boolean, Index, LargeBinary, String, Table, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -116,3 +116,10 @@ class MailgunToken(Base):
     seen_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_mailgun_tokens_seen", "seen_at"),)
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of a model, for statements built once and given their parameters."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.bounces.db.models import NoticeRecord as Row
+from services.bounces.db.models import table_of
 from services.bounces.domain.matching import CLOCK_SKEW, MATCH_WINDOW, Match, SentMessage
 from services.bounces.domain.notices import Notice, NoticeType, Provider, ProviderTags
 from services.bounces.domain.records import NoticeStatus
@@ -27,6 +28,12 @@ class Outcome:
     match: Match | None = None
     event_id: uuid.UUID | None = None
     detail: str | None = None
+
+
+_TABLE = table_of(Row)
+_INSERT_NEW = (
+    insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.provider, _TABLE.c.provider_event_id)
+)
 
 
 def key_of(notice: Notice) -> Key:
@@ -75,10 +82,7 @@ async def insert_new(
     if not recorded:
         return set()
     rows = [_values(n, o, raw_event_id, received_at) for n, o in recorded]
-    result = await session.execute(
-        insert(Row).on_conflict_do_nothing().returning(Row.provider, Row.provider_event_id),
-        rows,
-    )
+    result = await session.execute(_INSERT_NEW, rows)
     return {(Provider(p), event_id) for p, event_id in result.all()}
 
 

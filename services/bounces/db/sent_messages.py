@@ -4,20 +4,22 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, and_, any_, cast, delete, false, or_, select
+from sqlalchemy import Text, Uuid, and_, any_, bindparam, delete, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.bounces.db.models import SentMessageRecord as Sent
 from services.bounces.domain.matching import SentMessage
 from services.bounces.domain.notices import Notice
-from shared.db import uuid_array
 
-_COLUMNS = (Sent.tenant_id, Sent.user_id, Sent.invitation_id, Sent.address, Sent.message_id)
-
-
-def _texts(values: Collection[str]) -> Any:
-    return cast(sorted(values), ARRAY(Text))
+_COLUMNS = (
+    Sent.tenant_id,
+    Sent.user_id,
+    Sent.invitation_id,
+    Sent.address,
+    Sent.message_id,
+    Sent.sent_at,
+)
 
 
 def _message(row: Any) -> SentMessage:
@@ -50,36 +52,44 @@ async def record(session: AsyncSession, message: SentMessage, *, is_reminder: bo
     return result.first() is not None
 
 
+_UUIDS, _TEXTS = ARRAY(Uuid), ARRAY(Text)
+_TENANTS = bindparam("tenants", type_=_UUIDS)
+# One statement whatever the notices carry (empty arrays match nothing): prepared once.
+_TAGGED_OR_IDENTIFIED = select(*_COLUMNS).where(
+    or_(
+        and_(
+            Sent.tenant_id == any_(_TENANTS),
+            Sent.invitation_id == any_(bindparam("invitations", type_=_UUIDS)),
+        ),
+        and_(
+            Sent.tenant_id == any_(_TENANTS),
+            Sent.user_id == any_(bindparam("users", type_=_UUIDS)),
+        ),
+        Sent.message_id == any_(bindparam("message_ids", type_=_TEXTS)),
+    )
+)
+_SENT_TO = select(*_COLUMNS).where(
+    Sent.address == any_(bindparam("addresses", type_=_TEXTS)),
+    Sent.sent_at >= bindparam("sent_from"),
+    Sent.sent_at <= bindparam("sent_until"),
+)
+
+
 async def tagged_or_identified(
     session: AsyncSession, notices: Sequence[Notice]
 ) -> list[SentMessage]:
     """The messages the notices' tags or Message-IDs may point at (a superset: the
     domain picks each notice's own)."""
-    tenants = {n.tags.tenant_id for n in notices if n.tags.tenant_id}
-    invitations = {n.tags.invitation_id for n in notices if n.tags.invitation_id}
-    users = {n.tags.user_id for n in notices if n.tags.user_id and not n.tags.invitation_id}
-    message_ids = {n.message_id for n in notices if n.message_id}
-    conditions = []
-    if tenants and invitations:
-        conditions.append(
-            and_(
-                Sent.tenant_id == any_(uuid_array(sorted(tenants))),
-                Sent.invitation_id == any_(uuid_array(sorted(invitations))),
-            )
-        )
-    if tenants and users:
-        conditions.append(
-            and_(
-                Sent.tenant_id == any_(uuid_array(sorted(tenants))),
-                Sent.user_id == any_(uuid_array(sorted(users))),
-            )
-        )
-    if message_ids:
-        conditions.append(Sent.message_id == any_(_texts(message_ids)))
-    if not conditions:
+    tags = [n.tags for n in notices]
+    params = {
+        "tenants": sorted({t.tenant_id for t in tags if t.tenant_id}),
+        "invitations": sorted({t.invitation_id for t in tags if t.invitation_id}),
+        "users": sorted({t.user_id for t in tags if t.user_id and not t.invitation_id}),
+        "message_ids": sorted({n.message_id for n in notices if n.message_id}),
+    }
+    if not params["message_ids"] and not params["tenants"]:
         return []
-    rows = await session.execute(select(*_COLUMNS, Sent.sent_at).where(or_(false(), *conditions)))
-    return [_message(row) for row in rows]
+    return [_message(row) for row in await session.execute(_TAGGED_OR_IDENTIFIED, params)]
 
 
 async def sent_to(
@@ -88,14 +98,8 @@ async def sent_to(
     """Messages sent to any of `addresses` within [sent_from, sent_until]."""
     if not addresses:
         return []
-    rows = await session.execute(
-        select(*_COLUMNS, Sent.sent_at).where(
-            Sent.address == any_(_texts(addresses)),
-            Sent.sent_at >= sent_from,
-            Sent.sent_at <= sent_until,
-        )
-    )
-    return [_message(row) for row in rows]
+    params = {"addresses": sorted(addresses), "sent_from": sent_from, "sent_until": sent_until}
+    return [_message(row) for row in await session.execute(_SENT_TO, params)]
 
 
 async def purge(session: AsyncSession, sent_before: datetime) -> int:

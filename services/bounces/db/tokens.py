@@ -6,17 +6,15 @@ from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.bounces.db.models import MailgunToken
+from services.bounces.db.models import MailgunToken, table_of
+
+_TABLE = table_of(MailgunToken)
+_CLAIM = insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.token)
 
 
 async def claim(session: AsyncSession, token: str, seen_at: datetime) -> bool:
     """False when the token was used before (a replayed request)."""
-    result = await session.execute(
-        insert(MailgunToken)
-        .values(token=token, seen_at=seen_at)
-        .on_conflict_do_nothing()
-        .returning(MailgunToken.token)
-    )
+    result = await session.execute(_CLAIM, {"token": token, "seen_at": seen_at})
     return result.first() is not None
 
 
