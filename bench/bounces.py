@@ -71,11 +71,18 @@ async def read_only(provider: str, request: Request) -> dict[str, int]:
     return {"bytes": len(await request.body())}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass(frozen=True)
 class Run:
     latencies: list[float]  # seconds
     elapsed: float
     statuses: dict[int, int]
+    cpu: float = 0.0  # CPU seconds the server process used meanwhile
 
     def percentile(self, p: float) -> float:
         ordered = sorted(self.latencies)
@@ -87,8 +94,12 @@ class Run:
             f"{label:<38} {requests / self.elapsed:8.0f} req/s "
             f"{requests * events_per_request / self.elapsed:8.0f} events/s   "
             f"p50 {self.percentile(50):6.1f} ms  p99 {self.percentile(99):6.1f} ms  "
-            f"max {max(self.latencies) * 1000:6.1f} ms   statuses {self.statuses}"
+            f"max {max(self.latencies) * 1000:6.1f} ms   "
+            f"server CPU {self.cpu / requests * 1000:5.2f} ms/req   statuses {self.statuses}"
         )
+
+    def with_cpu(self, cpu: float) -> "Run":
+        return Run(self.latencies, self.elapsed, self.statuses, cpu)
 
 
 class Connection:
@@ -220,12 +231,21 @@ class Bench:
     def teardown(self) -> None:
         subprocess.run(["rabbitmqctl", "delete_vhost", self.vhost], capture_output=True)
         subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f'DROP DATABASE "{self.database}"'],
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-qc",
+                f'DROP DATABASE "{self.database}"',
+            ],
             capture_output=True,
         )
 
     @asynccontextmanager
     async def process(self, command: list[str], port: int, name: str) -> AsyncIterator[int]:
+        """Yields the process id once it answers (and, for the service, its broker is up)."""
         log = self.logs / f"{name}.log"
         with log.open("w") as out:
             process = await asyncio.create_subprocess_exec(
@@ -245,7 +265,7 @@ class Bench:
                     await asyncio.sleep(0.1)
                 else:
                     raise RuntimeError(f"{name} did not start; see {log}")
-            yield port
+            yield process.pid
         finally:
             process.terminate()
             await asyncio.wait_for(process.wait(), 30)
@@ -310,10 +330,9 @@ async def on_the_bus(amqp_url: str) -> int:
 async def nothing_lost(bench: Bench, expected: int) -> str:
     connection = await asyncpg.connect(bench.database_url)
     try:
+        pending = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
         async with asyncio.timeout(300):
-            while await connection.fetchval(
-                "SELECT count(*) FROM outbox WHERE published_at IS NULL"
-            ):
+            while await connection.fetchval(pending):  # noqa: ASYNC110 (another process's)
                 await asyncio.sleep(0.2)
         in_outbox = int(await connection.fetchval("SELECT count(*) FROM outbox"))
         published = int(
@@ -323,7 +342,7 @@ async def nothing_lost(bench: Bench, expected: int) -> str:
         await connection.close()
     bus = 0
     async with asyncio.timeout(60):
-        while (bus := await on_the_bus(bench.amqp_url)) < expected:
+        while (bus := await on_the_bus(bench.amqp_url)) < expected:  # noqa: ASYNC110
             await asyncio.sleep(0.2)
     verdict = "nothing lost" if in_outbox == published == bus == expected else "LOST OR DUPLICATED"
     return (
@@ -344,6 +363,17 @@ def _requests(
             signed = sendgrid_request(chunk, bench.sendgrid_key)
         built.append(raw_request(port, provider, signed.body, signed.headers))
     return built
+
+
+async def measured(pid: int, port: int, requests: list[bytes], mode: str, rate: float) -> Run:
+    before = cpu_seconds(pid)
+    if mode == "batch":
+        run = await closed_loop(port, requests, 4)
+    elif mode == "paced":
+        run = await paced(port, requests, rate)
+    else:
+        run = await closed_loop(port, requests, 16)
+    return run.with_cpu(cpu_seconds(pid) - before)
 
 
 def _verdict(value: float, target: float, higher_is_better: bool = True) -> str:
@@ -375,8 +405,8 @@ async def measure(bench: Bench, args: argparse.Namespace) -> None:
     provider = args.single_provider
     print(f"P4 bounce webhooks — logs in {bench.logs}", flush=True)
     async with (
-        bench.process(service, port, "bounces"),
-        bench.process(trivial, baseline_port, "baseline"),
+        bench.process(service, port, "bounces") as service_pid,
+        bench.process(trivial, baseline_port, "baseline") as baseline_pid,
     ):
         for target in (port, baseline_port):
             await closed_loop(target, _requests(bench, target, warmup, 1, provider), 8)
@@ -389,19 +419,12 @@ async def measure(bench: Bench, args: argparse.Namespace) -> None:
             kind = "sendgrid" if mode == "batch" else provider
             ours = _requests(bench, port, chunk, per_request, kind)
             trivial_requests = _requests(bench, baseline_port, chunk, per_request, kind)
-            if mode == "batch":
-                base = await closed_loop(baseline_port, trivial_requests, 4)
-                run = await closed_loop(port, ours, 4)
-            elif mode == "paced":
-                base = await paced(baseline_port, trivial_requests, args.rate)
-                run = await paced(port, ours, args.rate)
-            else:
-                base = await closed_loop(baseline_port, trivial_requests, 16)
-                run = await closed_loop(port, ours, 16)
+            base = await measured(baseline_pid, baseline_port, trivial_requests, mode, args.rate)
+            run = await measured(service_pid, port, ours, mode, args.rate)
             results.append((label, run, base, per_request))
             print(run.line(f"bounces   {label}", per_request), flush=True)
             print(base.line(f"baseline  {label}", per_request), flush=True)
-        print(await nothing_lost(bench, batch_events + 2 * args.singles), flush=True)
+        print(await nothing_lost(bench, len(warmup) + batch_events + 2 * args.singles), flush=True)
     batch_run, paced_run, fast_run = (r[1] for r in results)
     batch_rate = len(batch_run.latencies) * args.batch_size / batch_run.elapsed
     print("\ntargets (P4):")
@@ -420,10 +443,14 @@ async def measure(bench: Bench, args: argparse.Namespace) -> None:
             f"  p99 {label:<8} {p99:6.1f} ms      ≤ {TARGET_P99_MS:.0f} ms: "
             + _verdict(p99, TARGET_P99_MS, higher_is_better=False)
         )
-    for label, run, base, per_request in results:
+    for label, run, base, _ in results:
         ratio = (len(base.latencies) / base.elapsed) / (len(run.latencies) / run.elapsed)
         median = statistics.median(run.latencies) / statistics.median(base.latencies)
-        print(f"  vs baseline, {label}: {ratio:.1f}× fewer req/s, median latency ×{median:.1f}")
+        cpu = (run.cpu / len(run.latencies)) / (base.cpu / len(base.latencies))
+        print(
+            f"  vs baseline, {label}: {ratio:.1f}× fewer req/s, median latency ×{median:.1f}, "
+            f"server CPU per request ×{cpu:.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -30,6 +30,13 @@ def _secret(description: str) -> Any:
 class BouncesSettings(ServiceSettings):
     port: int = 8003
 
+    outbox_poll_seconds: float = Field(
+        default=0.2,
+        gt=0,
+        description="How often the relay looks for new events: this outbox sends no NOTIFY "
+        "(see the first migration), so the poll is what starts the relay.",
+    )
+
     sendgrid_verification_key: Values = _secret(
         "SendGrid's Signed Event Webhook verification key, base64, as its console shows it."
     )

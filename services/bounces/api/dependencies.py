@@ -27,7 +27,8 @@ class WebhookContext:
         return provider
 
 
-def webhook_context(request: Request) -> WebhookContext:
+async def webhook_context(request: Request) -> WebhookContext:
+    """`async`: FastAPI runs a plain function dependency in a worker thread."""
     context: WebhookContext = request.app.state.webhooks
     return context
 

@@ -12,6 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from shared.messaging.tables import create_messaging_tables, drop_messaging_tables
+from shared.migrations import drop_notify_trigger
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -83,6 +84,11 @@ def upgrade() -> None:
     op.create_index('ix_sent_messages_message_id', 'sent_messages', ['message_id'], unique=False)
     op.create_index('ix_sent_messages_user', 'sent_messages', ['tenant_id', 'user_id', 'sent_at'], unique=False)
     create_messaging_tables()
+    # No NOTIFY on this outbox: every provider request commits events, and a transaction
+    # that notifies holds a lock shared by the whole server until its commit is flushed,
+    # so such commits go one at a time (measured with 16 connections: 285-407 commits/s
+    # with the trigger, 685-1582 without). The relay polls instead (OUTBOX_POLL_SECONDS).
+    drop_notify_trigger("outbox")
 
 
 def downgrade() -> None:
