@@ -1,17 +1,17 @@
 """Notices, one row per provider event: the de-duplication, and what became of each."""
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import and_, delete, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.bounces.db.models import NoticeRecord as Row
-from services.bounces.db.models import table_of
+from services.bounces.db.raw_events import RawRequest
 from services.bounces.domain.matching import CLOCK_SKEW, MATCH_WINDOW, Match, SentMessage
 from services.bounces.domain.notices import Notice, NoticeType, Provider, ProviderTags
 from services.bounces.domain.records import NoticeStatus
@@ -30,9 +30,45 @@ class Outcome:
     detail: str | None = None
 
 
-_TABLE = table_of(Row)
-_INSERT_NEW = (
-    insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.provider, _TABLE.c.provider_event_id)
+_COLUMNS: dict[str, str] = {  # column: the type its array is cast to
+    "provider": "text",
+    "provider_event_id": "text",
+    "raw_event_id": "uuid",
+    "type": "text",
+    "recipient": "text",
+    "occurred_at": "timestamptz",
+    "bounce_kind": "text",
+    "reason": "text",
+    "smtp_status": "text",
+    "message_id": "text",
+    "provider_message_id": "text",
+    "feedback_type": "text",
+    "tag_tenant_id": "uuid",
+    "tag_user_id": "uuid",
+    "tag_invitation_id": "uuid",
+    "tag_kind": "text",
+    "status": "text",
+    "detail": "text",
+    "tenant_id": "uuid",
+    "user_id": "uuid",
+    "matched_by": "text",
+    "event_id": "uuid",
+    "received_at": "timestamptz",
+}
+# Built from the constant column names above, nothing else.
+_INSERT_NEW_SQL = (
+    f"INSERT INTO notices ({', '.join(_COLUMNS)}) "  # noqa: S608
+    f"SELECT * FROM unnest({', '.join(f'CAST(:{c} AS {t}[])' for c, t in _COLUMNS.items())}) "
+    "ON CONFLICT DO NOTHING RETURNING provider, provider_event_id"
+)
+# Any number of notices in one statement of one text (prepared once), and with the request
+# they came in: measured, one statement less per request saved ~0.5 ms of CPU (SQLAlchemy's
+# side of a statement) and a round trip.
+_INSERT_NEW = text(_INSERT_NEW_SQL)
+_INSERT_NEW_WITH_REQUEST = text(
+    "WITH raw AS (INSERT INTO raw_events (id, provider, received_at, headers, body, outcome,"  # noqa: S608
+    " detail) VALUES (:raw_id, :raw_provider, :raw_received_at, CAST(:raw_headers AS jsonb),"
+    " :raw_body, :raw_outcome, :raw_detail)) " + _INSERT_NEW_SQL
 )
 
 
@@ -76,13 +112,23 @@ async def insert_new(
     recorded: Sequence[tuple[Notice, Outcome]],
     raw_event_id: uuid.UUID | None,
     received_at: datetime,
+    *,
+    request: RawRequest | None = None,
 ) -> set[Key]:
     """Record the notices not seen before; returns the keys of those inserted (a notice
-    already recorded, even by a request committing at this moment, is left as it is)."""
-    if not recorded:
-        return set()
+    already recorded, even by a request committing at this moment, is left as it is).
+    With `request`, that request is stored by the same statement."""
     rows = [_values(n, o, raw_event_id, received_at) for n, o in recorded]
-    result = await session.execute(_INSERT_NEW, rows)
+    params: dict[str, Any] = {column: [row[column] for row in rows] for column in _COLUMNS}
+    if request is None:
+        if not rows:
+            return set()
+        result = await session.execute(_INSERT_NEW, params)
+    else:
+        raw = request.values()
+        raw["headers"] = json.dumps(raw["headers"])
+        params |= {f"raw_{name}": value for name, value in raw.items()}
+        result = await session.execute(_INSERT_NEW_WITH_REQUEST, params)
     return {(Provider(p), event_id) for p, event_id in result.all()}
 
 

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,28 +29,33 @@ class StoredRequest:
     outcome: RawOutcome
 
 
-async def store(
-    session: AsyncSession,
-    raw_id: uuid.UUID,
-    provider: Provider,
-    received_at: datetime,
-    headers: Mapping[str, str],
-    body: bytes,
-    outcome: RawOutcome,
-    detail: str | None = None,
-) -> None:
-    await session.execute(
-        _STORE,
-        {
-            "id": raw_id,
-            "provider": provider.value,
-            "received_at": received_at,
-            "headers": dict(headers),
-            "body": body,
-            "outcome": outcome.value,
-            "detail": detail,
-        },
-    )
+@dataclass(frozen=True)
+class RawRequest:
+    """A request as it is stored."""
+
+    id: uuid.UUID
+    provider: Provider
+    received_at: datetime
+    headers: Mapping[str, str]
+    body: bytes
+    outcome: RawOutcome
+    detail: str | None = None
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "provider": self.provider.value,
+            "received_at": self.received_at,
+            "headers": dict(self.headers),
+            "body": self.body,
+            "outcome": self.outcome.value,
+            "detail": self.detail,
+        }
+
+
+async def store(session: AsyncSession, request: RawRequest) -> None:
+    """A request alone (one with notices is stored with them: `notices.insert_new`)."""
+    await session.execute(_STORE, request.values())
 
 
 async def page(

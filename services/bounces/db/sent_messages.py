@@ -9,16 +9,19 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.bounces.db.models import SentMessageRecord as Sent
+from services.bounces.db.models import table_of
 from services.bounces.domain.matching import SentMessage
 from services.bounces.domain.notices import Notice
 
+# Core columns (not the ORM's): the lookups every request makes skip the ORM's loading.
+_SENT = table_of(Sent).c
 _COLUMNS = (
-    Sent.tenant_id,
-    Sent.user_id,
-    Sent.invitation_id,
-    Sent.address,
-    Sent.message_id,
-    Sent.sent_at,
+    _SENT.tenant_id,
+    _SENT.user_id,
+    _SENT.invitation_id,
+    _SENT.address,
+    _SENT.message_id,
+    _SENT.sent_at,
 )
 
 
@@ -58,20 +61,20 @@ _TENANTS = bindparam("tenants", type_=_UUIDS)
 _TAGGED_OR_IDENTIFIED = select(*_COLUMNS).where(
     or_(
         and_(
-            Sent.tenant_id == any_(_TENANTS),
-            Sent.invitation_id == any_(bindparam("invitations", type_=_UUIDS)),
+            _SENT.tenant_id == any_(_TENANTS),
+            _SENT.invitation_id == any_(bindparam("invitations", type_=_UUIDS)),
         ),
         and_(
-            Sent.tenant_id == any_(_TENANTS),
-            Sent.user_id == any_(bindparam("users", type_=_UUIDS)),
+            _SENT.tenant_id == any_(_TENANTS),
+            _SENT.user_id == any_(bindparam("users", type_=_UUIDS)),
         ),
-        Sent.message_id == any_(bindparam("message_ids", type_=_TEXTS)),
+        _SENT.message_id == any_(bindparam("message_ids", type_=_TEXTS)),
     )
 )
 _SENT_TO = select(*_COLUMNS).where(
-    Sent.address == any_(bindparam("addresses", type_=_TEXTS)),
-    Sent.sent_at >= bindparam("sent_from"),
-    Sent.sent_at <= bindparam("sent_until"),
+    _SENT.address == any_(bindparam("addresses", type_=_TEXTS)),
+    _SENT.sent_at >= bindparam("sent_from"),
+    _SENT.sent_at <= bindparam("sent_until"),
 )
 
 

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from services.bounces.db import raw_events, tokens
+from services.bounces.db.raw_events import RawRequest
 from services.bounces.domain.errors import BatchTooLarge, MalformedNotice, NotAuthentic
 from services.bounces.domain.notices import Ignored, Notice, ParseResult, Provider
 from services.bounces.domain.providers import PARSERS, ses
@@ -77,24 +78,23 @@ async def ingest_request(
         raise NotAuthentic("this Mailgun token was used before: a replayed request")
     if proof.sns is not None and proof.sns.type is SnsMessageType.SUBSCRIPTION_CONFIRMATION:
         outcome = await confirm_subscription(proof.sns, confirmer)
-        raw_id = await _store(uow, request, outcome)
-        return IngestOutcome(raw_id, outcome)
+        raw = _raw(request, outcome)
+        await raw_events.store(uow.session, raw)
+        return IngestOutcome(raw.id, outcome)
     parsed = _parse(request, proof)
-    raw_id = await _store(uow, request, parsed.outcome, parsed.detail)
+    raw = _raw(request, parsed.outcome, parsed.detail)
     notices = [r for r in parsed.results if isinstance(r, Notice)]
-    tally = await record_notices(uow, notices, raw_event_id=raw_id, received_at=request.received_at)
+    tally = await record_notices(  # stores the raw request too, even without notices
+        uow, notices, raw_event_id=raw.id, received_at=request.received_at, request=raw
+    )
     tally += Tally(ignored=sum(isinstance(r, Ignored) for r in parsed.results))
     _count(request.provider, tally, parsed.outcome)
-    return IngestOutcome(raw_id, parsed.outcome, tally, parsed.refusal)
+    return IngestOutcome(raw.id, parsed.outcome, tally, parsed.refusal)
 
 
-async def _store(
-    uow: UnitOfWork, request: WebhookRequest, outcome: RawOutcome, detail: str | None = None
-) -> uuid.UUID:
-    raw_id = uuid.uuid4()
-    await raw_events.store(
-        uow.session,
-        raw_id,
+def _raw(request: WebhookRequest, outcome: RawOutcome, detail: str | None = None) -> RawRequest:
+    return RawRequest(
+        uuid.uuid4(),
         request.provider,
         request.received_at,
         kept_headers(request.headers),
@@ -102,7 +102,6 @@ async def _store(
         outcome,
         detail,
     )
-    return raw_id
 
 
 def _count(provider: Provider, tally: Tally, outcome: RawOutcome) -> None:

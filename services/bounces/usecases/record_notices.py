@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.bounces.db import notices as notices_db
 from services.bounces.db import sent_messages
 from services.bounces.db.notices import Key, Outcome, key_of
+from services.bounces.db.raw_events import RawRequest
 from services.bounces.domain.matching import (
     Decision,
     Match,
@@ -54,10 +55,12 @@ async def record_notices(
     *,
     raw_event_id: uuid.UUID | None,
     received_at: datetime,
+    request: RawRequest | None = None,
     retry_waiting: bool = False,
 ) -> Tally:
     """A notice seen before changes nothing; with `retry_waiting` (replay, or its message
-    just recorded) one that was waiting for its message is published if it matches now."""
+    just recorded) one that was waiting for its message is published if it matches now.
+    `request`: the raw request they came in, stored with them (by the same statement)."""
     unique = _first_of_each(notices)
     decisions = await decide_all(uow.session, unique)
     recorded: list[tuple[Notice, Outcome]] = []
@@ -72,7 +75,9 @@ async def record_notices(
         else:
             outcome = Outcome(NoticeStatus.UNMATCHED)
         recorded.append((notice, outcome))
-    inserted = await notices_db.insert_new(uow.session, recorded, raw_event_id, received_at)
+    inserted = await notices_db.insert_new(
+        uow.session, recorded, raw_event_id, received_at, request=request
+    )
     promoted: set[Key] = set()
     if retry_waiting:
         for notice, outcome in recorded:
