@@ -2,6 +2,7 @@
 among the addresses mailed in the last 30 days. The tenant always comes from the message
 the platform sent, never from the request."""
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -198,3 +199,32 @@ async def test_a_notice_that_comes_before_its_message_is_published_when_it_is_re
     again = await post(bounces.url, "generic", generic.signed([report]))
     assert again.json()["duplicates"] == 1
     assert len(await outbox_events(sql, report.event_id)) == 1
+
+
+async def test_a_notice_and_its_message_arriving_at_once_never_miss_each_other(
+    sendgrid: SendGrid, bounces: RunningServer, sql: asyncpg.Pool, bus: BusSpy
+) -> None:
+    """`invitation.sent` being recorded (its transaction holds the address's lock, as the
+    handler's does) while the notice comes: the notice waits, then sees the message."""
+    tenant, user, invitation = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    address, message_id = f"race-{uuid.uuid4().hex[:8]}@example.com", f"<{uuid.uuid4()}@lms.test>"
+    report = Report(What.HARD_BOUNCE, address)
+    async with sql.acquire() as connection, connection.transaction():
+        await connection.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"address:{address}"
+        )
+        posting = asyncio.create_task(post(bounces.url, "sendgrid", sendgrid.signed([report])))
+        await asyncio.sleep(0.5)
+        assert not posting.done()  # waiting for the message's transaction
+        await connection.execute(
+            "INSERT INTO sent_messages (tenant_id, message_id, user_id, invitation_id, address,"
+            " sent_at, is_reminder) VALUES ($1, $2, $3, $4, $5, now(), false)",
+            tenant,
+            message_id,
+            user,
+            invitation,
+            address,
+        )
+    response = await posting
+    assert response.json()["published"] == 1, response.text
+    await _published_for(bus, report, Mailed(tenant, user, invitation, address, message_id))

@@ -159,3 +159,33 @@ async def test_a_notice_days_later_carrying_only_the_address_lands_on_the_user(
         tenant, user["id"], lambda p: p["email_status"]["state"] == "complained"
     )
     assert profile["envelope"] == "orange"
+
+
+async def test_the_mark_goes_when_the_admin_corrects_the_address(
+    tenant: Tenant,
+    invitations: RunningServer,
+    smtp: SmtpSink,
+    bounces_stack: BouncesStack,
+    bus: BusSpy,
+    directory_sql: asyncpg.Pool,
+) -> None:
+    user, mail = await invite_and_receive(tenant, smtp)
+    report = Report(What.HARD_BOUNCE, user["email"], str(mail.message["Message-ID"]), _tags(mail))
+    sendgrid = SendGrid(bounces_stack.secrets)
+    await post(bounces_stack.server.url, "sendgrid", sendgrid.signed([report]))
+    profile = await _profile_when(tenant, user["id"], lambda p: _state(p) == ("bounced", "hard"))
+
+    corrected = f"fixed-{uuid.uuid4().hex[:8]}@example.com"
+    changed = await tenant.admin.patch(
+        f"/api/v1/users/{user['id']}",
+        json={"email": corrected},
+        headers={"If-Match": f'"{profile["version"]}"'},
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["email_status"]["state"] == "ok"
+    assert changed.json()["envelope"] != "orange"
+
+    await allow_resend(directory_sql, user["id"])
+    resent = await tenant.admin.post(f"/api/v1/users/{user['id']}/invitation/resend")
+    assert resent.status_code == 202, resent.text
+    await smtp.wait_for(corrected)  # the new address is not on the suppression list

@@ -156,3 +156,21 @@ def waits_for(notice: Notice, message: SentMessage) -> bool:
         or by_message_id(notice, [message])
         or by_address(notice, [message])
     )
+
+
+def rendezvous_keys(notice: Notice) -> set[str]:
+    """What a notice that found no message and the message it may be about both lock
+    before looking for each other (see `usecases/record_notices.py`)."""
+    keys = {f"address:{notice.recipient}"}
+    if notice.message_id is not None:
+        keys.add(f"message:{notice.message_id}")
+    if notice.tags.tenant_id is not None and notice.tags.invitation_id is not None:
+        keys.add(f"invitation:{notice.tags.tenant_id}:{notice.tags.invitation_id}")
+    return keys
+
+
+def message_rendezvous_keys(message: SentMessage) -> set[str]:
+    keys = {f"address:{message.address}", f"message:{message.message_id}"}
+    if message.invitation_id is not None:
+        keys.add(f"invitation:{message.tenant_id}:{message.invitation_id}")
+    return keys

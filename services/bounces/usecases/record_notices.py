@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.bounces.db import locks, sent_messages
 from services.bounces.db import notices as notices_db
-from services.bounces.db import sent_messages
 from services.bounces.db.notices import Key, Outcome, key_of
 from services.bounces.db.raw_events import RawRequest
 from services.bounces.domain.matching import (
@@ -19,6 +19,7 @@ from services.bounces.domain.matching import (
     address_window,
     decide,
     needs_address_lookup,
+    rendezvous_keys,
 )
 from services.bounces.domain.notices import Notice
 from services.bounces.domain.records import NoticeStatus, Tally
@@ -39,6 +40,21 @@ async def decide_all(session: AsyncSession, notices: Sequence[Notice]) -> list[D
         addresses = {n.recipient for n in unresolved}
         known += await sent_messages.sent_to(session, addresses, *window)
     return [decide(notice, known) for notice in notices]
+
+
+async def decide_surely(session: AsyncSession, notices: Sequence[Notice]) -> list[Decision]:
+    """`decide_all`, and for the notices that found no message, again under the locks that
+    `record_sent_message` takes too: else a notice and its `invitation.sent`, each in a
+    transaction not yet committed, could miss each other and the notice wait forever.
+    Locked, the one that comes second sees what the first committed. A request whose
+    notices all matched (the usual case) takes no lock."""
+    decisions = await decide_all(session, notices)
+    waiting = [n for n, d in zip(notices, decisions, strict=True) if d is None]
+    if not waiting:
+        return decisions
+    await locks.lock(session, set().union(*(rendezvous_keys(n) for n in waiting)))
+    again = iter(await decide_all(session, waiting))
+    return [next(again) if d is None else d for d in decisions]
 
 
 def _first_of_each(notices: Sequence[Notice]) -> list[Notice]:
@@ -62,7 +78,7 @@ async def record_notices(
     just recorded) one that was waiting for its message is published if it matches now.
     `request`: the raw request they came in, stored with them (by the same statement)."""
     unique = _first_of_each(notices)
-    decisions = await decide_all(uow.session, unique)
+    decisions = await decide_surely(uow.session, unique)
     recorded: list[tuple[Notice, Outcome]] = []
     events: dict[Key, CloudEvent[Any]] = {}
     for notice, decision in zip(unique, decisions, strict=True):

@@ -5,10 +5,10 @@ bus) and were waiting for it are published now."""
 import uuid
 from datetime import UTC, datetime
 
+from services.bounces.db import locks, sent_messages
 from services.bounces.db import notices as notices_db
-from services.bounces.db import sent_messages
 from services.bounces.domain.addresses import normalize_address, normalize_message_id
-from services.bounces.domain.matching import SentMessage, waits_for
+from services.bounces.domain.matching import SentMessage, message_rendezvous_keys, waits_for
 from services.bounces.usecases.record_notices import record_notices
 from shared.errors import Invalid
 from shared.unit_of_work import UnitOfWork
@@ -34,6 +34,7 @@ async def record_sent_message(
     if our_id is None:
         raise Invalid(f"{message_id!r} is not a Message-ID")
     message = SentMessage(tenant_id, user_id, invitation_id, address, our_id, sent_at)
+    await locks.lock(uow.session, message_rendezvous_keys(message))  # see decide_surely
     await sent_messages.record(uow.session, message, is_reminder=is_reminder)
     waiting = [
         n for n in await notices_db.waiting_for(uow.session, message) if waits_for(n, message)

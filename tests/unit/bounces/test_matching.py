@@ -10,7 +10,9 @@ from services.bounces.domain.matching import (
     SentMessage,
     TenantConflict,
     decide,
+    message_rendezvous_keys,
     needs_address_lookup,
+    rendezvous_keys,
     waits_for,
 )
 from services.bounces.domain.notices import Notice, NoticeType, Provider, ProviderTags
@@ -135,3 +137,16 @@ def test_a_waiting_notice_waits_for_the_message_it_would_match() -> None:
     assert waits_for(_notice(at=NOW + timedelta(days=1)), message)
     assert not waits_for(_notice(at=NOW - timedelta(hours=1)), message)  # happened before
     assert not waits_for(_notice(address="other@example.com"), message)
+
+
+def test_a_notice_and_the_message_it_is_about_lock_a_key_in_common() -> None:
+    message = _sent()
+    for notice in (
+        _notice(),
+        _notice(address="alias@example.com", message_id=message.message_id),
+        _notice(address="alias@example.com", tags=_tags(message)),
+    ):
+        assert rendezvous_keys(notice) & message_rendezvous_keys(message)
+    assert not rendezvous_keys(_notice(address="other@example.com")) & message_rendezvous_keys(
+        message
+    )
