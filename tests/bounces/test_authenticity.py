@@ -37,6 +37,8 @@ async def _refused(
     assert response.status_code == 401, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert f"come from {provider}" in response.json()["detail"]
+    if provider == "postmark":  # it sends the basic credentials of its webhook's URL
+        assert response.headers["www-authenticate"].startswith("Basic ")
     assert await _unchanged(sql) == before
 
 
