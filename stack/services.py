@@ -18,6 +18,10 @@ GATEWAY_HEALTH = "/health"
 # What a service answers 200 on once its database and broker answer.
 READY_PATH = "/readyz"
 
+# Services that reach the others through the gateway (the admin console): they are ready
+# only once the gateway is up, so the gateway can't wait for them (nor compose's).
+GATEWAY_CLIENTS = ("admin",)
+
 
 @dataclass(frozen=True)
 class ServiceSpec:
