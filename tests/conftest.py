@@ -14,6 +14,7 @@ import pytest
 
 from services.directory.cli.keygen import new_key_pair
 from services.directory.settings import DirectorySettings
+from tests.support.bounces import BouncesStack, start_bounces
 from tests.support.bus import BusSpy, EventPublisher
 from tests.support.directory import (
     Tenant,
@@ -169,3 +170,13 @@ def smtp(invitations_beside_directory: RunningInvitations) -> SmtpSink:
 @pytest.fixture(scope="session")
 def smtp_proxy(invitations_beside_directory: RunningInvitations) -> TcpProxy:
     return invitations_beside_directory.proxy
+
+
+# --- the bounces service ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+async def bounces_stack(infra: Infrastructure, amqp_url: str) -> AsyncIterator[BouncesStack]:
+    stack = await start_bounces(infra, amqp_url)
+    yield stack
+    await stack.stop(infra)

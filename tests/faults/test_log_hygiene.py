@@ -19,8 +19,7 @@ from tests.faults.support import (
     wait_until,
     warnings_in,
 )
-from tests.support.bus import BusSpy
-from tests.support.bus import EventPublisher
+from tests.support.bus import BusSpy, EventPublisher
 
 OUTAGE_SECONDS = 20.0
 ROWS = 500

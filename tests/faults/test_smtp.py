@@ -104,7 +104,7 @@ def _sent_attempts(faulty: Faulty, invitees: list[Invitee]) -> dict[str, int]:
 def report(capsys: pytest.CaptureFixture[str], line: str) -> None:
     """The counts, shown in the test run's output (not captured)."""
     with capsys.disabled():
-        print(f"\n{line}")  # noqa: T201
+        print(f"\n{line}")
 
 
 async def _settled(sql: asyncpg.Pool, user_ids: list[uuid.UUID]) -> None:

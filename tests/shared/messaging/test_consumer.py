@@ -223,7 +223,6 @@ async def test_a_concurrent_change_is_retried_not_parked(consumer_factory: Any) 
     assert await consumer.dead_letters(expected=1) == []
 
 
-
 @pytest.mark.parametrize(
     "error",
     [
