@@ -1,0 +1,162 @@
+"""How a row's values become cells, for XLSX (typed values) and CSV (text).
+
+Converters are built once per export (`xlsx_cells(columns, zone, now)`) and then called per row:
+with a million rows, per-column decisions are taken before the loop, not inside it.
+"""
+
+import operator
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, tzinfo
+from typing import Any
+
+from services.exports.domain.columns import CellKind, Column
+from services.exports.domain.formulas import neutralise
+from services.exports.domain.rows import ExportRow
+from shared.contracts.users import InvitationState
+
+CellValue = str | int | float | bool | datetime | date | None
+Getter = Callable[[ExportRow], Any]
+Converter = Callable[[Any], CellValue]
+
+LIST_SEPARATOR = ", "
+EXPIRED = "expired"  # how an invitation nobody used in time is shown (and filtered)
+_WAITING = (InvitationState.SENT, InvitationState.DELIVERED)
+
+
+def shown_invitation_state(
+    state: InvitationState, expires_at: datetime | None, now: datetime
+) -> str:
+    """The directory's rule: a sent link nobody used before it expired shows as expired."""
+    if state in _WAITING and expires_at is not None and expires_at <= now:
+        return EXPIRED
+    return str(state)
+
+
+def xlsx_cells(
+    columns: Sequence[Column], zone: tzinfo, now: datetime
+) -> Callable[[ExportRow], list[CellValue]]:
+    """Row -> typed cells: real datetimes (naive, in the tenant's zone), numbers, booleans."""
+    converters: dict[CellKind, Converter] = {
+        CellKind.TEXT: _text,
+        CellKind.CODE: _code,
+        CellKind.LIST: _joined,
+        CellKind.DATETIME: _local_datetime(zone),
+        CellKind.DATE: _xlsx_date,
+        CellKind.NUMBER: _xlsx_number,
+        CellKind.BOOLEAN: _xlsx_boolean,
+    }
+    return _row_converter(columns, converters, now)
+
+
+def csv_cells(
+    columns: Sequence[Column], zone: tzinfo, now: datetime
+) -> Callable[[ExportRow], list[CellValue]]:
+    """Row -> text cells: datetimes as ISO 8601 "YYYY-MM-DD HH:MM:SS" in the tenant's zone
+    (the wall-clock time the XLSX shows, which Excel reads as a date), `true`/`false`."""
+    converters: dict[CellKind, Converter] = {
+        CellKind.TEXT: _text,
+        CellKind.CODE: _code,
+        CellKind.LIST: _joined,
+        CellKind.DATETIME: _iso_datetime(zone),
+        CellKind.DATE: _csv_date,
+        CellKind.NUMBER: _csv_number,
+        CellKind.BOOLEAN: _csv_boolean,
+    }
+    return _row_converter(columns, converters, now)
+
+
+def _row_converter(
+    columns: Sequence[Column],
+    converters: dict[CellKind, Converter],
+    now: datetime,
+) -> Callable[[ExportRow], list[CellValue]]:
+    steps = [(_getter(column, now), converters[column.kind]) for column in columns]
+
+    def convert(row: ExportRow) -> list[CellValue]:
+        return [to_cell(get(row)) for get, to_cell in steps]
+
+    return convert
+
+
+def _getter(column: Column, now: datetime) -> Getter:
+    key = column.field_key
+    if key is not None:
+        return lambda row: row.custom_fields.get(key)
+    if column.name == "invitation_state":
+        return lambda row: shown_invitation_state(
+            row.invitation_state, row.invitation_expires_at, now
+        )
+    return operator.itemgetter(ExportRow._fields.index(column.name))
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return neutralise(value if value.__class__ is str else str(value))
+
+
+def _code(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _joined(values: Sequence[str] | None) -> str | None:
+    return neutralise(LIST_SEPARATOR.join(values)) if values else None
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _local_datetime(zone: tzinfo) -> Callable[[datetime | None], datetime | None]:
+    def convert(value: datetime | None) -> datetime | None:
+        # Excel has no time zones: the tenant's wall-clock time, as a naive datetime.
+        return None if value is None else _aware(value).astimezone(zone).replace(tzinfo=None)
+
+    return convert
+
+
+def _iso_datetime(zone: tzinfo) -> Callable[[datetime | None], str | None]:
+    def convert(value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        local = _aware(value).astimezone(zone).replace(microsecond=0, tzinfo=None)
+        return local.isoformat(" ")
+
+    return convert
+
+
+def _xlsx_date(value: Any) -> CellValue:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return _text(value)  # not a date after all: shown as the text it is
+
+
+def _csv_date(value: Any) -> str | None:
+    if isinstance(value, date):
+        return value.isoformat()
+    return _text(value)
+
+
+def _is_number(value: Any) -> bool:
+    return value.__class__ is int or value.__class__ is float
+
+
+def _xlsx_number(value: Any) -> CellValue:
+    return value if value is None or _is_number(value) else _text(value)
+
+
+def _csv_number(value: Any) -> str | None:
+    return str(value) if _is_number(value) else _text(value)
+
+
+def _xlsx_boolean(value: Any) -> CellValue:
+    return value if value is None or value.__class__ is bool else _text(value)
+
+
+def _csv_boolean(value: Any) -> str | None:
+    if value.__class__ is bool:
+        return "true" if value else "false"
+    return _text(value)
