@@ -228,10 +228,15 @@ def export_rows(records: Sequence[asyncpg.Record]) -> Iterator[Any]:
     from services.exports.domain.rows import ExportRow
     from shared.contracts.users import BounceKind, EmailState, InvitationState, UserStatus
 
+    status = {m.value: m for m in UserStatus}
+    invitation = {m.value: m for m in InvitationState}
+    email = {m.value: m for m in EmailState}
+    bounce: dict[str | None, BounceKind | None] = {m.value: m for m in BounceKind}
+    bounce[None] = None
     for r in records:
         yield ExportRow(
-            r[0], r[1], r[2], r[3], r[4], r[5], UserStatus(r[6]), r[7], InvitationState(r[8]),
-            r[9], r[10], EmailState(r[11]), None if r[12] is None else BounceKind(r[12]),
+            r[0], r[1], r[2], r[3], r[4], r[5], status[r[6]], r[7], invitation[r[8]],
+            r[9], r[10], email[r[11]], bounce[r[12]],
             r[13], r[14], r[15], r[16], r[17], r[18], r[19], r[20], r[21],
         )  # fmt: skip
 
