@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import os
 import random
@@ -468,6 +469,9 @@ def main(args: argparse.Namespace) -> None:
     sizes = sorted({int(s) for s in args.sizes.split(",")} if args.sizes else {100_000, args.users})
     sizes = [s for s in sizes if s <= args.users]
     kinds = [k for k in KINDS if k not in args.skip] + (["openpyxl"] if args.openpyxl else [])
+    if args.openpyxl:
+        lxml = importlib.util.find_spec("lxml") is not None
+        print(f"openpyxl write-only {'with' if lxml else 'without'} lxml installed")
     name = f"bench_exports_{os.getpid()}"
     url = database_url(args.postgres_url, name)
     asyncio.run(create_database(args.postgres_url, name))

@@ -1,4 +1,5 @@
-"""Progress as rows are written: a callback every N rows, and once at the end."""
+"""Progress as rows are written: a callback every N rows (or when a chunk of rows crosses a
+multiple of N), and at the end unless just reported."""
 
 from collections.abc import Callable
 
@@ -13,6 +14,7 @@ class Progress:
         self.callback = callback
         self.every = every
         self.rows = 0
+        self._reported = -1
 
     def rows_until_report(self) -> int:
         return self.every - self.rows % self.every
@@ -20,9 +22,14 @@ class Progress:
     def add(self, rows: int) -> None:
         before = self.rows
         self.rows += rows
-        if self.callback is not None and self.rows // self.every > before // self.every:
-            self.callback(self.rows)
+        if self.rows // self.every > before // self.every:
+            self._report()
 
     def finish(self) -> None:
+        if self._reported != self.rows:
+            self._report()
+
+    def _report(self) -> None:
+        self._reported = self.rows
         if self.callback is not None:
             self.callback(self.rows)
