@@ -63,7 +63,10 @@ ROWS = [
         invitation_expires_at=datetime(2025, 6, 1, tzinfo=UTC),  # not expired on NOW
         custom_fields={"seniority": 2.5, "mentor": False, "hired_on": "2020-02-29"},
     ),
-    a_row(last_login_at=datetime(2024, 11, 3, 5, 30, 59, 999999, tzinfo=UTC)),  # DST day
+    a_row(
+        last_login_at=datetime(2024, 11, 3, 5, 30, 59, 999999, tzinfo=UTC),  # DST day
+        deactivated_at=datetime(2024, 12, 31, 23, 59, 59, 500000, tzinfo=UTC),
+    ),
 ]
 
 
@@ -96,7 +99,7 @@ async def test_copy_writes_the_same_cells_as_the_python_rules(
     connection: asyncpg.Connection,
 ) -> None:
     header = header_row(COLUMNS, "fr")
-    statement = sa.select(*csv_cell_expressions(COLUMNS, TABLE, NOW, ZONE)).order_by(TABLE.c.seq)
+    statement = sa.select(*csv_cell_expressions(COLUMNS, TABLE, NOW)).order_by(TABLE.c.seq)
     reports: list[int] = []
     from_postgres = io.BytesIO()
     rows = await copy_csv(
@@ -104,6 +107,7 @@ async def test_copy_writes_the_same_cells_as_the_python_rules(
         statement,
         from_postgres,
         header,
+        zone=ZONE,
         delimiter=";",
         on_progress=reports.append,
         progress_every=2,
@@ -121,7 +125,8 @@ async def test_copy_writes_the_same_cells_as_the_python_rules(
     second = parsed(from_postgres)[2]
     assert second[:3] == ["'  =1+2", "'\tTab", "'-x@exemple.ca"]
     assert second[8] == "expired"
-    assert parsed(from_postgres)[4][16] == "2024-11-03 01:30:59"  # EDT, before the change
+    # 05:30:59.999999 UTC on the day of the change: 01:31:00 EDT, to the nearest second.
+    assert parsed(from_postgres)[4][16:18] == ["2024-11-03 01:31:00", "2024-12-31 19:00:00"]
 
 
 def parsed(file: io.BytesIO) -> list[list[str]]:

@@ -26,12 +26,13 @@ from sqlalchemy import (
     Select,
     Text,
     case,
+    cast,
     func,
     literal,
     literal_column,
     type_coerce,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from services.exports.adapters.files.csv_file import BOM, Delimiter
@@ -79,13 +80,13 @@ def _joined(values: ColumnElement[Any]) -> ColumnElement[str]:
 
 
 def csv_cell_expressions(
-    columns: Sequence[Column], table: FromClause, now: datetime, zone: ZoneInfo
+    columns: Sequence[Column], table: FromClause, now: datetime
 ) -> list[ColumnElement[Any]]:
     """One SQL expression per column, giving the cell's CSV text (NULL: an empty cell)."""
-    return [_cell(column, table, now, zone) for column in columns]
+    return [_cell(column, table, now) for column in columns]
 
 
-def _cell(column: Column, table: FromClause, now: datetime, zone: ZoneInfo) -> ColumnElement[Any]:
+def _cell(column: Column, table: FromClause, now: datetime) -> ColumnElement[Any]:
     key = column.field_key
     if key is not None:
         return _custom_cell(column.kind, table.c.custom_fields, key)
@@ -98,9 +99,10 @@ def _cell(column: Column, table: FromClause, now: datetime, zone: ZoneInfo) -> C
     if column.kind is CellKind.LIST:
         return _joined(value)
     if column.kind is CellKind.DATETIME:
-        # The tenant's wall-clock time, to the second: the same text as csv_cells writes
-        # (0.1 s per 300 k rows for six columns; to_char with an offset took five times that).
-        return func.date_trunc("second", value.op("AT TIME ZONE")(zone.key))
+        # The tenant's wall-clock time to the nearest second (the session's TimeZone is the
+        # tenant's): the text csv_cells writes. 6 columns x 300 k rows: as cheap as the bare
+        # column; date_trunc(... AT TIME ZONE ...) took 0.3 s more, to_char 0.4 s more.
+        return cast(value, TIMESTAMP(timezone=False, precision=0))
     return value
 
 
@@ -132,13 +134,15 @@ async def copy_csv(
     target: IO[bytes],
     header: Sequence[str],
     *,
+    zone: ZoneInfo,
     delimiter: Delimiter = ";",
     on_progress: ProgressCallback | None = None,
     progress_every: int = DEFAULT_PROGRESS_EVERY,
 ) -> int:
     """Writes BOM, header and `COPY (statement) TO STDOUT (FORMAT csv)` into `target`.
 
-    `statement` selects `csv_cell_expressions(...)`. Returns the number of data rows.
+    `statement` selects `csv_cell_expressions(...)`; datetimes are shown in `zone` (the
+    tenant's time zone). Returns the number of data rows.
     """
     if delimiter not in (";", ","):
         raise ValueError(f"delimiter must be ';' or ',', not {delimiter!r}.")
@@ -146,7 +150,8 @@ async def copy_csv(
     sink = _RowCountingSink(target, Progress(on_progress, progress_every))
     query, args = compiled(statement)
     async with connection.transaction():
-        # Datetimes are cast to text by PostgreSQL: "YYYY-MM-DD HH:MM:SS" under this style.
+        # Datetimes become the tenant's wall-clock time, written "YYYY-MM-DD HH:MM:SS".
+        await connection.execute("SELECT set_config('TimeZone', $1, true)", zone.key)
         await connection.execute("SET LOCAL DateStyle = 'ISO, YMD'")
         await connection.copy_from_query(
             query, *args, output=sink.write, format="csv", delimiter=delimiter

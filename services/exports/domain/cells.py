@@ -5,7 +5,7 @@ with a million rows, per-column decisions are taken before the loop, not inside 
 """
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from services.exports.domain.columns import CellKind, Column
@@ -17,6 +17,7 @@ CellValue = str | int | float | bool | datetime | date | None
 Converter = Callable[[Any], CellValue]
 
 LIST_SEPARATOR = ", "
+HALF_SECOND = 500_000  # µs
 EXPIRED = "expired"  # how an invitation nobody used in time is shown (and filtered)
 _WAITING = (InvitationState.SENT, InvitationState.DELIVERED)
 
@@ -49,8 +50,9 @@ def xlsx_cells(
 def csv_cells(
     columns: Sequence[Column], zone: tzinfo, now: datetime
 ) -> Callable[[ExportRow], list[CellValue]]:
-    """Row -> text cells: datetimes as ISO 8601 "YYYY-MM-DD HH:MM:SS" in the tenant's zone
-    (the wall-clock time the XLSX shows, which Excel reads as a date), `true`/`false`."""
+    """Row -> text cells: datetimes as ISO 8601 "YYYY-MM-DD HH:MM:SS" in the tenant's zone,
+    to the nearest second (the wall-clock time the XLSX shows, which Excel reads as a date),
+    `true`/`false`."""
     converters: dict[CellKind, Converter | None] = {
         CellKind.TEXT: _text,
         CellKind.CODE: None,  # codes (StrEnum members) are text already
@@ -130,8 +132,10 @@ def _iso_datetime(zone: tzinfo) -> Callable[[datetime | None], str | None]:
             return None
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        local = value.astimezone(zone).replace(microsecond=0, tzinfo=None)
-        return local.isoformat(" ")
+        local = value.astimezone(zone).replace(tzinfo=None)
+        if local.microsecond >= HALF_SECOND:  # to the nearest second, as PostgreSQL rounds
+            local += timedelta(microseconds=1_000_000 - local.microsecond)
+        return local.replace(microsecond=0).isoformat(" ")
 
     return convert
 

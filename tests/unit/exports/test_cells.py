@@ -46,7 +46,7 @@ def test_text_that_looks_like_a_formula_is_neutralised_in_both_formats() -> None
 def test_csv_cells_are_text() -> None:
     cells = by_header(csv_cells(COLUMNS, MONTREAL, NOW)(a_row()))
 
-    assert cells["invitation_first_sent_at"] == "2024-01-10 09:00:05"
+    assert cells["invitation_first_sent_at"] == "2024-01-10 09:00:05"  # .123456 s rounded down
     assert cells["created_at"] == "2024-01-10 08:59:00"
     assert cells["field.seniority"] == "-3"
     assert cells["field.hired_on"] == "2019-09-01"
@@ -79,3 +79,11 @@ def test_custom_values_that_do_not_fit_their_type_are_shown_as_text() -> None:
 def test_no_groups_is_an_empty_cell() -> None:
     cells = by_header(xlsx_cells(COLUMNS, MONTREAL, NOW)(a_row(groups=())))
     assert cells["groups"] is None
+
+
+def test_csv_datetimes_are_rounded_to_the_nearest_second() -> None:
+    convert = csv_cells(COLUMNS, MONTREAL, NOW)
+    half = a_row(created_at=datetime(2024, 12, 31, 23, 59, 59, 500000, tzinfo=UTC))
+    assert by_header(convert(half))["created_at"] == "2024-12-31 19:00:00"
+    below = a_row(created_at=datetime(2024, 12, 31, 23, 59, 59, 499999, tzinfo=UTC))
+    assert by_header(convert(below))["created_at"] == "2024-12-31 18:59:59"
