@@ -58,6 +58,7 @@ ROWS = [
     ),
     a_row(
         first_name="Émile 😀",
+        phone="514-555-0101",
         groups=("  @Montréal", "Ventes"),
         invitation_state=InvitationState.DELIVERED,
         invitation_expires_at=datetime(2025, 6, 1, tzinfo=UTC),  # not expired on NOW
