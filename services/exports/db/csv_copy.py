@@ -1,10 +1,11 @@
 """CSV straight from PostgreSQL: `COPY (SELECT <cells>) TO STDOUT` streamed into the file.
 
-Measured by bench/exports.py (1 M users, same run): Python reading the rows and writing them
-with the `csv` module takes several times as long as PostgreSQL's own COPY of the same
-columns, far from P2 (<= 1.5x); COPY with the cells computed in SQL is within it. So the CSV
-cells are SQL expressions here, built from the same column layout as the XLSX cells, and
-must say the same thing as `domain.cells.csv_cells` (a test compares both on one database).
+Measured by bench/exports.py (1 M users, same run, two runs): Python reading the rows and
+writing them with the `csv` module (adapters/files/csv_file.py) takes 9.5x and 14x the time
+of PostgreSQL's own COPY of the same columns, far from P2 (<= 1.5x); COPY with the cells
+computed in SQL took 1.07x and 1.39x. So the CSV cells are SQL expressions here, built from
+the same column layout as the XLSX cells, and must say the same thing as
+`domain.cells.csv_cells` (a test compares both on one database).
 
 The projection table is expected to have one column per `ExportRow` field, of the same name
 (`groups` a text[], `custom_fields` a jsonb object of field key -> value, datetimes timestamptz).

@@ -93,16 +93,21 @@ def test_progress_every_n_rows_and_at_the_end(tmp_path: Path) -> None:
     assert reports == [2, 4, 5]
 
 
-def test_a_failed_export_leaves_no_file(tmp_path: Path) -> None:
+def test_a_failed_export_leaves_no_file_and_no_temporary_file(tmp_path: Path) -> None:
     path = tmp_path / "broken.xlsx"
+    rows_waiting = tmp_path / "tmp"
+    rows_waiting.mkdir()
     with pytest.raises(RuntimeError, match="went away"):
-        fail_midway(path)
+        fail_midway(path, rows_waiting)
     assert not path.exists()
+    assert list(rows_waiting.iterdir()) == []
 
 
-def fail_midway(path: Path) -> None:
-    with XlsxExportWriter(path, ["n"]) as writer:
-        writer.write_rows([[1]])
+def fail_midway(path: Path, tmpdir: Path) -> None:
+    with XlsxExportWriter(path, ["n"], rows_per_sheet=3, tmpdir=tmpdir) as writer:
+        writer.write_rows([[1], [2], [3]])  # two sheets, each with its rows in a file
+        assert writer.sheet_count == 2
+        assert len(list(tmpdir.iterdir())) == 2
         raise RuntimeError("the database went away")
 
 
