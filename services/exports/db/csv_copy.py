@@ -1,9 +1,10 @@
 """CSV straight from PostgreSQL: `COPY (SELECT <cells>) TO STDOUT` streamed into the file.
 
-Measured by bench/exports.py (1 M users, same run, two runs): Python reading the rows and
-writing them with the `csv` module (adapters/files/csv_file.py) takes 9.5x and 14x the time
-of PostgreSQL's own COPY of the same columns, far from P2 (<= 1.5x); COPY with the cells
-computed in SQL took 1.07x and 1.39x. So the CSV cells are SQL expressions here, built from
+Measured by bench/exports.py (1 M users, COPY and export in the same run): Python reading the
+rows and writing them with the `csv` module (adapters/files/csv_file.py) takes 9.5x to 14x
+the time of PostgreSQL's own COPY of the same columns, far from P2 (<= 1.5x); COPY with the
+cells computed in SQL took 1.07x, 1.39x and 1.23x (three runs on a busy machine; 1.25x at
+100 k in the last). So the CSV cells are SQL expressions here, built from
 the same column layout as the XLSX cells, and must say the same thing as
 `domain.cells.csv_cells` (a test compares both on one database).
 
