@@ -43,7 +43,7 @@ SERVICES = (
         8001,
         ("/api/v1/auth", "/api/v1/users", "/api/v1/groups", "/api/v1/custom-fields"),
     ),
-    ServiceSpec("invitations", 8002, ("/invite/",)),
+    ServiceSpec("invitations", 8002, ("/invite/", "/api/v1/suppressions")),
     ServiceSpec("bounces", 8003, ("/webhooks/email/",)),
     ServiceSpec("exports", 8004, ("/api/v1/exports",)),
     ServiceSpec("webhooks", 8005, ("/api/v1/hooks", "/api/v1/api-keys", "/api/v1/me")),

@@ -149,11 +149,14 @@ async def tenant(
 
 @pytest.fixture(scope="session")
 async def invitations_beside_directory(
-    infra: Infrastructure, amqp_url: str, directory: RunningServer
+    infra: Infrastructure, amqp_url: str, directory: RunningServer, jwt_keys: tuple[str, str]
 ) -> AsyncIterator[RunningInvitations]:
     """The invitations service on the run's bus, beside the directory (tests/invitations
-    replaces it with the service alone on a bus of its own)."""
-    async with running_invitations(infra, amqp_url, "invitations_e2e") as running:
+    replaces it with the service alone on a bus of its own); it trusts the directory's
+    access tokens."""
+    async with running_invitations(
+        infra, amqp_url, "invitations_e2e", jwt_public_key=jwt_keys[1]
+    ) as running:
         yield running
 
 

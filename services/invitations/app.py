@@ -13,7 +13,7 @@ from services.invitations.adapters.mail.message import MailFrom
 from services.invitations.adapters.mail.rate import RateLimiter
 from services.invitations.adapters.mail.render import MailRenderer
 from services.invitations.adapters.mail.smtp import SmtpConfig
-from services.invitations.api import pages
+from services.invitations.api import pages, suppressions
 from services.invitations.api.csrf import CsrfGuard
 from services.invitations.api.dependencies import PageContext
 from services.invitations.api.rendering import PageRenderer
@@ -31,6 +31,7 @@ from shared.db import Database, asyncpg_dsn
 from shared.http import create_service_app
 from shared.logging import configure_logging, get_logger
 from shared.runtime import ServiceRuntime
+from shared.security.access_tokens import AccessTokenVerifier
 from shared.unit_of_work import UnitOfWork, unit_of_work
 from shared.wakeup import Wakeup
 
@@ -47,6 +48,9 @@ def create_app(settings: InvitationsSettings | None = None) -> FastAPI:
             "`python -m services.directory keygen` printed for the directory"
         )
     configure_logging(SERVICE, settings.log_level, settings.log_json)
+    verifier = AccessTokenVerifier(  # refuses to start without JWT_PUBLIC_KEY
+        settings.jwt_public_key, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+    )
     runtime = ServiceRuntime(SERVICE, settings, SUBSCRIPTIONS, migrations=MIGRATIONS)
     sender = build_sender(settings)
     runtime.add_worker(sender)
@@ -61,8 +65,11 @@ def create_app(settings: InvitationsSettings | None = None) -> FastAPI:
             service=SERVICE,
         )
         runtime.add_worker(planner.worker)
-    app = create_service_app(title="LMS invitations", runtime=runtime, routers=[pages.router])
+    app = create_service_app(
+        title="LMS invitations", runtime=runtime, routers=[pages.router, suppressions.router]
+    )
     app.state.settings = settings
+    app.state.token_verifier = verifier
     app.state.sender = sender
     app.state.planner = planner
     app.state.pages = PageContext(

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from functools import cached_property
 from typing import Any
@@ -21,6 +21,7 @@ import asyncpg
 import httpx
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from services.directory.api.access_tokens import AccessTokenIssuer
 from services.invitations.app import create_app
 from services.invitations.settings import InvitationsSettings
 from shared.contracts.invitations import INVITATION_REQUESTED, InvitationRequested
@@ -32,10 +33,12 @@ from shared.contracts.users import (
     UserSnapshot,
     UserStatus,
 )
+from shared.security.access_tokens import Principal
+from shared.security.permissions import Permission
 from tests.support.bus import EventPublisher
 from tests.support.directory import migrate
 from tests.support.infra import Infrastructure, create_database, drop_database
-from tests.support.keys import SEALING_PUBLIC_KEY
+from tests.support.keys import JWT_PRIVATE_KEY, JWT_PUBLIC_KEY, SEALING_PUBLIC_KEY
 from tests.support.servers import RunningServer, free_port
 from tests.support.tcp_proxy import TcpProxy
 
@@ -182,6 +185,7 @@ def invitations_settings(
         "csrf_secret": "test-secret-" + "x" * 32,
         "link_secret": "test-link-secret-" + "y" * 32,
         "sealing_public_key": SEALING_PUBLIC_KEY,
+        "jwt_public_key": JWT_PUBLIC_KEY,  # the API's callers: tokens made by admin_token()
         "cookie_secure": False,  # the tests speak plain HTTP to 127.0.0.1
         "send_retry_base_seconds": 0.2,
         "send_retry_max_seconds": 1.0,
@@ -194,6 +198,27 @@ def invitations_settings(
         **overrides,
     }
     return InvitationsSettings(**values)
+
+
+def admin_token(
+    tenant_id: uuid.UUID,
+    *,
+    user_id: uuid.UUID | None = None,
+    permissions: frozenset[str] = frozenset({Permission.SUPPRESSIONS_MANAGE.value}),
+) -> str:
+    """An access token as the directory would issue it (the service alone trusts the
+    run's key pair, tests/support/keys.py)."""
+    issuer = AccessTokenIssuer(
+        JWT_PRIVATE_KEY, issuer="lms-directory", audience="lms", ttl=timedelta(minutes=5)
+    )
+    principal = Principal(user_id or uuid.uuid4(), tenant_id, "admin", permissions, uuid.uuid4())
+    return issuer.issue(principal)
+
+
+def api_client(base_url: str, token: str | None) -> httpx.AsyncClient:
+    """A client of the service's API, calling with `token` (None: no credentials)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30)
 
 
 async def start_invitations(settings: InvitationsSettings) -> RunningServer:

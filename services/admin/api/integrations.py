@@ -6,11 +6,12 @@ import re
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
 from services.admin.adapters.api_client import ApiProblem, ServiceUnavailable
 from services.admin.api.context import AdminCaller, console, go_to, render, targets
+from services.admin.domain.envelopes import suppression_view
 from services.admin.domain.filters import DirectoryQuery
 from services.admin.domain.refusals import Refusal, refusal_of
 from services.admin.usecases import integrations as use
@@ -131,12 +132,17 @@ async def enable_hook(request: Request, hook_id: str, caller: AdminCaller) -> Re
 
 
 @router.get("/suppressions")
-async def suppressions_page(request: Request, caller: AdminCaller) -> Response:
+async def suppressions_page(
+    request: Request, caller: AdminCaller, cursor: Annotated[str, Query(max_length=2000)] = ""
+) -> Response:
     try:
-        found: list[dict[str, Any]] | None = await use.list_suppressions(caller)
+        found, next_cursor = await use.list_suppressions(caller, cursor or None)
     except ServiceUnavailable:
-        found = None
-    return render(request, "suppressions.html", suppressions=found)
+        return render(request, "suppressions.html", suppressions=None)
+    rows = [suppression_view(item) for item in found]
+    return render(
+        request, "suppressions.html", suppressions=rows, cursor=cursor, next_cursor=next_cursor
+    )
 
 
 @router.post("/suppressions/lift")

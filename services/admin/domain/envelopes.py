@@ -65,3 +65,31 @@ def envelope_of(user: dict[str, Any]) -> EnvelopeView | None:
             **dates,
         )
     return None
+
+
+# The kinds of the suppression list (the invitations service's `kind`).
+SUPPRESSION_KINDS = {
+    "hard_bounce": N_("Permanent bounce"),
+    "soft_bounces": N_("Temporary bounces, 3 in a row"),
+    "complaint": N_("Complaint"),
+}
+
+
+@dataclass(frozen=True)
+class SuppressionView:
+    email: str
+    kind: str  # message id
+    reason: str  # the provider's words, shown as they are
+    listed_at: str | None
+    complaint: bool  # the person asked for no more e-mail: lifting needs their word
+
+
+def suppression_view(item: dict[str, Any]) -> SuppressionView:
+    kind = str(item.get("kind") or "")
+    return SuppressionView(
+        email=str(item.get("email") or ""),
+        kind=SUPPRESSION_KINDS.get(kind, N_("Bounce of unknown kind")),
+        reason=str(item.get("reason") or ""),
+        listed_at=item.get("created_at"),
+        complaint=kind == "complaint",
+    )

@@ -47,8 +47,14 @@ async def enable_hook(caller: Caller, hook_id: str) -> None:
     await caller.send("POST", f"/api/v1/hooks/{hook_id}/enable")
 
 
-async def list_suppressions(caller: Caller) -> list[dict[str, Any]]:
-    return _items(await caller.get("/api/v1/suppressions", absent_on_404=True))
+async def list_suppressions(
+    caller: Caller, cursor: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the suppression list (newest first) and the cursor of the next one."""
+    params = {"cursor": cursor} if cursor else None
+    found = await caller.get("/api/v1/suppressions", params, absent_on_404=True)
+    next_cursor = found.get("next_cursor") if isinstance(found, dict) else None
+    return _items(found), next_cursor if isinstance(next_cursor, str) else None
 
 
 async def lift_suppression(caller: Caller, email: str) -> None:

@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from services.directory.handlers.email import on_email_notice
+from services.directory.handlers.email import on_email_notice, on_suppression_lifted
 from services.directory.handlers.invitations import (
     accepting_invitations,
     on_invitation_failed,
@@ -18,6 +18,7 @@ from shared.contracts.invitations import (
     INVITATION_SENT,
 )
 from shared.contracts.lms import ACTIVITY_EVENTS, ENROLLMENT_EVENTS
+from shared.contracts.suppressions import SUPPRESSION_LIFTED
 from shared.messaging.consumer import EventHandler
 from shared.messaging.topology import ConsumerQueue
 
@@ -25,7 +26,9 @@ INVITATIONS = ConsumerQueue(
     "directory.invitations",
     (INVITATION_SENT, INVITATION_FAILED, INVITATION_ACCEPTED, INVITATION_REVOKED),
 )
-EMAIL = ConsumerQueue("directory.email", (EMAIL_BOUNCED, EMAIL_COMPLAINED, EMAIL_DELIVERED))
+EMAIL = ConsumerQueue(
+    "directory.email", (EMAIL_BOUNCED, EMAIL_COMPLAINED, EMAIL_DELIVERED, SUPPRESSION_LIFTED)
+)
 LMS = ConsumerQueue("directory.lms", (ENROLLMENT_EVENTS, ACTIVITY_EVENTS))
 QUEUES = tuple(queue.name for queue in (INVITATIONS, EMAIL, LMS))
 
@@ -45,6 +48,7 @@ def subscriptions(
             EMAIL_BOUNCED: on_email_notice,
             EMAIL_COMPLAINED: on_email_notice,
             EMAIL_DELIVERED: on_email_notice,
+            SUPPRESSION_LIFTED: on_suppression_lifted,
         },
         LMS: {
             ENROLLMENT_EVENTS: on_enrollment,

@@ -13,9 +13,9 @@ from services.directory.db import users as users_db
 from services.directory.db.activities import record_activity
 from services.directory.db.models import User
 from services.directory.domain import email_state, invitation_state
-from services.directory.domain.email_state import EmailStatus
 from services.directory.domain.users import normalize_email
 from services.directory.usecases.common import user_reported
+from services.directory.usecases.email_status import email_status, store_email_status
 from services.directory.usecases.unit_of_work import DirectoryUnitOfWork
 from shared.contracts.email import (
     EMAIL_BOUNCED,
@@ -37,7 +37,7 @@ async def record_email_notice(
     if user is None or normalize_email(notice.email) != user.email_normalized:
         log.info("e-mail notice for an address no user has (any more); ignored")
         return
-    current = _status(user)
+    current = email_status(user)
     invitation = user.invitation_state
     details: dict[str, str | None]
     about_invitation = notice.message_id in (None, user.invitation_message_id)
@@ -65,7 +65,7 @@ async def record_email_notice(
     )
     if status == current and invitation is user.invitation_state:
         return
-    _store(user, status)
+    store_email_status(user, status)
     user.invitation_state = invitation
     uow.user_changed(user)
 
@@ -85,20 +85,3 @@ async def _recipient(
         return user
     email = normalize_email(notice.email)
     return await users_db.get_user_by_email(session, tenant_id, email, for_update=True)
-
-
-def _status(user: User) -> EmailStatus:
-    return EmailStatus(
-        state=user.email_state,
-        bounce_kind=user.email_bounce_kind,
-        reason=user.email_state_reason,
-        changed_at=user.email_state_changed_at,
-        delivered_at=user.email_delivered_at,
-    )
-
-
-def _store(user: User, status: EmailStatus) -> None:
-    user.email_state, user.email_bounce_kind = status.state, status.bounce_kind
-    user.email_state_reason = status.reason
-    user.email_state_changed_at = status.changed_at
-    user.email_delivered_at = status.delivered_at

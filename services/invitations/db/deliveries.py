@@ -18,9 +18,9 @@ from services.invitations.domain.emails import (
     Email,
     LatestUser,
     MailKind,
-    SuppressedAddress,
 )
 from services.invitations.domain.links import IssuedLink, LinkedInvitation
+from services.invitations.domain.suppression import SuppressedAddress
 
 DELIVERIES_CHANNEL = "invitation_deliveries"  # NOTIFY on insert (see the first migration)
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.invitations.domain.emails import OPEN_STATES, DeliveryState, MailKind
@@ -120,7 +121,7 @@ class Delivery(Base):
 
 
 class Suppression(Base):
-    """An address (per tenant) that hard-bounced or complained: not mailed again."""
+    """An address (per tenant) that must not be mailed (domain/suppression.py: why)."""
 
     __tablename__ = "suppressions"
 
@@ -128,8 +129,33 @@ class Suppression(Base):
     email_normalized: Mapped[str] = mapped_column(String(320), primary_key=True)
     cause: Mapped[SuppressionCause] = mapped_column(_state(SuppressionCause))
     detail: Mapped[str] = mapped_column(Text)
-    since: Mapped[datetime] = mapped_column(Timestamp)
+    since: Mapped[datetime] = mapped_column(Timestamp)  # when the notice that listed it happened
     created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+    # The notice that listed it (null for addresses listed before they were kept).
+    source_event_id: Mapped[str | None] = mapped_column(Text)
+    source_event_type: Mapped[str | None] = mapped_column(String(40))
+    provider: Mapped[str | None] = mapped_column(String(40))
+    provider_event_id: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        # The admin's list, newest first, a page at a time (keyset).
+        Index("ix_suppressions_listed", "tenant_id", "created_at", "email_normalized"),
+    )
+
+
+class BounceCounter(Base):
+    """An address's soft bounces in a row, and when that count last started over (its
+    latest delivery, or a lift): one row per (tenant, address) mail was reported about."""
+
+    __tablename__ = "bounce_counters"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    email_normalized: Mapped[str] = mapped_column(String(320), primary_key=True)
+    reset_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    soft_bounces: Mapped[list[datetime]] = mapped_column(
+        ARRAY(Timestamp), server_default=text("'{}'")
+    )
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
 
 
 class KnownUser(Base):

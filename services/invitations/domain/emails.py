@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from services.invitations.domain.links import IssuedLink, Link
-from services.invitations.domain.suppression import SuppressionCause
+from services.invitations.domain.suppression import SuppressedAddress
 
 
 class MailKind(StrEnum):
@@ -29,15 +29,6 @@ LINK_STATES = (DeliveryState.SENDING, DeliveryState.SENT)  # whose link may be i
 
 def new_message_id(domain: str) -> str:
     return f"<{uuid.uuid4().hex}@{domain}>"
-
-
-@dataclass(frozen=True)
-class SuppressedAddress:
-    """The address is on the tenant's suppression list: why and since when."""
-
-    cause: SuppressionCause
-    detail: str
-    since: datetime
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from typing import TypeVar
 from services.invitations.db.invitations import Revoked
 from services.invitations.domain.emails import Email, MailKind
 from services.invitations.domain.links import LinkedInvitation
+from services.invitations.domain.suppression import SuppressedAddress
 from shared.contracts import CloudEvent, new_event
 from shared.contracts.invitations import (
     INVITATION_ACCEPTED,
@@ -18,6 +19,7 @@ from shared.contracts.invitations import (
     InvitationRevoked,
     InvitationSent,
 )
+from shared.contracts.suppressions import SUPPRESSION_LIFTED, SuppressionLifted
 
 SOURCE = "/services/invitations"
 
@@ -79,6 +81,28 @@ def accepted(
         accepted_at=now,
     )
     return _event(INVITATION_ACCEPTED, invitation.tenant_id, invitation.user_id, data)
+
+
+def suppression_lifted(
+    tenant_id: uuid.UUID,
+    email: str,
+    listed: SuppressedAddress,
+    lifted_at: datetime,
+    lifted_by: uuid.UUID | None,
+) -> CloudEvent[SuppressionLifted]:
+    """The audit record of a lift: the directory shows it in the activity of the user
+    who has the address."""
+    data = SuppressionLifted(
+        email=email,
+        cause=listed.cause.value,
+        reason=listed.detail,
+        suppressed_since=listed.since,
+        lifted_at=lifted_at,
+        lifted_by=lifted_by,
+    )
+    return new_event(
+        SUPPRESSION_LIFTED, source=SOURCE, tenant_id=tenant_id, subject=email, data=data
+    )
 
 
 def _event(

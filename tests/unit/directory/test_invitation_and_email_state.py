@@ -5,6 +5,7 @@ from services.directory.domain.email_state import EmailStatus
 from shared.contracts.users import BounceKind, EmailState, InvitationState
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+HOUR = timedelta(hours=1)
 
 
 def test_an_accepted_invitation_is_never_undone_by_late_news() -> None:
@@ -42,12 +43,28 @@ def test_resends_wait_for_the_interval() -> None:
     assert invitation_state.resend_wait(T0, T0 + timedelta(minutes=5), interval) == timedelta(0)
 
 
-def test_a_hard_bounce_sticks_until_the_address_changes() -> None:
+def test_a_hard_bounce_goes_with_a_later_delivery_or_the_address() -> None:
     bounced = email_state.after_bounce(EmailStatus(), BounceKind.HARD, "550 no such user", T0)
     later = T0 + timedelta(days=1)
-    assert email_state.after_delivery(bounced, later).state is EmailState.BOUNCED
     assert email_state.after_bounce(bounced, BounceKind.SOFT, "mailbox full", later) == bounced
+    cleared = email_state.after_delivery(bounced, later)
+    assert (cleared.state, cleared.bounce_kind, cleared.reason) == (EmailState.OK, None, None)
+    assert cleared.delivered_at == later
     assert email_state.after_address_change() == EmailStatus()
+
+
+def test_a_delivery_never_clears_a_hard_bounce_that_happened_after_it() -> None:
+    bounced = email_state.after_bounce(EmailStatus(), BounceKind.HARD, "550 no such user", T0)
+    earlier = email_state.after_delivery(bounced, T0 - timedelta(minutes=5))  # arrives late
+    assert (earlier.state, earlier.bounce_kind) == (EmailState.BOUNCED, BounceKind.HARD)
+    assert earlier.delivered_at == T0 - timedelta(minutes=5)
+
+
+def test_a_bounce_that_happened_before_a_known_delivery_marks_nothing() -> None:
+    delivered = email_state.after_delivery(EmailStatus(), T0)
+    for kind in (BounceKind.HARD, BounceKind.SOFT):
+        late = email_state.after_bounce(delivered, kind, "old news", T0 - timedelta(hours=1))
+        assert late == delivered
 
 
 def test_a_soft_bounce_is_cleared_by_a_later_delivery_only() -> None:
@@ -64,13 +81,26 @@ def test_a_late_older_bounce_does_not_replace_a_newer_one() -> None:
     assert older.reason == "mailbox full"
 
 
-def test_a_complaint_sticks() -> None:
+def test_a_complaint_is_never_cleared_by_a_delivery_nor_replaced_by_a_bounce() -> None:
     complained = email_state.after_complaint(EmailStatus(), None, T0)
     assert complained.state is EmailState.COMPLAINED
     assert "spam" in (complained.reason or "")
-    assert email_state.after_delivery(complained, T0 + timedelta(days=1)).state is (
-        EmailState.COMPLAINED
-    )
+    later = T0 + timedelta(days=1)
+    assert email_state.after_delivery(complained, later).state is EmailState.COMPLAINED
+    assert email_state.after_bounce(complained, BounceKind.HARD, "550", later) == complained
+    second = email_state.after_complaint(complained, "abuse", later)
+    assert second.changed_at == T0  # the first complaint is the one shown
+
+
+def test_an_admin_lifting_the_suppression_clears_the_mark_set_before() -> None:
+    lifted_at = T0 + timedelta(hours=1)
+    complained = email_state.after_complaint(EmailStatus(), None, T0)
+    cleared = email_state.after_suppression_lifted(complained, lifted_at, by_admin=True)
+    assert (cleared.state, cleared.reason) == (EmailState.OK, None)
+    by_delivery = email_state.after_suppression_lifted(complained, lifted_at, by_admin=False)
+    assert by_delivery == complained  # the delivery's own notice decides
+    newer = email_state.after_bounce(EmailStatus(), BounceKind.HARD, "550", lifted_at + HOUR)
+    assert email_state.after_suppression_lifted(newer, lifted_at, by_admin=True) == newer
 
 
 def test_the_list_shows_an_unused_expired_link_as_expired() -> None:

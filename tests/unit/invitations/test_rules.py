@@ -1,5 +1,5 @@
-"""The service's pure rules: link lifecycle, whether to send, retries, suppression,
-throttling, the password form and languages."""
+"""The service's pure rules: link lifecycle, whether to send, retries, throttling,
+the password form and languages (the suppression list: test_suppression_rules.py)."""
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.invitations.domain.addresses import address_problem, header_safe
-from services.invitations.domain.emails import LatestUser, MailKind, SuppressedAddress
+from services.invitations.domain.emails import LatestUser, MailKind
 from services.invitations.domain.languages import Language, accepted_languages, choose_language
 from services.invitations.domain.links import (
     LinkedInvitation,
@@ -29,11 +29,10 @@ from services.invitations.domain.retry import (
     after_failure,
 )
 from services.invitations.domain.sending import Action, decide
-from services.invitations.domain.suppression import SuppressionCause, suppresses
+from services.invitations.domain.suppression import SuppressedAddress, SuppressionCause
 from services.invitations.domain.throttle import wait_needed
 from services.invitations.locales import format_moment
 from services.invitations.settings import InvitationsSettings
-from shared.contracts.users import BounceKind
 from shared.errors import NotFound
 from shared.security.tokens import new_token
 from tests.unit.invitations.emails import NOW, email
@@ -203,12 +202,7 @@ class TestRetry:
         assert replace(resend, issued=None).is_resend is False
 
 
-class TestSuppressionAndThrottle:
-    def test_only_hard_bounces_suppress(self) -> None:
-        assert suppresses(BounceKind.HARD)
-        assert not suppresses(BounceKind.SOFT)
-        assert not suppresses(BounceKind.UNDETERMINED)
-
+class TestThrottle:
     def test_throttle_waits_for_the_end_of_the_window(self) -> None:
         window = timedelta(minutes=15)
         assert wait_needed(10, 10, NOW, window, NOW + timedelta(minutes=5)) is None
