@@ -235,6 +235,34 @@ async def test_a_bounce_turns_the_envelope_orange(world: World) -> None:
     await expect(envelope.get_by_text("550 5.1.1 mailbox unknown")).to_be_visible()
 
 
+async def test_the_suppressions_screen_lists_and_lifts(world: World) -> None:
+    """Lea's hard bounce put her address on the suppression list (invitations); the admin
+    lifts it there, and her profile's activity says so."""
+    page, gateway = world.page, world.stack.gateway
+    lea = world.users["lea"]
+    row = page.locator("tbody tr", has_text=lea["email"])
+    for _ in range(50):
+        await page.goto(f"{gateway}/suppressions")
+        if await row.count():
+            break
+        await asyncio.sleep(0.2)
+    await expect(row.get_by_text("Permanent bounce")).to_be_visible()
+    await expect(row.get_by_text("550 5.1.1 mailbox unknown")).to_be_visible()
+    await world.shots.take(page, "suppressions-list")
+    await row.locator("summary").click()
+    await row.get_by_role("button", name="Lift the suppression").click()
+    await expect(page.get_by_text("Done.", exact=True)).to_be_visible()
+    await expect(page.locator("tbody tr", has_text=lea["email"])).to_have_count(0)
+
+    lifted = page.locator("code", has_text="suppression.lifted")
+    for _ in range(50):
+        await page.goto(f"{gateway}/users/{lea['id']}")
+        if await lifted.count():
+            break
+        await asyncio.sleep(0.2)
+    await expect(lifted).to_be_visible()
+
+
 async def test_deactivate_and_reactivate_from_the_row_menu(world: World) -> None:
     page = world.page
     marc = world.users["marc"]

@@ -3,7 +3,7 @@ words, dates in the tenant's zone."""
 
 from zoneinfo import ZoneInfo
 
-from services.admin.domain.envelopes import envelope_of
+from services.admin.domain.envelopes import envelope_of, suppression_view
 from services.admin.domain.filters import DirectoryQuery
 from services.admin.domain.formatting import byte_size, moment
 from services.admin.domain.refusals import refusal_of
@@ -104,6 +104,25 @@ def test_envelopes() -> None:
         )
         is None
     )
+
+
+def test_the_suppression_list_says_each_kind_in_words() -> None:
+    item = {
+        "email": "lea@example.com",
+        "kind": "soft_bounces",
+        "reason": "452 4.2.2 mailbox full",
+        "created_at": "2026-03-01T12:00:00+00:00",
+    }
+    row = suppression_view(item)
+    assert (row.email, row.kind) == ("lea@example.com", "Temporary bounces, 3 in a row")
+    assert (row.reason, row.listed_at, row.complaint) == (
+        "452 4.2.2 mailbox full",
+        "2026-03-01T12:00:00+00:00",
+        False,
+    )
+    complaint = suppression_view({**item, "kind": "complaint", "reason": ""})
+    assert (complaint.kind, complaint.complaint) == ("Complaint", True)
+    assert suppression_view({"email": "x@y.z", "kind": "new"}).kind == "Bounce of unknown kind"
 
 
 def test_refusals_are_put_next_to_their_field() -> None:
