@@ -108,7 +108,7 @@ class Bench:
         self.amqp_url = self.infra.vhost_url(self.vhost)
         self.logs = Path(tempfile.gettempdir()) / f"bench-invitations-{run_id}"
         self.logs.mkdir(exist_ok=True)
-        self.private_key, _ = new_key_pair()
+        self.private_key, self.public_key = new_key_pair()
         self.sealing_private_key, self.sealing_public_key = new_sealing_key_pair()
 
     def env(self, service: str, port: int, **extra: str) -> dict[str, str]:
@@ -160,6 +160,7 @@ class Bench:
             SENDER_ADDRESS="invitations@example.com",
             CSRF_SECRET="bench-" + "x" * 32,
             SEALING_PUBLIC_KEY=self.sealing_public_key,
+            JWT_PUBLIC_KEY=self.public_key,
             **dict(setting.split("=", 1) for setting in extra),
         )
 

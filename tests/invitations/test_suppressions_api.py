@@ -110,13 +110,16 @@ async def test_only_an_administrator_sees_or_lifts(
         assert [s["email"] for s in (await api.get(PATH)).json()["items"]] == [invitee.email]
 
 
-async def test_a_malformed_cursor_or_limit_is_said(invitations: RunningServer) -> None:
+async def test_a_malformed_cursor_limit_or_address_is_said(invitations: RunningServer) -> None:
     async with api_client(invitations.url, admin_token(uuid.uuid4())) as api:
         cursor = await api.get(PATH, params={"cursor": "not a cursor"})
         limit = await api.get(PATH, params={"limit": 0})
+        no_address = await api.delete(f"{PATH}/")
     assert cursor.status_code == 400
     assert "cursor is not valid" in cursor.json()["detail"]
     assert limit.status_code == 422
+    assert no_address.status_code == 422
+    assert "address is missing" in no_address.json()["detail"]
 
 
 async def test_an_admin_lifts_a_suppression_audited_and_the_resend_goes_out(

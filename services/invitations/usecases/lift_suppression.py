@@ -8,7 +8,7 @@ from services.invitations.db import bounce_counters, suppressions
 from services.invitations.domain import suppression
 from services.invitations.domain.addresses import normalize_email
 from services.invitations.usecases import events
-from shared.errors import NotFound
+from shared.errors import Invalid, NotFound
 from shared.logging import get_logger
 from shared.security.access_tokens import Principal
 from shared.unit_of_work import UnitOfWork
@@ -18,6 +18,8 @@ log = get_logger(__name__)
 
 async def lift_suppression(uow: UnitOfWork, admin: Principal, email: str) -> None:
     address = normalize_email(email)
+    if not address:
+        raise Invalid("Say which address to lift: the e-mail address is missing.")
     streak = await bounce_counters.lock_streak(uow.session, admin.tenant_id, address)
     listed = await suppressions.listing(uow.session, admin.tenant_id, address)
     if listed is None:
