@@ -1,4 +1,5 @@
-"""Each address's soft bounces in a row (domain/suppression.py: BounceStreak)."""
+"""Each address's bounces since its latest delivery or lift (domain/suppression.py:
+BounceStreak)."""
 
 import uuid
 
@@ -22,7 +23,9 @@ async def lock_streak(
     )
     row = (
         await session.execute(
-            select(BounceCounter.reset_at, BounceCounter.soft_bounces)
+            select(
+                BounceCounter.reset_at, BounceCounter.soft_bounces, BounceCounter.hard_bounced_at
+            )
             .where(
                 BounceCounter.tenant_id == tenant_id,
                 BounceCounter.email_normalized == email_normalized,
@@ -30,7 +33,7 @@ async def lock_streak(
             .with_for_update()
         )
     ).one()
-    return BounceStreak(row.reset_at, tuple(sorted(row.soft_bounces)))
+    return BounceStreak(row.reset_at, tuple(sorted(row.soft_bounces)), row.hard_bounced_at)
 
 
 async def store_streak(
@@ -45,6 +48,7 @@ async def store_streak(
         .values(
             reset_at=streak.reset_at,
             soft_bounces=list(streak.soft_bounces),
+            hard_bounced_at=streak.hard_bounced_at,
             updated_at=func.now(),
         )
     )

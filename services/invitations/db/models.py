@@ -144,8 +144,8 @@ class Suppression(Base):
 
 
 class BounceCounter(Base):
-    """An address's soft bounces in a row, and when that count last started over (its
-    latest delivery, or a lift): one row per (tenant, address) mail was reported about."""
+    """An address's bounces since its latest delivery or lift (`reset_at`): the soft ones
+    in a row, the latest hard one. One row per (tenant, address) mail was reported about."""
 
     __tablename__ = "bounce_counters"
 
@@ -155,6 +155,7 @@ class BounceCounter(Base):
     soft_bounces: Mapped[list[datetime]] = mapped_column(
         ARRAY(Timestamp), server_default=text("'{}'")
     )
+    hard_bounced_at: Mapped[datetime | None] = mapped_column(Timestamp)
     updated_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
 
 

@@ -71,15 +71,17 @@ class SuppressionRecord(Protocol):
 
 @dataclass(frozen=True)
 class BounceStreak:
-    """What counts about one address's recent mail: the soft bounces in a row, and the
-    moment before which bounces no longer count (its latest delivery, or an
-    administrator lifting its suppression)."""
+    """What counts about one address's recent mail: the moment before which bounces no
+    longer count (its latest delivery, or an administrator lifting its suppression), and
+    the bounces since then: the soft ones in a row, the latest hard one."""
 
     reset_at: datetime | None = None
     soft_bounces: tuple[datetime, ...] = ()
+    hard_bounced_at: datetime | None = None
 
     def reset_after(self, at: datetime) -> bool:
-        return self.reset_at is not None and self.reset_at >= at
+        # A bounce at the very moment of a delivery counts (so in the directory's envelope).
+        return self.reset_at is not None and self.reset_at > at
 
 
 def after_bounce(
@@ -90,6 +92,8 @@ def after_bounce(
     if streak.reset_after(at):
         return streak, None  # the address took a delivery (or was lifted) after it
     if kind is BounceKind.HARD:
+        latest = at if streak.hard_bounced_at is None else max(streak.hard_bounced_at, at)
+        streak = replace(streak, hard_bounced_at=latest)
         return streak, SuppressedAddress(SuppressionCause.HARD_BOUNCE, reason, at)
     bounces = sorted((*streak.soft_bounces, at))
     newest = bounces[-1]
@@ -117,7 +121,9 @@ def after_lift(streak: BounceStreak, at: datetime) -> BounceStreak:
 
 def _reset(streak: BounceStreak, at: datetime) -> BounceStreak:
     reset_at = at if streak.reset_at is None else max(streak.reset_at, at)
-    return BounceStreak(reset_at, tuple(t for t in streak.soft_bounces if t > reset_at))
+    soft = tuple(t for t in streak.soft_bounces if t >= reset_at)
+    hard = streak.hard_bounced_at
+    return BounceStreak(reset_at, soft, hard if hard is not None and hard >= reset_at else None)
 
 
 def listing_after(
@@ -141,14 +147,15 @@ def lifted_by_delivery(
 ) -> bool:
     """Whether a delivery lifts the listing; `streak` is the address's streak after it.
 
-    Never a complaint. A hard bounce: if the delivery happened after it. Soft bounces:
-    if the streak that listed the address no longer holds (the delivery, maybe arriving
-    late, happened between them)."""
+    Never a complaint. A bounce listing, when nothing that listed it happened after the
+    delivery: no hard bounce (also by the listing's own date: listings from before the
+    counters were kept), no soft bounces in a row (the delivery, maybe arriving late,
+    may have happened between them)."""
     if current.cause is SuppressionCause.COMPLAINT:
         return False
-    if current.cause is SuppressionCause.SOFT_BOUNCES:
-        return len(streak.soft_bounces) < SOFT_BOUNCES_TO_SUPPRESS
-    return delivered_at > current.since
+    if current.cause is SuppressionCause.HARD_BOUNCE and delivered_at <= current.since:
+        return False
+    return streak.hard_bounced_at is None and len(streak.soft_bounces) < SOFT_BOUNCES_TO_SUPPRESS
 
 
 def failure_reason(email: str, cause: SuppressionCause, detail: str, since: datetime) -> str:

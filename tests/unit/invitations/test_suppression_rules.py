@@ -32,7 +32,7 @@ class TestBounces:
             BounceStreak(), BounceKind.HARD, "550 no such user", T0
         )
         assert listing == SuppressedAddress(SuppressionCause.HARD_BOUNCE, "550 no such user", T0)
-        assert streak == BounceStreak()
+        assert streak == BounceStreak(hard_bounced_at=T0)
 
     def test_three_soft_bounces_in_a_row_list_it(self) -> None:
         streak, listed = _soft_bounces(BounceStreak(), 1, 2, 3)
@@ -112,19 +112,29 @@ class TestListing:
         assert listing == SuppressedAddress(SuppressionCause.COMPLAINT, "", T0)
 
 
+def _hard_bounced(at: datetime) -> tuple[BounceStreak, SuppressedAddress]:
+    streak, listing = suppression.after_bounce(BounceStreak(), BounceKind.HARD, "550", at)
+    assert listing is not None
+    return streak, listing
+
+
 class TestLiftedByDelivery:
     def test_a_delivery_after_the_bounce_lifts_it(self) -> None:
-        hard = SuppressedAddress(SuppressionCause.HARD_BOUNCE, "550", T0)
-        assert suppression.lifted_by_delivery(hard, T0 + HOUR, BounceStreak(T0 + HOUR))
+        streak, hard = _hard_bounced(T0)
+        delivered = suppression.after_delivery(streak, T0 + HOUR)
+        assert delivered.hard_bounced_at is None
+        assert suppression.lifted_by_delivery(hard, T0 + HOUR, delivered)
         streak, _ = _soft_bounces(BounceStreak(), -2, -1, 0)
         soft = SuppressedAddress(SuppressionCause.SOFT_BOUNCES, "452", T0)
         delivered = suppression.after_delivery(streak, T0 + HOUR)
         assert suppression.lifted_by_delivery(soft, T0 + HOUR, delivered)
 
     def test_a_delivery_before_the_bounce_never_lifts_it(self) -> None:
-        hard = SuppressedAddress(SuppressionCause.HARD_BOUNCE, "550", T0)
-        assert not suppression.lifted_by_delivery(hard, T0 - HOUR, BounceStreak(T0 - HOUR))
-        assert not suppression.lifted_by_delivery(hard, T0, BounceStreak(T0))
+        streak, hard = _hard_bounced(T0)
+        for at in (T0 - HOUR, T0):
+            delivered = suppression.after_delivery(streak, at)
+            assert delivered.hard_bounced_at == T0
+            assert not suppression.lifted_by_delivery(hard, at, delivered)
         streak, _ = _soft_bounces(BounceStreak(), 1, 2, 3)
         soft = SuppressedAddress(SuppressionCause.SOFT_BOUNCES, "452", T0 + 3 * HOUR)
         delivered = suppression.after_delivery(streak, T0)
@@ -136,6 +146,28 @@ class TestLiftedByDelivery:
         soft = SuppressedAddress(SuppressionCause.SOFT_BOUNCES, "452", T0 + 4 * HOUR)
         delivered = suppression.after_delivery(streak, T0 + 3 * HOUR)
         assert suppression.lifted_by_delivery(soft, T0 + 3 * HOUR, delivered)
+
+    def test_a_hard_bounce_after_the_delivery_keeps_a_soft_listing(self) -> None:
+        """Soft bounces at 1, 2, 4 list the address; a hard one at 3 (older: the listing
+        stays the soft one); a delivery at 2.5 breaks the soft streak, not the hard bounce."""
+        streak, _ = _soft_bounces(BounceStreak(), 1, 2, 4)
+        soft = SuppressedAddress(SuppressionCause.SOFT_BOUNCES, "452", T0 + 4 * HOUR)
+        streak, hard = suppression.after_bounce(streak, BounceKind.HARD, "550", T0 + 3 * HOUR)
+        assert hard is not None
+        assert suppression.listing_after(soft, hard) is None
+        between = T0 + 2.5 * HOUR
+        assert not suppression.lifted_by_delivery(
+            soft, between, suppression.after_delivery(streak, between)
+        )
+        later = T0 + 5 * HOUR
+        assert suppression.lifted_by_delivery(
+            soft, later, suppression.after_delivery(streak, later)
+        )
+
+    def test_a_listing_from_before_the_counters_goes_by_its_date(self) -> None:
+        hard = SuppressedAddress(SuppressionCause.HARD_BOUNCE, "550", T0)
+        assert not suppression.lifted_by_delivery(hard, T0 - HOUR, BounceStreak(T0 - HOUR))
+        assert suppression.lifted_by_delivery(hard, T0 + HOUR, BounceStreak(T0 + HOUR))
 
     def test_no_delivery_lifts_a_complaint(self) -> None:
         complaint = SuppressedAddress(SuppressionCause.COMPLAINT, "abuse", T0)

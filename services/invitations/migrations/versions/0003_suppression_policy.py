@@ -24,6 +24,7 @@ def upgrade() -> None:
     sa.Column('email_normalized', sa.String(length=320), nullable=False),
     sa.Column('reset_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('soft_bounces', postgresql.ARRAY(sa.DateTime(timezone=True)), server_default=sa.text("'{}'"), nullable=False),
+    sa.Column('hard_bounced_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.PrimaryKeyConstraint('tenant_id', 'email_normalized', name=op.f('pk_bounce_counters'))
     )
