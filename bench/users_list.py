@@ -38,13 +38,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from services.directory.api.cursors import user_cursor
+from services.directory.api.cursors import user_cursor, user_position
+from services.directory.api.schemas import UserListQuery
+from services.directory.db.custom_fields import list_fields
 from services.directory.db.models import User
 from services.directory.db.user_filters import sort_column
-from services.directory.db.user_search import Listing, Position, find_page, walk_query
-from services.directory.domain.listing import InvitationFilter, UserFilter, UserSort, search_terms
-from services.directory.usecases.custom_values import filter_values_by_id
-from shared.contracts.users import EmailState, UserStatus
+from services.directory.db.user_search import Listing, find_page, walk_query
+from services.directory.domain.listing import Position
+from services.directory.usecases.list_users import field_values_by_id
+from shared.contracts.user_filters import UserSort
 
 ROOT = Path(__file__).resolve().parents[1]
 TENANT = "bench"
@@ -55,7 +57,7 @@ TARGET_P95_MS = 30.0
 EXACT_TOTAL_UP_TO = 20_000  # DirectorySettings.list_exact_total_limit's default
 FINGERPRINTED = (
     ROOT / "services/directory/migrations/versions/0001_initial_schema.py",
-    ROOT / "services/directory/cli/seed.py",
+    ROOT / "services/directory/db/seed.py",
 )
 
 Params = list[tuple[str, str]]
@@ -179,47 +181,12 @@ DEEP_PAGES: tuple[tuple[Params, float], ...] = (
 
 
 async def listing_of(session: AsyncSession, fx: Fixtures, params: Params) -> Listing:
-    """The request as the service turns it into a Listing."""
-    values: dict[str, list[str]] = {}
-    for key, value in params:
-        values.setdefault(key, []).append(value)
-
-    def one(key: str) -> str | None:
-        return values[key][0] if key in values else None
-
-    def moment(key: str) -> datetime | None:
-        raw = one(key)
-        return datetime.fromisoformat(raw) if raw else None
-
-    fields = {k.removeprefix("field."): v[0] for k, v in values.items() if k.startswith("field.")}
-    never = one("never_logged_in")
-    user_filter = UserFilter(
-        group_ids=tuple(uuid.UUID(g) for g in values.get("group", [])),
-        roles=tuple(values.get("role", [])),
-        statuses=tuple(UserStatus(s) for s in values.get("status", [])),
-        invitation_states=tuple(InvitationFilter(s) for s in values.get("invitation", [])),
-        email_states=tuple(EmailState(s) for s in values.get("email_status", [])),
-        email_contains=one("email"),
-        search_terms=search_terms(one("q")),
-        custom_fields=await filter_values_by_id(session, fx.tenant_id, fields),
-        created_from=moment("created_from"),
-        created_to=moment("created_to"),
-        last_login_from=moment("last_login_from"),
-        last_login_to=moment("last_login_to"),
-        never_logged_in=None if never is None else never == "true",
-    )
-    sort = UserSort(one("sort") or UserSort.NAME.value)
-    cursor = one("cursor")
-    after = decode_position(sort, cursor) if cursor else None
-    return Listing(fx.tenant_id, user_filter, sort, after, PAGE)
-
-
-def decode_position(sort: UserSort, cursor: str) -> Position:
-    from services.directory.api.cursors import user_position
-
-    position = user_position(sort, cursor)
-    assert position is not None
-    return position
+    """The request as the service turns it into a Listing (the route's own query model)."""
+    query = UserListQuery.from_query(params)
+    fields = await list_fields(session, fx.tenant_id)
+    after = user_position(query.sort, query.cursor)
+    values = field_values_by_id(query, fields)
+    return Listing(fx.tenant_id, query, values, query.sort, after, PAGE)
 
 
 # --- EXPLAIN ANALYZE through SQLAlchemy (so parameters are bound exactly as the service binds them)

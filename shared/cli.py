@@ -13,11 +13,14 @@ from typing import Any
 import typer
 import uvicorn
 
-from shared.settings import ServiceSettings
+from shared.settings import ProcessSettings, ServiceSettings
 
 
 def service_cli(
-    name: str, settings: Callable[[], ServiceSettings], app_factory: str, migrations: Path
+    name: str,
+    settings: Callable[[], ProcessSettings],
+    app_factory: str,
+    migrations: Path | None,
 ) -> typer.Typer:
     """`app_factory` is "module:function", imported only when serving (commands stay fast)."""
     cli = typer.Typer(add_completion=False, no_args_is_help=False)
@@ -46,9 +49,14 @@ def service_cli(
     @cli.command()
     def migrate() -> None:
         """Create the database if needed and apply every migration."""
+        if migrations is None:  # a service that holds no data (the admin console)
+            typer.echo(f"{name} has no database: nothing to migrate")
+            return
         from shared.migrations import upgrade_to_head
 
-        upgrade_to_head(settings().sqlalchemy_url, migrations)
+        configured = settings()
+        assert isinstance(configured, ServiceSettings), "a service with migrations has a database"
+        upgrade_to_head(configured.sqlalchemy_url, migrations)
         typer.echo(f"{name} database is up to date")
 
     return cli

@@ -43,6 +43,11 @@ class Conflict(DomainError):
     """The thing's current state does not allow it (a name taken, a concurrent change)."""
 
 
+class ChangedMeanwhile(Conflict):
+    """Another transaction changed the thing between reading and writing it. Trying again
+    works: an HTTP caller is told to; a message consumer retries the message."""
+
+
 class RuleViolation(Conflict):
     """A business rule forbids the change (e.g. demoting the last administrator)."""
 

@@ -2,10 +2,13 @@
 
 import logging
 import sys
+import time
 import uuid
 from contextvars import ContextVar
 
 import structlog
+
+from shared.metrics import LOG_LINES_SUPPRESSED
 
 _correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
@@ -54,11 +57,54 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True) -> N
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )
+    handler.addFilter(_repeats.setdefault(service, RepeatsSuppressed(service)))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     for noisy in ("uvicorn.access", "aiormq", "aio_pika"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+class RepeatsSuppressed(logging.Filter):
+    """The broker clients (aiormq, aio-pika) write a line or two per reconnection attempt:
+    a 20 s broker outage made 16 of them, and they grow with the outage (the fault suite,
+    tests/faults/test_log_hygiene.py). The first of each line is written, then the same
+    line at most once per `window_seconds` (a reminder that it goes on); the repeats are
+    counted in `log_lines_suppressed`. The service's own lines are never suppressed."""
+
+    LIBRARIES = ("aiormq", "aio_pika")
+    MAX_REMEMBERED = 1000
+
+    def __init__(self, service: str, window_seconds: float = 300.0) -> None:
+        super().__init__()
+        self._service = service
+        self._window = window_seconds
+        self._written: dict[tuple[str, str], float] = {}
+
+    def forget(self) -> None:
+        self._written.clear()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(self.LIBRARIES):
+            return True
+        key, now = (record.name, str(record.msg)), time.monotonic()
+        written = self._written.get(key)
+        if written is not None and now - written < self._window:
+            LOG_LINES_SUPPRESSED.labels(self._service, record.name).inc()
+            return False
+        if len(self._written) >= self.MAX_REMEMBERED:
+            self._written.clear()
+        self._written[key] = now
+        return True
+
+
+_repeats: dict[str, RepeatsSuppressed] = {}
+
+
+def forget_repeated_lines() -> None:
+    """The outage is over: the libraries' lines are written again the next time."""
+    for repeats in _repeats.values():
+        repeats.forget()
 
 
 def _add_service(service: str) -> structlog.types.Processor:

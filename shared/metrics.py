@@ -49,3 +49,8 @@ BROKER_CONNECTED = Gauge(
 WORKER_FAILURES = Counter(
     "worker_failures", "Failed passes of a background worker (retried).", ["service", "worker"]
 )
+LOG_LINES_SUPPRESSED = Counter(
+    "log_lines_suppressed",
+    "Repeats of a library's line (a reconnection attempt failing again) not written.",
+    ["service", "logger"],
+)

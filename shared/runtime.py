@@ -10,7 +10,7 @@ connected in the background, retried as it is at runtime, and events wait in the
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,7 +29,7 @@ from shared.messaging.tables import OUTBOX_CHANNEL
 from shared.messaging.topology import ConsumerQueue, declare_topology
 from shared.metrics import BROKER_CONNECTED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
 from shared.migrations import current_revision, head_revision
-from shared.settings import ServiceSettings
+from shared.settings import ProcessSettings, ServiceSettings
 from shared.unit_of_work import UnitOfWork, UnitOfWorkFactory, unit_of_work
 from shared.wakeup import Wakeup
 from shared.workers import Background, Worker, periodic
@@ -37,6 +37,9 @@ from shared.workers import Background, Worker, periodic
 log = get_logger(__name__)
 
 HOUSEKEEPING_INTERVAL = timedelta(minutes=10)
+# Kept from the shutdown budget for what follows the flush: its last batch, closing the
+# connections, the process exit.
+STOP_RESERVE_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -167,17 +170,29 @@ class ServiceRuntime:
             log.warning("broker unreachable; serving anyway, retrying", error=repr(error))
 
     async def stop(self) -> None:
-        """Stop taking messages, let in-flight work finish, publish what is pending."""
-        budget = self.settings.shutdown_timeout_seconds
+        """Stop taking messages, let in-flight work finish, publish what is pending, all
+        within `shutdown_timeout_seconds`.
+
+        In that order because each step may write events the next one publishes. Every
+        step gets what the ones before it left of one deadline (fixed shares added up to
+        more than the budget); the relay is only cancelled when the deadline has passed,
+        as a cancelled batch is one whose confirmed events get published again."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.shutdown_timeout_seconds
+
+        def left(share: float = 1.0) -> float:
+            return max(0.0, (deadline - loop.time()) * share)
+
         if self._connector is not None:
             self._connector.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._connector
-        await self.broker.stop()
-        await asyncio.gather(*(w.stop(budget / 2) for w in self.workers))
-        await self._housekeeping.stop(1.0)
-        await self._relay_worker.stop(budget / 4)
-        await self.relay.flush(budget / 4)
+        await self.broker.stop()  # consumers finish the message in hand (graceful_timeout)
+        await asyncio.gather(
+            *(w.stop(left(0.6)) for w in self.workers), self._housekeeping.stop(1.0)
+        )
+        await self._relay_worker.stop(left(0.9))
+        await self.relay.flush(left() - STOP_RESERVE_SECONDS)
         await self.publisher.stop()
         await self.db.dispose()
 
@@ -213,3 +228,54 @@ class ServiceRuntime:
         removed = await purge_old_messages(self.db, retention)
         if removed:
             log.info("purged old outbox and inbox rows", removed=removed)
+
+
+@dataclass(frozen=True)
+class DependencyReadiness:
+    """Readiness of a service with no database: whether each thing it depends on answers."""
+
+    dependencies: dict[str, bool]
+    required: tuple[str, ...]
+
+    @property
+    def ready(self) -> bool:
+        return all(self.dependencies.get(name, False) for name in self.required)
+
+
+ReadinessCheck = Callable[[], Awaitable[DependencyReadiness]]
+
+
+class StatelessRuntime:
+    """The runtime of a service that holds no data: no database, no broker, no outbox
+    (the admin console, a client of the other services' HTTP APIs). It has what
+    `create_service_app` needs: start/stop hooks, a readiness check, no gauges."""
+
+    def __init__(
+        self,
+        name: str,
+        settings: ProcessSettings,
+        readiness: ReadinessCheck,
+        *,
+        on_stop: Sequence[Callable[[], Awaitable[None]]] = (),
+    ) -> None:
+        self.name = name
+        self.settings = settings
+        self._readiness = readiness
+        self._on_stop = list(on_stop)
+
+    async def start(self) -> None:
+        log.info("service started (no database, no broker)")
+
+    async def stop(self) -> None:
+        for close in self._on_stop:
+            await close()
+
+    async def readiness(self) -> DependencyReadiness:
+        return await self._readiness()
+
+    async def refresh_gauges(self) -> None:
+        """Nothing of its own to measure beyond the HTTP metrics."""
+
+
+# What `create_service_app` runs: a service with its database and broker, or one without.
+AnyRuntime = ServiceRuntime | StatelessRuntime

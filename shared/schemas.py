@@ -3,6 +3,7 @@
 import base64
 import binascii
 import json
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -65,3 +66,9 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     if not isinstance(position, dict):
         raise Malformed("The cursor is not valid; start again from the first page.")
     return position
+
+
+def as_utc(moment: datetime) -> datetime:
+    """In UTC (a moment without a zone is taken as UTC already); OverflowError when that
+    falls outside the calendar (0001-01-01T00:00+14:00)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

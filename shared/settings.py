@@ -8,44 +8,17 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shared.db import sqlalchemy_dsn
 
 
-class ServiceSettings(BaseSettings):
-    """The settings common to every service; each service subclasses it with its own."""
+class ProcessSettings(BaseSettings):
+    """What every service process reads, with or without a database: its HTTP listener,
+    its logs, its shutdown budget. A service with no database and no broker (the admin
+    console) subclasses this one; every other service subclasses ServiceSettings."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
-    database_url: PostgresDsn = Field(
-        description="This service's own PostgreSQL database (postgresql+asyncpg://...).",
-    )
-    amqp_url: str = Field(
-        default="amqp://guest:guest@127.0.0.1:5672/",
-        description="RabbitMQ, including the virtual host.",
-    )
     port: int = Field(default=8000, description="HTTP port.")
     host: str = Field(default="127.0.0.1", description="HTTP bind address.")
     log_level: str = "INFO"
     log_json: bool = Field(default=True, description="JSON log lines (false: readable console).")
-
-    jwt_public_key: str = Field(
-        default="",
-        description="PEM of the directory's Ed25519 public key, used to verify access tokens.",
-    )
-    jwt_public_key_file: Path | None = Field(
-        default=None, description="Or a file holding that PEM (a mounted secret)."
-    )
-    jwt_issuer: str = "lms-directory"
-    jwt_audience: str = "lms"
-
-    db_pool_size: int = Field(
-        default=5,
-        ge=1,
-        description="Database connections kept open per process (see docs/operations.md for "
-        "the budget: two replicas of every service fit PostgreSQL's default 100).",
-    )
-    db_max_overflow: int = Field(default=5, ge=0, description="Extra connections under load.")
-    db_behind_pgbouncer: bool = Field(
-        default=False,
-        description="PgBouncer in transaction mode: no server-side prepared statement cache.",
-    )
     shutdown_timeout_seconds: float = Field(
         default=20.0, gt=0, description="On SIGTERM, finish in-flight work within this time."
     )
@@ -58,9 +31,45 @@ class ServiceSettings(BaseSettings):
         "(comma-separated; '*' trusts anyone, never do that when the service is reachable).",
     )
 
+
+class ServiceSettings(ProcessSettings):
+    """The settings common to every service; each service subclasses it with its own."""
+
+    database_url: PostgresDsn = Field(
+        description="This service's own PostgreSQL database (postgresql+asyncpg://...).",
+    )
+    amqp_url: str = Field(
+        default="amqp://guest:guest@127.0.0.1:5672/",
+        description="RabbitMQ, including the virtual host.",
+    )
+
+    jwt_public_key: str = Field(
+        default="",
+        description="PEM of the directory's Ed25519 public key, used to verify access tokens.",
+    )
+    jwt_public_key_file: Path | None = Field(
+        default=None, description="Or a file holding that PEM (a mounted secret)."
+    )
+    jwt_issuer: str = "lms-directory"
+    jwt_audience: str = "lms"
+
+    db_pool_size: int = Field(
+        default=3,
+        ge=1,
+        description="Database connections kept open per process (see docs/operations.md for "
+        "the budget: two replicas of every service fit PostgreSQL's default 100).",
+    )
+    db_max_overflow: int = Field(default=3, ge=0, description="Extra connections under load.")
+    db_behind_pgbouncer: bool = Field(
+        default=False,
+        description="PgBouncer in transaction mode: no server-side prepared statement cache.",
+    )
     outbox_batch_size: int = Field(default=500, ge=1, le=5000)
     publish_timeout_seconds: float = Field(
-        default=10.0, gt=0, description="Wait at most this long for the broker's confirm."
+        default=10.0,
+        gt=0,
+        description="The outbox relay gives up on its unconfirmed publications (and retries "
+        "them later) when the broker confirmed none of them for this long.",
     )
     publish_max_in_flight: int = Field(
         default=100, ge=1, description="Unconfirmed publications at a time, per process."

@@ -26,7 +26,7 @@ from services.directory.cli.keygen import new_key_pair
 from shared.security.sealing import new_sealing_key_pair, public_key_of
 from stack.checks import Missing, check_port_free, check_postgres, check_rabbitmq
 from stack.gateway import nginx_config
-from stack.services import GATEWAY_HEALTH, READY_PATH, ServiceSpec, available
+from stack.services import GATEWAY_CLIENTS, GATEWAY_HEALTH, READY_PATH, ServiceSpec, available
 
 READY_TIMEOUT = 60.0
 RABBITMQ_MANAGEMENT_PORT = 15672
@@ -103,6 +103,9 @@ class Stack:
             "SESSION_COOKIE_SECURE": "false",  # the gateway speaks plain HTTP here
             "COOKIE_SECURE": "false",
             "CSRF_SECRET": self._secret("csrf-secret"),
+            "LINK_SECRET": self._secret("link-secret"),
+            "COOKIE_SECRET": self._secret("cookie-secret"),
+            "GATEWAY_URL": self.gateway_url,  # the admin console reaches the APIs there
         }
 
     def _secret(self, name: str) -> str:
@@ -212,7 +215,8 @@ class Stack:
     async def wait_until_ready(self) -> None:
         async with httpx.AsyncClient(timeout=2, trust_env=False) as client:
             for service in self.services:
-                await self._wait_for(client, f"http://127.0.0.1:{service.port}{READY_PATH}")
+                if service.name not in GATEWAY_CLIENTS:
+                    await self._wait_for(client, f"http://127.0.0.1:{service.port}{READY_PATH}")
             try:
                 await self._wait_for(client, f"{self.gateway_url}{GATEWAY_HEALTH}")
             except StartupFailed:
@@ -227,6 +231,9 @@ class Stack:
                 self.children.remove(nginx)
                 self._start_builtin_gateway()
                 await self._wait_for(client, f"{self.gateway_url}{GATEWAY_HEALTH}")
+            for service in self.services:  # ready once the APIs answer through the gateway
+                if service.name in GATEWAY_CLIENTS:
+                    await self._wait_for(client, f"http://127.0.0.1:{service.port}{READY_PATH}")
 
     async def _wait_for(self, client: httpx.AsyncClient, url: str) -> None:
         deadline = asyncio.get_running_loop().time() + READY_TIMEOUT

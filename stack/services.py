@@ -18,6 +18,10 @@ GATEWAY_HEALTH = "/health"
 # What a service answers 200 on once its database and broker answer.
 READY_PATH = "/readyz"
 
+# Services that reach the others through the gateway (the admin console): they are ready
+# only once the gateway is up, so the gateway can't wait for them (nor compose's).
+GATEWAY_CLIENTS = ("admin",)
+
 
 @dataclass(frozen=True)
 class ServiceSpec:
@@ -39,7 +43,7 @@ SERVICES = (
         8001,
         ("/api/v1/auth", "/api/v1/users", "/api/v1/groups", "/api/v1/custom-fields"),
     ),
-    ServiceSpec("invitations", 8002, ("/invite/",)),
+    ServiceSpec("invitations", 8002, ("/invite/", "/api/v1/suppressions")),
     ServiceSpec("bounces", 8003, ("/webhooks/email/",)),
     ServiceSpec("exports", 8004, ("/api/v1/exports",)),
     ServiceSpec(

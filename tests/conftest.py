@@ -1,5 +1,7 @@
-"""Fixtures every test tier shares: real PostgreSQL and RabbitMQ, each run in its own
-databases and its own RabbitMQ virtual host."""
+"""The fixtures every test folder uses, in one place: real PostgreSQL and RabbitMQ (each
+run in its own databases and its own RabbitMQ virtual host), the services running on real
+ports, the bus as the other services see it. A folder's own conftest only adds what that
+folder alone needs (`tests/directory/conftest.py`: `lms`, `dead_letters`)."""
 
 import asyncio
 import os
@@ -7,11 +9,13 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
 
+import asyncpg
 import pytest
 
 from services.directory.cli.keygen import new_key_pair
 from services.directory.settings import DirectorySettings
-from tests.support.bus import BusSpy
+from tests.support.bounces import BouncesStack, start_bounces
+from tests.support.bus import BusSpy, EventPublisher
 from tests.support.directory import (
     Tenant,
     directory_settings,
@@ -19,10 +23,22 @@ from tests.support.directory import (
     new_tenant,
     start_directory,
 )
-from tests.support.infra import Infrastructure, create_database, discover, drop_database
+from tests.support.infra import (
+    Infrastructure,
+    create_database,
+    create_messaging_database,
+    discover,
+    drop_database,
+)
+from tests.support.invitations import RunningInvitations, SmtpSink, running_invitations
 from tests.support.servers import RunningServer
+from tests.support.tcp_proxy import TcpProxy
+from tests.support.webhooks import HookReceiver, WebhooksStack, start_webhooks_stack
 
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+
+# --- the infrastructure -------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -54,21 +70,55 @@ async def private_vhost(infra: Infrastructure) -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
+async def messaging_db(infra: Infrastructure) -> AsyncIterator[str]:
+    """A database holding only the outbox and inbox tables: shared code tested on its own."""
+    name = f"lms_test_{infra.run_id}_messaging"
+    yield await create_messaging_database(infra, name)
+    await drop_database(infra, name)
+
+
+@pytest.fixture(scope="session")
 def jwt_keys() -> tuple[str, str]:
     return new_key_pair()
 
 
-async def _service_database(infra: Infrastructure, service: str) -> str:
-    url = await create_database(infra, f"lms_test_{infra.run_id}_{service}")
-    await asyncio.to_thread(migrate, service, url)
-    return url
+# --- the bus, as the other services see it -----------------------------------------------
+
+
+@pytest.fixture(scope="session")
+async def bus(amqp_url: str) -> AsyncIterator[BusSpy]:
+    spy = await BusSpy(amqp_url).start()
+    yield spy
+    await spy.stop()
+
+
+@pytest.fixture(scope="session")
+async def events(amqp_url: str) -> AsyncIterator[EventPublisher]:
+    """The one way tests put events on the bus."""
+    publisher = await EventPublisher(amqp_url).start()
+    yield publisher
+    await publisher.stop()
+
+
+# --- the directory ------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
 async def directory_db(infra: Infrastructure) -> AsyncIterator[str]:
-    url = await _service_database(infra, "directory")
+    name = f"lms_test_{infra.run_id}_directory"
+    url = await create_database(infra, name)
+    await asyncio.to_thread(migrate, "directory", url)
     yield url
-    await drop_database(infra, f"lms_test_{infra.run_id}_directory")
+    await drop_database(infra, name)
+
+
+@pytest.fixture(scope="session")
+async def directory_sql(directory_db: str) -> AsyncIterator[asyncpg.Pool]:
+    """The directory's database, for the few things no API does: making time pass
+    (back-dating a timestamp), adding a role (roles are data), counting outbox rows."""
+    pool = await asyncpg.create_pool(directory_db, min_size=1, max_size=2)
+    yield pool
+    await pool.close()
 
 
 @pytest.fixture(scope="session")
@@ -85,13 +135,6 @@ async def directory(directory_config: DirectorySettings) -> AsyncIterator[Runnin
     await server.stop()
 
 
-@pytest.fixture(scope="session")
-async def bus(amqp_url: str) -> AsyncIterator[BusSpy]:
-    spy = await BusSpy(amqp_url).start()
-    yield spy
-    await spy.stop()
-
-
 @pytest.fixture
 async def tenant(
     directory: RunningServer, directory_config: DirectorySettings
@@ -100,3 +143,66 @@ async def tenant(
     created = await new_tenant(directory_config, directory.url)
     yield created
     await created.admin.aclose()
+
+
+# --- the invitations service --------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+async def invitations_beside_directory(
+    infra: Infrastructure, amqp_url: str, directory: RunningServer, jwt_keys: tuple[str, str]
+) -> AsyncIterator[RunningInvitations]:
+    """The invitations service on the run's bus, beside the directory (tests/invitations
+    replaces it with the service alone on a bus of its own); it trusts the directory's
+    access tokens."""
+    async with running_invitations(
+        infra, amqp_url, "invitations_e2e", jwt_public_key=jwt_keys[1]
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def invitations(invitations_beside_directory: RunningInvitations) -> RunningServer:
+    return invitations_beside_directory.server
+
+
+@pytest.fixture(scope="session")
+def smtp(invitations_beside_directory: RunningInvitations) -> SmtpSink:
+    return invitations_beside_directory.smtp
+
+
+@pytest.fixture(scope="session")
+def smtp_proxy(invitations_beside_directory: RunningInvitations) -> TcpProxy:
+    return invitations_beside_directory.proxy
+
+
+# --- the bounces service ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+async def bounces_stack(infra: Infrastructure, amqp_url: str) -> AsyncIterator[BouncesStack]:
+    stack = await start_bounces(infra, amqp_url)
+    yield stack
+    await stack.stop(infra)
+
+
+# --- the webhooks service -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+async def webhooks_stack(
+    infra: Infrastructure, amqp_url: str, jwt_keys: tuple[str, str]
+) -> AsyncIterator[WebhooksStack]:
+    """The webhooks service on the run's bus; it trusts the directory's access tokens and
+    delivers to local receivers (plain HTTP, private addresses), time compressed."""
+    stack = await start_webhooks_stack(infra, amqp_url, jwt_keys)
+    yield stack
+    await stack.stop(infra)
+
+
+@pytest.fixture(scope="session")
+async def hook_receiver() -> AsyncIterator[HookReceiver]:
+    """A webhook receiver on a real port (see HookReceiver for its scripted answers)."""
+    receiver = await HookReceiver().start()
+    yield receiver
+    await receiver.stop()

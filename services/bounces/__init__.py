@@ -1,2 +1,2 @@
-"""Bounces: provider webhooks (/webhooks/email/{provider}) verified, stored, normalised,
-de-duplicated and published as `email.*`. Not built yet: see the issues and DESIGN.md."""
+"""Bounces: provider webhooks (/webhooks/email/{provider}) verified, stored raw, normalised,
+de-duplicated, matched to the messages the platform sent, and published as `email.*`."""

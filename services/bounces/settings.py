@@ -19,6 +19,7 @@ from shared.settings import ServiceSettings
 
 Values = Annotated[tuple[str, ...], NoDecode]
 
+_LOOPBACK_ORIGIN = re.compile(r"http://(127\.0\.0\.1|localhost):\d{1,5}")
 _TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?")
 
 
@@ -28,6 +29,13 @@ def _secret(description: str) -> Any:
 
 class BouncesSettings(ServiceSettings):
     port: int = 8003
+
+    outbox_poll_seconds: float = Field(
+        default=0.2,
+        gt=0,
+        description="How often the relay looks for new events: this outbox sends no NOTIFY "
+        "(see the first migration), so the poll is what starts the relay.",
+    )
 
     sendgrid_verification_key: Values = _secret(
         "SendGrid's Signed Event Webhook verification key, base64, as its console shows it."
@@ -49,6 +57,19 @@ class BouncesSettings(ServiceSettings):
     generic_webhook_secret: Values = _secret("Standard Webhooks secrets (whsec_...).")
     webhook_tolerance_seconds: int = Field(
         default=300, ge=1, le=86_400, description="How old a signed timestamp may be."
+    )
+    sns_allow_origin_for_tests: str | None = Field(
+        default=None,
+        description="Tests only: a loopback origin (http://127.0.0.1:PORT) standing for SNS, "
+        "whose certificate and subscription URLs are then accepted. Never set in production.",
+    )
+    raw_event_retention_days: int = Field(
+        default=90, ge=1, description="Raw requests and their notices are kept this long."
+    )
+    sent_message_retention_days: int = Field(
+        default=180,
+        ge=31,
+        description="Messages stay in the index (to match late notices) this long.",
     )
 
     @field_validator(
@@ -87,6 +108,13 @@ class BouncesSettings(ServiceSettings):
             if not _TOPIC_ARN.fullmatch(value):
                 raise ValueError(f"{value!r} is not an SNS topic ARN")
         return values
+
+    @field_validator("sns_allow_origin_for_tests")
+    @classmethod
+    def _loopback_only(cls, value: str | None) -> str | None:
+        if value is not None and not _LOOPBACK_ORIGIN.fullmatch(value):
+            raise ValueError("SNS_ALLOW_ORIGIN_FOR_TESTS must be http://127.0.0.1:PORT")
+        return value
 
     @model_validator(mode="after")
     def _postmark_pairs(self) -> "BouncesSettings":

@@ -53,7 +53,7 @@ def seed(
     """Fill a tenant with realistic fake users (no events are published for them)."""
     import time
 
-    from services.directory.cli.seed import seed as run
+    from services.directory.db.seed import seed as run
 
     started = time.perf_counter()
     count = asyncio.run(run(_settings().sqlalchemy_url, tenant, users))

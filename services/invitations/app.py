@@ -1,32 +1,39 @@
-"""The invitations service's composition root: settings, runtime, sender, pages, in one place."""
+"""The invitations service's composition root: settings, runtime, adapters, workers and
+pages, wired in one place."""
 
+import functools
 import secrets
 from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.invitations.api import pages
+from services.invitations.adapters.mail.mailer import MailWriter, SmtpMailer
+from services.invitations.adapters.mail.message import MailFrom
+from services.invitations.adapters.mail.rate import RateLimiter
+from services.invitations.adapters.mail.render import MailRenderer
+from services.invitations.adapters.mail.smtp import SmtpConfig
+from services.invitations.api import pages, suppressions
 from services.invitations.api.csrf import CsrfGuard
 from services.invitations.api.dependencies import PageContext
 from services.invitations.api.rendering import PageRenderer
 from services.invitations.db.deliveries import DELIVERIES_CHANNEL
+from services.invitations.domain.links import LinkMaker
 from services.invitations.domain.retry import RetryPolicy
 from services.invitations.handlers import SUBSCRIPTIONS
-from services.invitations.mail.render import MailRenderer
-from services.invitations.mail.smtp import SmtpConfig
 from services.invitations.settings import InvitationsSettings
-from services.invitations.usecases.sending import SendingRules
-from services.invitations.worker.compose import MailComposer
-from services.invitations.worker.rate import RateLimiter
-from services.invitations.worker.reminders import ReminderPlanner
-from services.invitations.worker.sender import Sender
+from services.invitations.usecases.choose_password import AcceptRules
+from services.invitations.usecases.claim_emails import SendingRules
+from services.invitations.workers.periodic import ReminderPlanner, throttle_tidier
+from services.invitations.workers.recording import GroupCommit
+from services.invitations.workers.sender import Sender, SendingWorker
 from shared.db import Database, asyncpg_dsn
 from shared.http import create_service_app
 from shared.logging import configure_logging, get_logger
 from shared.runtime import ServiceRuntime
+from shared.security.access_tokens import AccessTokenVerifier
+from shared.unit_of_work import UnitOfWork, unit_of_work
 from shared.wakeup import Wakeup
-from shared.workers import Worker, periodic
 
 SERVICE = "invitations"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -41,46 +48,84 @@ def create_app(settings: InvitationsSettings | None = None) -> FastAPI:
             "`python -m services.directory keygen` printed for the directory"
         )
     configure_logging(SERVICE, settings.log_level, settings.log_json)
+    verifier = AccessTokenVerifier(  # refuses to start without JWT_PUBLIC_KEY
+        settings.jwt_public_key, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+    )
     runtime = ServiceRuntime(SERVICE, settings, SUBSCRIPTIONS, migrations=MIGRATIONS)
+    sender = build_sender(settings)
+    runtime.add_worker(sender)
+    window = timedelta(seconds=settings.accept_throttle_window_seconds)
+    runtime.add_worker(throttle_tidier(runtime.unit_of_work, window, service=SERVICE))
+    planner = None
+    if settings.reminder_before is not None:
+        planner = ReminderPlanner(
+            runtime.unit_of_work,
+            before=settings.reminder_before,
+            every_seconds=settings.reminder_scan_seconds,
+            service=SERVICE,
+        )
+        runtime.add_worker(planner.worker)
+    app = create_service_app(
+        title="LMS invitations", runtime=runtime, routers=[pages.router, suppressions.router]
+    )
+    app.state.settings = settings
+    app.state.token_verifier = verifier
+    app.state.sender = sender
+    app.state.planner = planner
+    app.state.pages = PageContext(
+        renderer=PageRenderer(settings.public_url, settings.display_timezone),
+        csrf=CsrfGuard(_secret(settings.csrf_secret, CSRF_UNSET), secure=settings.cookie_secure),
+        rules=AcceptRules(
+            attempts_per_link=settings.accept_attempts_per_link,
+            attempts_per_client=settings.accept_attempts_per_client,
+            throttle_window=window,
+            sealing_public_key=settings.sealing_public_key,
+        ),
+        login_url=settings.login_url,
+    )
+    return app
+
+
+def build_sender(settings: InvitationsSettings) -> Sender:
     # The sender has its own connections: a burst of requests can't starve the sending.
     # Its claims are planned for the queue as it is (custom plans): a generic plan can't
     # know how much of the queue is due, and one scanned all of it per claim.
-    sending_db = Database(
+    db = Database(
         settings.sqlalchemy_url,
         pool_size=settings.send_concurrency + 2,
         max_overflow=2,
         server_settings={"plan_cache_mode": "force_custom_plan"},
     )
-    sender = build_sender(sending_db, settings)
-    planner = ReminderPlanner(
-        runtime.db,
-        before=settings.reminder_before,
-        throttle_window=timedelta(seconds=settings.accept_throttle_window_seconds),
+
+    units = functools.partial(unit_of_work, db, UnitOfWork)
+    rules = sending_rules(settings)
+    recorder = GroupCommit(units, rules.retry)
+    writer = MailWriter(
+        MailRenderer(settings.public_url, settings.display_timezone),
+        MailFrom(settings.sender_name, settings.sender_address),
     )
-    runtime.add_worker(sender)
-    runtime.add_worker(
-        Worker(
-            "reminder-planner",
-            periodic(planner.run_once),
+    pace = RateLimiter(settings.send_rate_per_second)
+    wakeup = Wakeup(
+        asyncpg_dsn(settings.sqlalchemy_url), DELIVERIES_CHANNEL, settings.send_poll_seconds
+    )
+    workers = [
+        SendingWorker(
+            f"sender-{n}",
+            units=units,
+            mailer=SmtpMailer(writer, smtp_config(settings), pace),
+            recorder=recorder,
+            rules=rules,
+            batch_size=settings.send_batch_size,
+            wakeup=wakeup,
             service=SERVICE,
-            idle_seconds=settings.reminder_scan_seconds,
         )
-    )
-    app = create_service_app(title="LMS invitations", runtime=runtime, routers=[pages.router])
-    app.state.settings = settings
-    app.state.sender = sender
-    app.state.planner = planner
-    app.state.pages = PageContext(
-        db=runtime.db,
-        settings=settings,
-        renderer=PageRenderer(settings.public_url),
-        csrf=CsrfGuard(_csrf_secret(settings), secure=settings.cookie_secure),
-    )
-    return app
+        for n in range(settings.send_concurrency)
+    ]
+    return Sender(workers, db.dispose)
 
 
-def build_sender(db: Database, settings: InvitationsSettings) -> Sender:
-    rules = SendingRules(
+def sending_rules(settings: InvitationsSettings) -> SendingRules:
+    return SendingRules(
         token_ttl=settings.token_ttl,
         lease=timedelta(seconds=_lease_seconds(settings)),
         reminders_on=settings.reminder_before is not None,
@@ -90,23 +135,7 @@ def build_sender(db: Database, settings: InvitationsSettings) -> Sender:
             settings.send_retry_base_seconds,
             settings.send_retry_max_seconds,
         ),
-    )
-    composer = MailComposer(
-        MailRenderer(settings.public_url, settings.display_timezone),
-        settings.sender_name,
-        settings.sender_address,
-    )
-    return Sender(
-        db,
-        smtp=smtp_config(settings),
-        composer=composer,
-        rules=rules,
-        wakeup=Wakeup(
-            asyncpg_dsn(settings.sqlalchemy_url), DELIVERIES_CHANNEL, settings.send_poll_seconds
-        ),
-        workers=settings.send_concurrency,
-        batch_size=settings.send_batch_size,
-        rate=RateLimiter(settings.send_rate_per_second),
+        links=LinkMaker(_secret(settings.link_secret, LINK_UNSET)),
     )
 
 
@@ -130,8 +159,15 @@ def smtp_config(settings: InvitationsSettings) -> SmtpConfig:
     )
 
 
-def _csrf_secret(settings: InvitationsSettings) -> bytes:
-    if settings.csrf_secret:
-        return settings.csrf_secret.encode()
-    log.warning("CSRF_SECRET is not set: using a random one (forms break across replicas)")
+CSRF_UNSET = "CSRF_SECRET is not set: using a random one (forms break across replicas)"
+LINK_UNSET = (
+    "LINK_SECRET is not set: using a random one (an e-mail sent again after a restart, or "
+    "by another replica, carries a new link: the earlier copy's dies)"
+)
+
+
+def _secret(value: str, unset: str) -> bytes:
+    if value:
+        return value.encode()
+    log.warning(unset)
     return secrets.token_bytes(32)

@@ -3,7 +3,7 @@
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from shared.settings import ServiceSettings
 
@@ -57,6 +57,13 @@ class InvitationsSettings(ServiceSettings):
         default="",
         description="Signs the form's CSRF token; the same for every replica (random if unset).",
     )
+    link_secret: str = Field(
+        default="",
+        description="Derives each link's token from the nonce stored with it, so that an "
+        "e-mail sent again (its first copy may have arrived) carries the same link; the "
+        "same for every replica (random if unset: a resend after a restart then carries "
+        "a new link and the earlier copy's link dies).",
+    )
     cookie_secure: bool = Field(default=True, description="Send cookies over HTTPS only.")
     accept_attempts_per_link: int = Field(default=10, ge=1)
     accept_attempts_per_client: int = Field(default=30, ge=1)
@@ -69,11 +76,11 @@ class InvitationsSettings(ServiceSettings):
             raise ValueError("PUBLIC_URL must be an absolute http(s) URL")
         return value.rstrip("/")
 
-    @field_validator("csrf_secret")
+    @field_validator("csrf_secret", "link_secret")
     @classmethod
-    def _long_enough(cls, value: str) -> str:
+    def _long_enough(cls, value: str, info: ValidationInfo) -> str:
         if value and len(value) < 32:
-            raise ValueError("CSRF_SECRET must have at least 32 characters")
+            raise ValueError(f"{(info.field_name or '').upper()} must have at least 32 characters")
         return value
 
     @model_validator(mode="after")

@@ -89,7 +89,7 @@ def delivery_engine(
     sender_db = Database(
         settings.sqlalchemy_url,
         pool_size=SENDER_CONNECTIONS,
-        max_overflow=1,
+        max_overflow=0,
         server_settings=QUEUE_PLANNING,
         behind_pgbouncer=settings.db_behind_pgbouncer,
     )

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from shared.contracts import email, exports, invitations, lms, users
+from shared.contracts import email, exports, invitations, lms, suppressions, users
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,11 @@ CATALOG: tuple[EventSpec, ...] = (
     EventSpec(email.EMAIL_BOUNCED, email.EmailBounced, "A provider reported a bounce."),
     EventSpec(email.EMAIL_COMPLAINED, email.EmailComplained, "The recipient complained (spam)."),
     EventSpec(email.EMAIL_DELIVERED, email.EmailDelivered, "A provider reported delivery."),
+    EventSpec(
+        suppressions.SUPPRESSION_LIFTED,
+        suppressions.SuppressionLifted,
+        "An address may be mailed again (an admin lifted it, or a later delivery).",
+    ),
     EventSpec(lms.ENROLLMENT_EVENTS, lms.EnrollmentChanged, "A course enrollment changed."),
     EventSpec(lms.ACTIVITY_EVENTS, lms.LearningActivity, "A learner did something."),
     EventSpec(exports.EXPORT_COMPLETED, exports.ExportCompleted, "An export file is ready."),

@@ -23,6 +23,7 @@ class EmailEvent(Contract):
 class EmailBounced(EmailEvent):
     kind: BounceKind
     reason: str
+    smtp_status: str | None = None  # the enhanced status (5.1.1) when known, else the code
 
 
 class EmailComplained(EmailEvent):

@@ -9,12 +9,10 @@ from fastapi import APIRouter, FastAPI
 from shared.http.health import health_router
 from shared.http.middleware import RequestContextMiddleware
 from shared.http.problems import install_problem_handlers
-from shared.runtime import ServiceRuntime
+from shared.runtime import AnyRuntime
 
 
-def create_service_app(
-    *, title: str, runtime: ServiceRuntime, routers: Sequence[APIRouter]
-) -> FastAPI:
+def create_service_app(*, title: str, runtime: AnyRuntime, routers: Sequence[APIRouter]) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await runtime.start()

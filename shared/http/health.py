@@ -8,10 +8,10 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from shared.runtime import ServiceRuntime
+from shared.runtime import AnyRuntime
 
 
-def health_router(runtime: ServiceRuntime) -> APIRouter:
+def health_router(runtime: AnyRuntime) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz", summary="The process is alive")

@@ -5,7 +5,8 @@ A message that can never succeed is parked at once in its queue's dead-letter qu
 the reason in its headers: unparseable, an unknown type, data breaking its contract, a
 handler refusing it (`PermanentError` or a domain error such as `NotFound`), or data the
 database refuses (SQLSTATE classes 22 and 23). Anything else (a lost connection, a
-deadlock) is retried a few times with a growing pause, then parked.
+deadlock, a row changed meanwhile: `ChangedMeanwhile`, a domain error saying "later":
+`Unavailable`, `RateLimited`) is retried a few times with a growing pause, then parked.
 """
 
 import asyncio
@@ -27,7 +28,7 @@ from structlog.contextvars import bound_contextvars
 
 from shared.contracts import CloudEvent, RawCloudEvent, spec_for, topic_matches
 from shared.db import Database, is_permanent_data_error
-from shared.errors import DomainError
+from shared.errors import ChangedMeanwhile, DomainError, RateLimited, Unavailable
 from shared.logging import bind_correlation_id, get_logger
 from shared.messaging.tables import processed_messages
 from shared.messaging.topology import DEAD_LETTER_EXCHANGE, ConsumerQueue
@@ -54,6 +55,10 @@ class RetryPolicy:
 
 
 def never_succeeds(error: BaseException) -> bool:
+    """Park at once: trying again can't change the outcome. A domain error that says
+    "later" (`Unavailable`, `RateLimited`, `ChangedMeanwhile`) is the exception: it is retried."""
+    if isinstance(error, Unavailable | RateLimited | ChangedMeanwhile):
+        return False
     return isinstance(error, PermanentError | DomainError) or is_permanent_data_error(error)
 
 

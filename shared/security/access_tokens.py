@@ -1,10 +1,9 @@
-"""Access tokens: short-lived JWTs the directory signs (Ed25519) and every service verifies
-with the directory's public key."""
+"""Access tokens: short-lived JWTs the directory signs (Ed25519; its issuer is in
+`services/directory/api/access_tokens.py`) and every service verifies with the directory's
+public key."""
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import jwt
 
@@ -55,29 +54,3 @@ class AccessTokenVerifier:
             )
         except (jwt.PyJWTError, ValueError, TypeError) as error:
             raise Unauthenticated("The access token is invalid or has expired.") from error
-
-
-class AccessTokenIssuer:
-    """Signs access tokens. Only the directory holds the private key."""
-
-    def __init__(self, private_key_pem: str, *, issuer: str, audience: str, ttl: timedelta) -> None:
-        self._key = private_key_pem
-        self._issuer = issuer
-        self._audience = audience
-        self.ttl = ttl
-
-    def issue(self, principal: Principal) -> str:
-        now = datetime.now(UTC)
-        claims: dict[str, Any] = {
-            "iss": self._issuer,
-            "aud": self._audience,
-            "sub": str(principal.user_id),
-            "tid": str(principal.tenant_id),
-            "role": principal.role,
-            "perms": sorted(principal.permissions),
-            "sid": str(principal.session_id) if principal.session_id else None,
-            "iat": now,
-            "exp": now + self.ttl,
-            "jti": uuid.uuid4().hex,
-        }
-        return jwt.encode(claims, self._key, algorithm=ALGORITHM)

@@ -4,6 +4,8 @@ Hashing takes tens of milliseconds of CPU: the async helpers run it in a worker 
 (argon2 releases the GIL) so the event loop keeps serving other requests.
 """
 
+from enum import StrEnum
+
 import anyio.to_thread
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -42,19 +44,41 @@ MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
 
 
-def password_problems(password: str, *, email: str = "") -> list[str]:
-    """What is wrong with a new password, in words a user can act on (empty: it is fine).
+class PasswordProblem(StrEnum):
+    """A rule a new password breaks, for callers that word it themselves (translations)."""
+
+    TOO_SHORT = "too_short"
+    TOO_LONG = "too_long"
+    TOO_FEW_DIFFERENT = "too_few_different"
+    CONTAINS_EMAIL = "contains_email"
+
+
+PROBLEM_TEXTS = {
+    PasswordProblem.TOO_SHORT: f"Use at least {MIN_PASSWORD_LENGTH} characters.",
+    PasswordProblem.TOO_LONG: f"Use at most {MAX_PASSWORD_LENGTH} characters.",
+    PasswordProblem.TOO_FEW_DIFFERENT: "Use more different characters.",
+    PasswordProblem.CONTAINS_EMAIL: "Don't use your e-mail address in your password.",
+}
+
+
+def password_rule_breaks(password: str, *, email: str = "") -> list[PasswordProblem]:
+    """The rules a new password breaks (empty: it is fine).
 
     Length matters far more than character classes (NIST SP 800-63B), so the rules are:
     long enough, not one repeated character, not the e-mail address."""
     problems = []
     if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+        problems.append(PasswordProblem.TOO_SHORT)
     if len(password) > MAX_PASSWORD_LENGTH:
-        problems.append(f"Use at most {MAX_PASSWORD_LENGTH} characters.")
+        problems.append(PasswordProblem.TOO_LONG)
     if password and len(set(password)) < 4:
-        problems.append("Use more different characters.")
+        problems.append(PasswordProblem.TOO_FEW_DIFFERENT)
     local_part = email.split("@")[0].lower()
     if len(local_part) >= 4 and local_part in password.lower():
-        problems.append("Don't use your e-mail address in your password.")
+        problems.append(PasswordProblem.CONTAINS_EMAIL)
     return problems
+
+
+def password_problems(password: str, *, email: str = "") -> list[str]:
+    """What is wrong with a new password, in words a user can act on (empty: it is fine)."""
+    return [PROBLEM_TEXTS[problem] for problem in password_rule_breaks(password, email=email)]

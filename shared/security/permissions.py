@@ -13,6 +13,7 @@ class Permission(StrEnum):
     CUSTOM_FIELDS_MANAGE = "custom-fields:manage"
     EXPORTS_CREATE = "exports:create"
     HOOKS_MANAGE = "hooks:manage"
+    SUPPRESSIONS_MANAGE = "suppressions:manage"  # see and lift the suppression list
 
 
 ALL_PERMISSIONS = frozenset(Permission)

@@ -5,7 +5,6 @@ make a stolen database useless without making every lookup slow.
 """
 
 import hashlib
-import hmac
 import secrets
 
 
@@ -15,7 +14,3 @@ def new_token(prefix: str = "") -> str:
 
 def token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
-
-
-def same_token(token: str, stored_hash: bytes) -> bool:
-    return hmac.compare_digest(token_hash(token), stored_hash)

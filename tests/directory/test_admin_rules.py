@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.directory.conftest import LEARNER_PASSWORD, Lms, problem
+from tests.support.directory import LEARNER_PASSWORD, Lms, problem
 
 RULE = "urn:problem:lms:rule-violation"
 

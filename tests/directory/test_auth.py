@@ -7,7 +7,7 @@ import jwt
 import pytest
 
 from services.directory.settings import DirectorySettings
-from tests.support.bus import BusSpy
+from tests.support.bus import BusSpy, EventPublisher
 from tests.support.directory import ADMIN_PASSWORD, Tenant, activate
 from tests.support.servers import RunningServer
 
@@ -109,11 +109,11 @@ async def test_a_fresh_access_token_comes_from_the_session_cookie(tenant: Tenant
 
 
 async def test_every_refusal_looks_the_same(
-    tenant: Tenant, directory: RunningServer, amqp_url: str, bus: BusSpy
+    tenant: Tenant, directory: RunningServer, events: EventPublisher, bus: BusSpy
 ) -> None:
     invited = await tenant.invite()
     deactivated = await tenant.invite()
-    learner = await activate(amqp_url, bus, tenant, deactivated, LEARNER_PASSWORD)
+    learner = await activate(events, bus, tenant, deactivated, LEARNER_PASSWORD)
     await learner.aclose()
     done = await tenant.admin.post(f"/api/v1/users/{deactivated['id']}/deactivate", json={})
     assert done.status_code == 200

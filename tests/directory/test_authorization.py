@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.support.bus import BusSpy
+from tests.support.bus import BusSpy, EventPublisher
 from tests.support.directory import Tenant, activate
 from tests.support.servers import RunningServer, api_routes
 
@@ -36,9 +36,11 @@ def concrete(path: str) -> str:
 
 
 @pytest.fixture
-async def learner(tenant: Tenant, amqp_url: str, bus: BusSpy) -> AsyncIterator[httpx.AsyncClient]:
+async def learner(
+    tenant: Tenant, events: EventPublisher, bus: BusSpy
+) -> AsyncIterator[httpx.AsyncClient]:
     user = await tenant.invite()
-    client = await activate(amqp_url, bus, tenant, user, "a learner's own passphrase")
+    client = await activate(events, bus, tenant, user, "a learner's own passphrase")
     yield client
     await client.aclose()
 

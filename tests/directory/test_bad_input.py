@@ -12,10 +12,8 @@ import asyncpg
 import pytest
 
 from services.directory.settings import DirectorySettings
-from tests.directory.conftest import Lms, problem
-from tests.support.bus import BusSpy
-from tests.support.directory import new_tenant
-from tests.support.events import EventPublisher
+from tests.support.bus import BusSpy, EventPublisher
+from tests.support.directory import Lms, new_tenant, problem
 from tests.support.servers import RunningServer, api_routes
 
 PREFIXES = ("/api/v1/users", "/api/v1/groups", "/api/v1/custom-fields")
@@ -201,14 +199,14 @@ async def world(
     await tenant.admin.aclose()
 
 
-async def fingerprint(world: World, sql: asyncpg.Pool) -> Any:
+async def fingerprint(world: World, directory_sql: asyncpg.Pool) -> Any:
     """Everything the bad request might have half-written: the tenant's users, groups and
     fields as the API shows them, and the events written for it."""
     admin = world.lms.admin
     users = (await admin.get("/api/v1/users", params={"limit": 200})).json()["items"]
     groups = (await admin.get("/api/v1/groups")).json()
     fields = (await admin.get("/api/v1/custom-fields")).json()
-    events = await sql.fetchval(
+    events = await directory_sql.fetchval(
         "SELECT count(*) FROM outbox WHERE position($1 in body) > 0", str(world.lms.tenant.id)
     )
     return users, groups, fields, events
@@ -216,9 +214,9 @@ async def fingerprint(world: World, sql: asyncpg.Pool) -> Any:
 
 @pytest.mark.parametrize("bad", CASES, ids=[c.id for c in CASES])
 async def test_bad_input_is_refused_saying_why_and_changes_nothing(
-    world: World, sql: asyncpg.Pool, bad: Case
+    world: World, directory_sql: asyncpg.Pool, bad: Case
 ) -> None:
-    before = await fingerprint(world, sql)
+    before = await fingerprint(world, directory_sql)
     request = world.fill(bad.request)
     if "json" in request:
         request["content"] = json.dumps(request.pop("json")).encode()
@@ -227,7 +225,7 @@ async def test_bad_input_is_refused_saying_why_and_changes_nothing(
     response = await world.lms.admin.request(bad.method, world.fill(bad.path), **request)
 
     problem(response, bad.status, *bad.words)
-    assert await fingerprint(world, sql) == before
+    assert await fingerprint(world, directory_sql) == before
 
 
 def test_every_endpoint_has_bad_input_cases(directory: RunningServer) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.directory.conftest import Lms, problem
+from tests.support.directory import Lms, problem
 
 
 async def define(lms: Lms, **field: Any) -> dict[str, Any]:

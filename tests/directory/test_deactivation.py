@@ -12,7 +12,7 @@ from shared.contracts.invitations import InvitationAccepted
 from shared.contracts.lms import EnrollmentChanged
 from shared.security.passwords import hash_password
 from shared.security.sealing import seal
-from tests.directory.conftest import LEARNER_PASSWORD, Lms, now, parse, problem
+from tests.support.directory import LEARNER_PASSWORD, Lms, now, parse, problem
 from tests.support.keys import SEALING_PUBLIC_KEY
 
 

@@ -13,8 +13,8 @@ from shared.contracts.invitations import InvitationAccepted
 from shared.contracts.lms import EnrollmentChanged, LearningActivity
 from shared.contracts.users import BounceKind
 from shared.security.sealing import seal
-from tests.directory.conftest import Lms, now
-from tests.support.events import DeadLetters, Parked
+from tests.support.bus import DeadLetters, Parked
+from tests.support.directory import Lms, now
 from tests.support.keys import SEALING_PUBLIC_KEY
 
 

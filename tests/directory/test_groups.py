@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.directory.conftest import Lms, problem
+from tests.support.directory import Lms, problem
 
 
 async def create(lms: Lms, name: str) -> dict[str, Any]:

@@ -5,9 +5,10 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from shared.contracts.suppressions import SUPPRESSION_LIFTED, SuppressionLifted
 from shared.contracts.users import BounceKind
-from tests.directory.conftest import Lms, now, parse
-from tests.support.events import DeadLetters
+from tests.support.bus import DeadLetters
+from tests.support.directory import Lms, now, parse
 
 
 async def sent_invitation(lms: Lms) -> tuple[dict[str, Any], str]:
@@ -85,16 +86,34 @@ async def test_a_soft_bounce_is_cleared_by_a_later_delivery(lms: Lms) -> None:
     assert seen.data["email_status"]["state"] == "ok"
 
 
-async def test_a_hard_bounce_sticks_after_a_delivery(lms: Lms) -> None:
+async def test_a_hard_bounce_goes_with_a_later_delivery_never_an_earlier_one(lms: Lms) -> None:
     user, _ = await sent_invitation(lms)
-    hard = lms.bounce(user, BounceKind.HARD, occurred_at=now() - timedelta(minutes=10))
+    bounced_at = now() - timedelta(minutes=10)
+    hard = lms.bounce(user, BounceKind.HARD, occurred_at=bounced_at)
     await lms.publish_and_wait("email.bounced", hard, user["id"])
-    delivered = lms.delivery(user, occurred_at=now())
-    await lms.publish_and_wait("email.delivered", delivered, user["id"])  # delivered_at moves
+    earlier = lms.delivery(user, occurred_at=bounced_at - timedelta(minutes=1))  # arrives late
+    await lms.publish_and_wait("email.delivered", earlier, user["id"])  # delivered_at moves
     profile = await lms.profile(user["id"])
     assert profile["envelope"] == "orange"
     assert profile["email_status"]["bounce_kind"] == "hard"
-    assert parse(profile["email_status"]["delivered_at"]) == delivered.occurred_at
+    assert parse(profile["email_status"]["delivered_at"]) == earlier.occurred_at
+
+    later = lms.delivery(user, occurred_at=bounced_at + timedelta(minutes=1))
+    await lms.publish_and_wait("email.delivered", later, user["id"])
+    status = (await lms.profile(user["id"]))["email_status"]
+    assert (status["state"], status["bounce_kind"], status["reason"]) == ("ok", None, None)
+
+
+async def test_a_bounce_that_happened_before_a_known_delivery_marks_nothing(lms: Lms) -> None:
+    user, _ = await sent_invitation(lms)
+    delivered = lms.delivery(user, occurred_at=now())
+    await lms.publish_and_wait("email.delivered", delivered, user["id"])
+    late = lms.bounce(user, BounceKind.HARD, occurred_at=now() - timedelta(minutes=5))
+    await lms.publish("email.bounced", late, subject=user["id"])
+    await lms.worked_off("directory.email")
+    profile = await lms.profile(user["id"])
+    assert profile["email_status"]["state"] == "ok"
+    assert "email.bounced" in [a["kind"] for a in profile["recent_activities"]]
 
 
 async def test_a_soft_bounce_does_not_soften_a_hard_one_a_hard_one_hardens_a_soft(
@@ -141,6 +160,54 @@ async def test_a_complaint_turns_the_envelope_orange_and_sticks(lms: Lms) -> Non
     assert "email.complained" in [a["kind"] for a in profile["recent_activities"]]
     listed = await lms.admin.get("/api/v1/users", params={"email_status": "complained"})
     assert [u["id"] for u in listed.json()["items"]] == [user["id"]]
+
+
+async def test_a_lifted_suppression_is_in_the_activity_an_admins_lift_clears_the_mark(
+    lms: Lms,
+) -> None:
+    user, _ = await sent_invitation(lms)
+    complained_at = now() - timedelta(minutes=5)
+    complaint = lms.complaint(user, occurred_at=complained_at)
+    await lms.publish_and_wait("email.complained", complaint, user["id"])
+    lifted = SuppressionLifted(
+        email=user["email"].upper(),
+        cause="complaint",
+        reason="abuse",
+        suppressed_since=complained_at,
+        lifted_at=now(),
+        lifted_by=lms.tenant.admin_id,
+    )
+    await lms.publish_and_wait(SUPPRESSION_LIFTED, lifted, user["id"])
+    profile = await lms.profile(user["id"])
+    assert (profile["email_status"]["state"], profile["envelope"]) == ("ok", "blue")
+    [audit] = [a for a in profile["recent_activities"] if a["kind"] == SUPPRESSION_LIFTED]
+    assert audit["actor_id"] == str(lms.tenant.admin_id)
+    assert audit["details"] == {
+        "email": user["email"].upper(),
+        "cause": "complaint",
+        "reason": "abuse",
+        "suppressed_since": complained_at.isoformat(),
+        "by": "admin",
+    }
+
+
+async def test_a_suppression_lifted_by_a_delivery_leaves_a_complaint_shown(lms: Lms) -> None:
+    user, _ = await sent_invitation(lms)
+    complaint = lms.complaint(user, occurred_at=now() - timedelta(minutes=5))
+    await lms.publish_and_wait("email.complained", complaint, user["id"])
+    lifted = SuppressionLifted(
+        email=user["email"],
+        cause="hard_bounce",
+        reason="550",
+        suppressed_since=now() - timedelta(hours=1),
+        lifted_at=now(),
+    )
+    await lms.publish(SUPPRESSION_LIFTED, lifted, subject=user["id"])
+    await lms.worked_off("directory.email")
+    profile = await lms.profile(user["id"])
+    assert profile["email_status"]["state"] == "complained"
+    [audit] = [a for a in profile["recent_activities"] if a["kind"] == SUPPRESSION_LIFTED]
+    assert (audit["actor_id"], audit["details"]["by"]) == (None, "delivery")
 
 
 async def test_delivery_of_the_invitation(lms: Lms) -> None:

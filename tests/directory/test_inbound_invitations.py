@@ -8,7 +8,7 @@ import asyncpg
 import httpx
 
 from shared.contracts.invitations import InvitationFailed, InvitationRevoked
-from tests.directory.conftest import LEARNER_PASSWORD, Lms, now, parse
+from tests.support.directory import LEARNER_PASSWORD, Lms, now, parse
 
 
 async def test_sent_shows_the_first_and_last_dates_and_counts(lms: Lms) -> None:
@@ -56,11 +56,11 @@ async def test_a_late_report_of_an_earlier_sending_does_not_go_back_in_time(lms:
 
 
 async def test_a_report_about_a_replaced_invitation_does_not_mark_the_new_one_sent(
-    lms: Lms, sql: asyncpg.Pool
+    lms: Lms, directory_sql: asyncpg.Pool
 ) -> None:
     user = await lms.invite()
     old_request = await lms.request_id(user["id"])
-    await sql.execute(
+    await directory_sql.execute(
         "UPDATE users SET invitation_requested_at = invitation_requested_at - interval '2 min'"
         " WHERE tenant_id = $1 AND id = $2",
         lms.tenant.id,

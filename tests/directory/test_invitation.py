@@ -8,21 +8,21 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.directory.conftest import Lms, now, parse, problem
+from tests.support.directory import Lms, now, parse, problem
 
 
-async def events_about(sql: asyncpg.Pool, email: str) -> int:
+async def events_about(directory_sql: asyncpg.Pool, email: str) -> int:
     """How many events the directory wrote (to its outbox) that mention this address."""
-    count: int = await sql.fetchval(
+    count: int = await directory_sql.fetchval(
         "SELECT count(*) FROM outbox WHERE position($1 in lower(body)) > 0", email.lower()
     )
     return count
 
 
-async def nobody_has(lms: Lms, sql: asyncpg.Pool, email: str) -> None:
+async def nobody_has(lms: Lms, directory_sql: asyncpg.Pool, email: str) -> None:
     listed = await lms.admin.get("/api/v1/users", params={"email": email})
     assert listed.json()["total"] == 0
-    assert await events_about(sql, email) == 0
+    assert await events_about(directory_sql, email) == 0
 
 
 async def test_an_invited_user_exists_at_once_and_is_announced(lms: Lms) -> None:
@@ -72,7 +72,7 @@ async def test_an_admin_can_be_invited(lms: Lms) -> None:
 
 
 async def test_an_address_already_used_is_refused_whatever_its_case(
-    lms: Lms, sql: asyncpg.Pool
+    lms: Lms, directory_sql: asyncpg.Pool
 ) -> None:
     first = await lms.invite("dup@example.com", first_name="First")
     response = await lms.admin.post(
@@ -98,7 +98,7 @@ async def test_an_address_already_used_is_refused_whatever_its_case(
     ],
 )
 async def test_a_refused_invitation_leaves_no_user_and_no_event(
-    lms: Lms, sql: asyncpg.Pool, extra: dict[str, Any], words: list[str]
+    lms: Lms, directory_sql: asyncpg.Pool, extra: dict[str, Any], words: list[str]
 ) -> None:
     field = {"key": "badge", "label": "Badge", "type": "number", "required": True}
     assert (await lms.admin.post("/api/v1/custom-fields", json=field)).status_code == 201
@@ -108,7 +108,7 @@ async def test_a_refused_invitation_leaves_no_user_and_no_event(
     response = await lms.admin.post("/api/v1/users/invitations", json=body)
 
     problem(response, 422, *words)
-    await nobody_has(lms, sql, email)
+    await nobody_has(lms, directory_sql, email)
 
 
 async def test_required_fields_given_the_invitation_goes_through(lms: Lms) -> None:
@@ -128,9 +128,9 @@ async def test_resending_at_once_is_too_soon(lms: Lms) -> None:
     assert profile["version"] == user["version"]
 
 
-async def a_while_ago(sql: asyncpg.Pool, lms: Lms, user_id: str) -> None:
+async def a_while_ago(directory_sql: asyncpg.Pool, lms: Lms, user_id: str) -> None:
     """Let two minutes pass since the user's last invitation was requested."""
-    await sql.execute(
+    await directory_sql.execute(
         "UPDATE users SET invitation_requested_at = invitation_requested_at - interval '2 min'"
         " WHERE tenant_id = $1 AND id = $2",
         lms.tenant.id,
@@ -138,11 +138,11 @@ async def a_while_ago(sql: asyncpg.Pool, lms: Lms, user_id: str) -> None:
     )
 
 
-async def test_resending_requests_a_new_invitation(lms: Lms, sql: asyncpg.Pool) -> None:
+async def test_resending_requests_a_new_invitation(lms: Lms, directory_sql: asyncpg.Pool) -> None:
     user = await lms.invite()
     first_request = await lms.request_id(user["id"])
     await lms.invitation_sent(user)
-    await a_while_ago(sql, lms, user["id"])
+    await a_while_ago(directory_sql, lms, user["id"])
 
     response = await lms.admin.post(f"/api/v1/users/{user['id']}/invitation/resend")
 
@@ -170,7 +170,9 @@ async def test_resending_requests_a_new_invitation(lms: Lms, sql: asyncpg.Pool) 
     assert int(again.headers["retry-after"]) >= 1
 
 
-async def test_only_invited_users_can_be_invited_again(lms: Lms, sql: asyncpg.Pool) -> None:
+async def test_only_invited_users_can_be_invited_again(
+    lms: Lms, directory_sql: asyncpg.Pool
+) -> None:
     active, client = await lms.learner()
     await client.aclose()
     deactivated = await lms.invite()
@@ -178,7 +180,7 @@ async def test_only_invited_users_can_be_invited_again(lms: Lms, sql: asyncpg.Po
         await lms.admin.post(f"/api/v1/users/{deactivated['id']}/deactivate")
     ).status_code == 200
     for user in (active, deactivated):
-        await a_while_ago(sql, lms, user["id"])
+        await a_while_ago(directory_sql, lms, user["id"])
         response = await lms.admin.post(f"/api/v1/users/{user['id']}/invitation/resend")
         body = problem(response, 409, "not accepted their invitation")
         assert body["type"] == "urn:problem:lms:rule-violation"
@@ -186,7 +188,7 @@ async def test_only_invited_users_can_be_invited_again(lms: Lms, sql: asyncpg.Po
 
 
 async def test_two_invitations_of_one_address_at_once_make_one_user(
-    lms: Lms, sql: asyncpg.Pool
+    lms: Lms, directory_sql: asyncpg.Pool
 ) -> None:
     body = {"email": "twice@example.com", "first_name": "Deux", "last_name": "Fois"}
     responses = await asyncio.gather(
@@ -196,12 +198,16 @@ async def test_two_invitations_of_one_address_at_once_make_one_user(
     [user] = [r.json() for r in responses if r.status_code == 201]
     listed = await lms.admin.get("/api/v1/users", params={"email": "twice@"})
     assert [u["id"] for u in listed.json()["items"]] == [user["id"]]
-    assert await events_about(sql, "twice@example.com") == 2  # user.created, invitation.requested
+    assert (
+        await events_about(directory_sql, "twice@example.com") == 2
+    )  # user.created, invitation.requested
 
 
-async def test_a_double_click_on_resend_sends_one_invitation(lms: Lms, sql: asyncpg.Pool) -> None:
+async def test_a_double_click_on_resend_sends_one_invitation(
+    lms: Lms, directory_sql: asyncpg.Pool
+) -> None:
     user = await lms.invite()
-    await a_while_ago(sql, lms, user["id"])
+    await a_while_ago(directory_sql, lms, user["id"])
     url = f"/api/v1/users/{user['id']}/invitation/resend"
     responses = await asyncio.gather(lms.admin.post(url), lms.admin.post(url))
     assert sorted(r.status_code for r in responses) == [202, 429]

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.directory.conftest import Lms, parse
+from tests.support.directory import Lms, parse
 
 Page = dict[str, Any]
 

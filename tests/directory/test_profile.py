@@ -7,7 +7,7 @@ from typing import Any
 
 from shared.contracts.lms import EnrollmentChanged, LearningActivity
 from shared.contracts.users import BounceKind
-from tests.directory.conftest import LEARNER_PASSWORD, Lms, now, parse, problem
+from tests.support.directory import LEARNER_PASSWORD, Lms, now, parse, problem
 
 
 async def test_a_new_users_profile(lms: Lms) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from shared.contracts.users import BounceKind, UserSnapshot
-from tests.directory.conftest import Lms, problem
+from tests.support.directory import Lms, problem
 
 
 async def patch(lms: Lms, user_id: str, body: dict[str, Any], version: int | None = None) -> Any:

@@ -15,17 +15,19 @@ import pytest
 from services.directory.settings import DirectorySettings
 from shared.contracts.invitations import InvitationFailed, InvitationRevoked
 from shared.contracts.users import BounceKind
-from tests.directory.conftest import Lms, now, parse, problem
-from tests.support.bus import BusSpy
+from tests.support.bus import BusSpy, EventPublisher
 from tests.support.directory import (
     ADMIN_PASSWORD,
+    Lms,
     Tenant,
     directory_settings,
     log_in,
     new_tenant,
+    now,
+    parse,
+    problem,
     start_directory,
 )
-from tests.support.events import EventPublisher
 from tests.support.servers import RunningServer
 
 
@@ -49,7 +51,7 @@ async def population(
     bus: BusSpy,
     events: EventPublisher,
     amqp_url: str,
-    sql: asyncpg.Pool,
+    directory_sql: asyncpg.Pool,
 ) -> AsyncIterator[Population]:
     tenant = await new_tenant(directory_config, directory.url, name="listing")
     lms = Lms(tenant, bus, events, amqp_url)
@@ -126,7 +128,7 @@ async def population(
     response = await admin.post(f"/api/v1/users/{users['emilie']['id']}/deactivate", json={})
     assert response.status_code == 200, response.text
     # Nina was invited three weeks ago (time passes: the only way is to move her back).
-    await sql.execute(
+    await directory_sql.execute(
         "UPDATE users SET created_at = created_at - interval '21 days' "
         "WHERE tenant_id = $1 AND id = $2",
         tenant.id,

@@ -2,8 +2,9 @@
 user chooses a password on the page, the directory shows them active, they log in."""
 
 import json
+import uuid
 
-from tests.support.bus import BusSpy
+from tests.support.bus import BusSpy, drained
 from tests.support.directory import Tenant
 from tests.support.invitations import (
     NEW_PASSWORD,
@@ -45,3 +46,20 @@ async def test_invited_user_chooses_a_password_and_logs_in(
 
     client = await tenant.login("camille.roy@example.com", NEW_PASSWORD)
     await client.aclose()
+
+
+async def test_an_invitation_that_cannot_be_sent_shows_as_failed_in_the_directory(
+    tenant: Tenant, invitations: RunningServer, smtp: SmtpSink, bus: BusSpy, amqp_url: str
+) -> None:
+    address = f"nobody-{uuid.uuid4().hex[:8]}@example.com"
+    smtp.refuse_recipients[address] = "550 5.1.1 No such user"
+    try:
+        user = await tenant.invite(address)
+        await bus.wait_for("invitation.failed", subject=user["id"])
+    finally:
+        del smtp.refuse_recipients[address]
+    await drained(amqp_url, "directory.invitations")
+    profile = (await tenant.admin.get(f"/api/v1/users/{user['id']}")).json()
+    assert profile["invitation"]["state"] == "failed"
+    assert "550 5.1.1 No such user" in profile["invitation"]["failure_reason"]
+    assert smtp.to(address) == []

@@ -54,6 +54,13 @@ async def test_the_stack_serves_every_service_behind_the_gateway(stack: RunningS
     for spec in available(int(stack.env["STACK_PORT_OFFSET"])):
         async with httpx.AsyncClient() as client:
             health = await client.get(f"http://127.0.0.1:{spec.port}/readyz")
+        if spec.name == "admin":  # no database, no broker: the APIs it needs answer
+            assert health.json() == {
+                "status": "ready",
+                "dependencies": {"directory": True},
+                "required": ["directory"],
+            }
+            continue
         assert health.json() == {
             "status": "ready",
             "database": True,

@@ -4,15 +4,17 @@ and bad input answered with a clear 4xx."""
 import asyncio
 import html
 
+import asyncpg
 import httpx
 
 from services.invitations.api.csrf import CsrfGuard
 from shared.security.tokens import new_token
-from tests.support.bus import BusSpy
-from tests.support.directory import Tenant
+from tests.support.bus import BusSpy, EventPublisher
 from tests.support.invitations import (
     NEW_PASSWORD,
+    Invitee,
     SmtpSink,
+    accepted_events,
     choose_password,
     invite_and_receive,
     invitee_client,
@@ -22,9 +24,9 @@ from tests.support.servers import RunningServer
 
 
 async def test_the_page_speaks_the_users_language_and_switches(
-    tenant: Tenant, invitations: RunningServer, smtp: SmtpSink
+    invitations: RunningServer, smtp: SmtpSink, events: EventPublisher
 ) -> None:
-    _, mail = await invite_and_receive(tenant, smtp, locale="en", first_name="Grace")
+    _, mail = await invite_and_receive(events, smtp, Invitee(locale="en", first_name="Grace"))
     async with invitee_client() as browser:
         english = await open_invite(browser, mail.link)
         french = await open_invite(browser, mail.link, lang="fr")
@@ -36,9 +38,9 @@ async def test_the_page_speaks_the_users_language_and_switches(
 
 
 async def test_pages_are_not_cached_nor_leak_the_link(
-    tenant: Tenant, invitations: RunningServer, smtp: SmtpSink
+    invitations: RunningServer, smtp: SmtpSink, events: EventPublisher
 ) -> None:
-    _, mail = await invite_and_receive(tenant, smtp)
+    _, mail = await invite_and_receive(events, smtp)
     async with invitee_client() as browser:
         unknown = f"{invitations.url}/invite/x"
         for page in (await open_invite(browser, mail.link), await open_invite(browser, unknown)):
@@ -53,9 +55,9 @@ async def test_pages_are_not_cached_nor_leak_the_link(
 
 
 async def test_links_come_from_public_url_not_the_host_header(
-    tenant: Tenant, invitations: RunningServer, smtp: SmtpSink
+    invitations: RunningServer, smtp: SmtpSink, events: EventPublisher
 ) -> None:
-    _, mail = await invite_and_receive(tenant, smtp)
+    _, mail = await invite_and_receive(events, smtp)
     async with invitee_client() as browser:
         response = await browser.get(mail.link, headers={"Host": "evil.example"})
     assert "evil.example" not in response.text
@@ -63,9 +65,9 @@ async def test_links_come_from_public_url_not_the_host_header(
 
 
 async def test_the_password_rules_are_explained_in_the_users_language(
-    tenant: Tenant, invitations: RunningServer, smtp: SmtpSink
+    invitations: RunningServer, smtp: SmtpSink, events: EventPublisher
 ) -> None:
-    _, mail = await invite_and_receive(tenant, smtp, locale="fr")
+    _, mail = await invite_and_receive(events, smtp, Invitee(locale="fr"))
     async with invitee_client() as browser:
         short = await choose_password(browser, mail.link, "court")
         different = await choose_password(browser, mail.link, NEW_PASSWORD, "something else!")
@@ -78,10 +80,10 @@ async def test_the_password_rules_are_explained_in_the_users_language(
 
 
 async def test_a_form_without_its_csrf_token_is_refused(
-    tenant: Tenant, invitations: RunningServer, smtp: SmtpSink, bus: BusSpy
+    invitations: RunningServer, smtp: SmtpSink, bus: BusSpy, events: EventPublisher
 ) -> None:
-    user, mail = await invite_and_receive(tenant, smtp, locale="en")
-    _, other_mail = await invite_and_receive(tenant, smtp, locale="en")
+    user, mail = await invite_and_receive(events, smtp, Invitee(locale="en"))
+    _, other_mail = await invite_and_receive(events, smtp, Invitee(locale="en"))
     async with invitee_client() as browser:
         page = await open_invite(browser, mail.link)
         other_page = await open_invite(browser, other_mail.link)
@@ -94,13 +96,13 @@ async def test_a_form_without_its_csrf_token_is_refused(
         assert "The form has expired" in refused.text
     async with invitee_client() as browser:
         assert (await open_invite(browser, mail.link)).status == 200
-    assert bus.matching("invitation.accepted", subject=user["id"]) == []
+    assert bus.matching("invitation.accepted", subject=user.id) == []
 
 
 async def test_submissions_are_throttled_per_link(
-    tenant: Tenant, invitations: RunningServer, smtp: SmtpSink
+    invitations: RunningServer, smtp: SmtpSink, events: EventPublisher
 ) -> None:
-    _, mail = await invite_and_receive(tenant, smtp, locale="en")
+    _, mail = await invite_and_receive(events, smtp, Invitee(locale="en"))
     limit = invitations.app.state.settings.accept_attempts_per_link
     async with invitee_client() as browser:
         page = await open_invite(browser, mail.link)
@@ -132,23 +134,27 @@ async def test_submissions_are_throttled_per_client(invitations: RunningServer) 
 
 
 async def test_two_submissions_at_once_accept_once(
-    tenant: Tenant, invitations: RunningServer, smtp: SmtpSink, bus: BusSpy
+    invitations: RunningServer,
+    smtp: SmtpSink,
+    bus: BusSpy,
+    events: EventPublisher,
+    invitations_sql: asyncpg.Pool,
 ) -> None:
-    user, mail = await invite_and_receive(tenant, smtp)
+    user, mail = await invite_and_receive(events, smtp)
     async with invitee_client() as browser:
         page = await open_invite(browser, mail.link)
         results = await asyncio.gather(
             *(choose_password(browser, mail.link, csrf=page.csrf) for _ in range(3))
         )
     assert sorted(r.status_code for r in results) == [200, 404, 404]
-    await bus.wait_for("user.activated", subject=user["id"])
-    assert len(bus.matching("invitation.accepted", subject=user["id"])) == 1
+    await bus.wait_for("invitation.accepted", subject=user.id)
+    assert await accepted_events(invitations_sql, user.id) == 1
 
 
 async def test_bad_input_gets_a_clear_4xx(
-    tenant: Tenant, invitations: RunningServer, smtp: SmtpSink
+    invitations: RunningServer, smtp: SmtpSink, events: EventPublisher
 ) -> None:
-    _, mail = await invite_and_receive(tenant, smtp)
+    _, mail = await invite_and_receive(events, smtp)
     async with invitee_client() as browser:
         csrf = (await open_invite(browser, mail.link)).csrf
         as_json = await browser.post(mail.link, json={"password": NEW_PASSWORD})

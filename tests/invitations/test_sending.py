@@ -7,13 +7,12 @@ import uuid
 
 import asyncpg
 
-from tests.support.bus import BusSpy
-from tests.support.directory import Tenant
-from tests.support.events import EventPublisher, drained
+from tests.support.bus import BusSpy, EventPublisher, drained
 from tests.support.invitations import (
+    Invitee,
     SmtpSink,
     invite_and_receive,
-    new_address,
+    request_invitation,
     sending_settled,
 )
 from tests.support.servers import RunningServer
@@ -21,139 +20,148 @@ from tests.support.tcp_proxy import TcpProxy
 
 
 async def test_the_french_e_mail(
-    tenant: Tenant, invitations: RunningServer, smtp: SmtpSink
+    invitations: RunningServer, smtp: SmtpSink, events: EventPublisher
 ) -> None:
-    _, mail = await invite_and_receive(tenant, smtp, first_name="Éloïse", locale="fr")
-    assert mail.subject == f"Invitation à rejoindre Platform {tenant.slug}"
+    invitee = Invitee(first_name="Éloïse", locale="fr", tenant_name="Platform Nord")
+    _, mail = await invite_and_receive(events, smtp, invitee)
+    assert mail.subject == "Invitation à rejoindre Platform Nord"
     assert "Bonjour Éloïse" in mail.text
     assert "Choisir mon mot de passe" in mail.html
     assert mail.link in mail.text
     assert mail.link in mail.html
-    assert f"Platform {tenant.slug}" in mail.html
+    assert "Platform Nord" in mail.html
 
 
 async def test_the_english_e_mail(
-    tenant: Tenant, invitations: RunningServer, smtp: SmtpSink
+    invitations: RunningServer, smtp: SmtpSink, events: EventPublisher
 ) -> None:
-    _, mail = await invite_and_receive(tenant, smtp, first_name="Ada", locale="en")
-    assert mail.subject == f"You are invited to join Platform {tenant.slug}"
+    invitee = Invitee(first_name="Ada", locale="en", tenant_name="Platform Nord")
+    _, mail = await invite_and_receive(events, smtp, invitee)
+    assert mail.subject == "You are invited to join Platform Nord"
     assert "Hello Ada" in mail.text
     assert "Choose my password" in mail.html
     assert "expires on" in mail.text
 
 
 async def test_headers_trace_the_e_mail_back_to_tenant_and_user(
-    tenant: Tenant, invitations: RunningServer, smtp: SmtpSink, bus: BusSpy
+    invitations: RunningServer, smtp: SmtpSink, bus: BusSpy, events: EventPublisher
 ) -> None:
-    user, mail = await invite_and_receive(tenant, smtp)
-    [sent] = await bus.wait_for("invitation.sent", subject=user["id"])
+    invitee, mail = await invite_and_receive(events, smtp)
+    [sent] = await bus.wait_for("invitation.sent", subject=invitee.id)
     assert mail.message["Message-ID"] == sent.data["message_id"]
-    assert mail.message["X-LMS-Tenant"] == str(tenant.id)
-    assert mail.message["X-LMS-User"] == user["id"]
-    assert json.loads(str(mail.message["X-Mailgun-Variables"]))["user_id"] == user["id"]
+    assert mail.message["X-LMS-Tenant"] == str(invitee.tenant_id)
+    assert mail.message["X-LMS-User"] == str(invitee.id)
+    assert json.loads(str(mail.message["X-Mailgun-Variables"]))["user_id"] == str(invitee.id)
     assert mail.message["Auto-Submitted"] == "auto-generated"
     assert sent.data["attempt"] == 1
     assert sent.data["is_reminder"] is False
-    assert sent.data["email"] == user["email"]
+    assert sent.data["email"] == invitee.email
 
 
 async def test_a_redelivered_request_sends_one_e_mail(
-    tenant: Tenant,
     invitations: RunningServer,
     smtp: SmtpSink,
     bus: BusSpy,
     events: EventPublisher,
-    amqp_url: str,
+    invitations_amqp_url: str,
     invitations_sql: asyncpg.Pool,
 ) -> None:
-    user, _ = await invite_and_receive(tenant, smtp)
-    [requested] = await bus.wait_for("invitation.requested", subject=user["id"])
+    invitee, _ = await invite_and_receive(events, smtp)
+    [requested] = await bus.wait_for("invitation.requested", subject=invitee.id)
     body = json.dumps(requested.body).encode()
     for _ in range(3):  # the same message again, as RabbitMQ may redeliver it
         await events.publish_raw("invitation.requested", body, str(requested.message_id))
     again = {**requested.body, "id": "a-new-event-id-for-the-same-request"}
     await events.publish_raw("invitation.requested", json.dumps(again).encode(), again["id"])
 
-    await drained(amqp_url, "invitations.requests")
-    await sending_settled(invitations_sql, user["id"])
-    assert len(smtp.to(user["email"])) == 1
+    await drained(invitations_amqp_url, "invitations.requests")
+    await sending_settled(invitations_sql, invitee.id)
+    assert len(smtp.to(invitee.email)) == 1
+    assert len(bus.matching("invitation.sent", subject=invitee.id)) == 1
 
 
 async def test_smtp_down_then_up_the_e_mail_arrives_once(
-    tenant: Tenant,
     invitations: RunningServer,
     smtp: SmtpSink,
     smtp_proxy: TcpProxy,
     bus: BusSpy,
+    events: EventPublisher,
     invitations_sql: asyncpg.Pool,
 ) -> None:
-    address = new_address("down")
+    invitee = Invitee()
     await smtp_proxy.cut()
     try:
-        user = await tenant.invite(address)
-        await _wait_for_failed_attempt(invitations_sql, user["id"])
+        await request_invitation(events, invitee)
+        await _wait_for_failed_attempt(invitations_sql, invitee.id)
     finally:
         await smtp_proxy.restore()
-    [mail] = await smtp.wait_for(address)
-    [sent] = await bus.wait_for("invitation.sent", subject=user["id"])
+    [mail] = await smtp.wait_for(invitee.email)
+    [sent] = await bus.wait_for("invitation.sent", subject=invitee.id)
     assert sent.data["attempt"] >= 2
     assert sent.data["message_id"] == mail.message["Message-ID"]
-    await sending_settled(invitations_sql, user["id"])
-    assert len(smtp.to(address)) == 1
+    await sending_settled(invitations_sql, invitee.id)
+    assert len(smtp.to(invitee.email)) == 1
 
 
 async def test_a_server_refusing_for_now_is_tried_again(
-    tenant: Tenant,
     invitations: RunningServer,
     smtp: SmtpSink,
     bus: BusSpy,
+    events: EventPublisher,
     invitations_sql: asyncpg.Pool,
 ) -> None:
-    address = new_address("busy")
-    smtp.refuse_recipients[address] = "451 4.3.0 Mailbox busy, try later"
+    invitee = Invitee()
+    smtp.refuse_recipients[invitee.email] = "451 4.3.0 Mailbox busy, try later"
     try:
-        user = await tenant.invite(address)
-        await _wait_for_failed_attempt(invitations_sql, user["id"])
+        await request_invitation(events, invitee)
+        await _wait_for_failed_attempt(invitations_sql, invitee.id)
     finally:
-        del smtp.refuse_recipients[address]
-    await smtp.wait_for(address)
-    await bus.wait_for("invitation.sent", subject=user["id"])
+        del smtp.refuse_recipients[invitee.email]
+    await smtp.wait_for(invitee.email)
+    await bus.wait_for("invitation.sent", subject=invitee.id)
 
 
-async def test_after_the_last_attempt_the_directory_shows_the_failure(
-    tenant: Tenant, invitations: RunningServer, smtp: SmtpSink, bus: BusSpy, amqp_url: str
+async def test_after_the_last_attempt_the_failure_is_published(
+    invitations: RunningServer, smtp: SmtpSink, bus: BusSpy, events: EventPublisher
 ) -> None:
-    address = new_address("gone")
-    smtp.refuse_recipients[address] = "452 4.2.2 Mailbox full"
+    invitee = Invitee()
+    smtp.refuse_recipients[invitee.email] = "452 4.2.2 Mailbox full"
     try:
-        user = await tenant.invite(address)
-        [failed] = await bus.wait_for("invitation.failed", subject=user["id"])
+        await request_invitation(events, invitee)
+        [failed] = await bus.wait_for("invitation.failed", subject=invitee.id)
     finally:
-        del smtp.refuse_recipients[address]
+        del smtp.refuse_recipients[invitee.email]
     assert "after 3 attempts" in failed.data["reason"]
     assert "452" in failed.data["reason"]
-    await drained(amqp_url, "directory.invitations")
-    profile = (await tenant.admin.get(f"/api/v1/users/{user['id']}")).json()
-    assert profile["invitation"]["state"] == "failed"
-    assert "452" in profile["invitation"]["failure_reason"]
-    assert smtp.to(address) == []
+    assert failed.data["suppressed"] is False
+    assert smtp.to(invitee.email) == []
 
 
 async def test_an_address_the_server_rejects_for_good_fails_at_once(
-    tenant: Tenant, invitations: RunningServer, smtp: SmtpSink, bus: BusSpy
+    invitations: RunningServer, smtp: SmtpSink, bus: BusSpy, events: EventPublisher
 ) -> None:
-    address = new_address("unknown")
-    smtp.refuse_recipients[address] = "550 5.1.1 No such user"
+    invitee = Invitee()
+    smtp.refuse_recipients[invitee.email] = "550 5.1.1 No such user"
     try:
-        user = await tenant.invite(address)
-        [failed] = await bus.wait_for("invitation.failed", subject=user["id"])
+        await request_invitation(events, invitee)
+        [failed] = await bus.wait_for("invitation.failed", subject=invitee.id)
     finally:
-        del smtp.refuse_recipients[address]
+        del smtp.refuse_recipients[invitee.email]
     assert "550 5.1.1 No such user" in failed.data["reason"]
     assert failed.data["suppressed"] is False
 
 
-async def _wait_for_failed_attempt(invitations_sql: asyncpg.Pool, user_id: str) -> None:
+async def test_an_invalid_address_fails_without_a_try(
+    invitations: RunningServer, smtp: SmtpSink, bus: BusSpy, events: EventPublisher
+) -> None:
+    invitee = Invitee(email="not-an-address@")
+    await request_invitation(events, invitee)
+    [failed] = await bus.wait_for("invitation.failed", subject=invitee.id)
+    assert "the address is not valid" in failed.data["reason"]
+    assert smtp.to(invitee.email) == []
+
+
+async def _wait_for_failed_attempt(invitations_sql: asyncpg.Pool, user_id: uuid.UUID) -> None:
     """Until the service has tried once and scheduled a retry."""
     query = (
         "SELECT count(*) FROM deliveries d JOIN invitations i"
@@ -161,5 +169,5 @@ async def _wait_for_failed_attempt(invitations_sql: asyncpg.Pool, user_id: str) 
         " WHERE i.user_id = $1 AND d.last_error IS NOT NULL"
     )
     async with asyncio.timeout(20):
-        while not await invitations_sql.fetchval(query, uuid.UUID(user_id)):
+        while not await invitations_sql.fetchval(query, user_id):
             await asyncio.sleep(0.05)

@@ -1,4 +1,5 @@
-"""How a service other than the directory admits callers: the access token alone."""
+"""How a service other than the directory admits callers: the access token alone (as the
+directory issues it)."""
 
 import uuid
 from collections.abc import AsyncIterator
@@ -9,9 +10,10 @@ import httpx
 import pytest
 from fastapi import Depends, FastAPI
 
+from services.directory.api.access_tokens import AccessTokenIssuer
 from shared.http.dependencies import require_permission
 from shared.http.problems import install_problem_handlers
-from shared.security.access_tokens import AccessTokenIssuer, AccessTokenVerifier, Principal
+from shared.security.access_tokens import AccessTokenVerifier, Principal
 from shared.security.permissions import Permission
 from tests.support.servers import RunningServer
 

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import yaml
 
-from shared.settings import ServiceSettings
+from shared.settings import ProcessSettings
 from stack.__main__ import Stack, migrate_command, serve_command
 from stack.gateway import compose_nginx_config
-from stack.services import READY_PATH, ServiceSpec, available
+from stack.services import GATEWAY_CLIENTS, READY_PATH, ServiceSpec, available
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRASTRUCTURE = {"postgres", "rabbitmq", "mailpit", "keys", "gateway"}
@@ -34,7 +34,7 @@ def _settings_names(service: ServiceSpec) -> set[str]:
         value
         for value in vars(module).values()
         if isinstance(value, type)
-        and issubclass(value, ServiceSettings)
+        and issubclass(value, ProcessSettings)
         and value.__module__ == module.__name__
     )
     return {name.upper() for name in settings.model_fields} | PROCESS_SETTINGS
@@ -81,7 +81,10 @@ def test_the_gateway_uses_the_generated_nginx_config(compose: dict[str, Any]) ->
     assert (ROOT / "deploy" / "nginx.conf").read_text() == compose_nginx_config(available()), (
         "deploy/nginx.conf is out of date: uv run python -m stack.gateway > deploy/nginx.conf"
     )
-    assert gateway["depends_on"] == {s.name: {"condition": "service_healthy"} for s in available()}
+    assert gateway["depends_on"] == {
+        s.name: {"condition": "service_started" if s.name in GATEWAY_CLIENTS else "service_healthy"}
+        for s in available()
+    }
 
 
 def test_services_trust_forwarded_headers_from_the_gateway_only(compose: dict[str, Any]) -> None:

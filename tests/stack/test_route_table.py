@@ -15,6 +15,7 @@ def test_every_service_has_its_prefixes() -> None:
         "/api/v1/groups": "directory",
         "/api/v1/custom-fields": "directory",
         "/invite/": "invitations",
+        "/api/v1/suppressions": "invitations",
         "/webhooks/email/": "bounces",
         "/api/v1/exports": "exports",
         "/api/v1/hooks": "webhooks",

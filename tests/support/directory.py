@@ -1,29 +1,31 @@
-"""Running the directory for tests, and acting on it as an admin would."""
+"""Running the directory for tests, and acting on it as an admin, a learner and the other
+services would: `Lms` is a tenant seen from the rest of the platform."""
 
+import asyncio
 import subprocess
 import sys
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-import aio_pika
 import httpx
+from pydantic import BaseModel
 
 from services.directory.app import create_app
 from services.directory.cli.create_admin import AdminRequest, create_admin
 from services.directory.settings import DirectorySettings
-from shared.contracts import new_event
-from shared.contracts.invitations import INVITATION_ACCEPTED, InvitationAccepted
+from shared.contracts.email import EmailBounced, EmailComplained, EmailDelivered
+from shared.contracts.invitations import InvitationAccepted, InvitationSent
+from shared.contracts.users import BounceKind
 from shared.security.passwords import hash_password
 from shared.security.sealing import seal
+from tests.support.bus import BusSpy, EventPublisher, Seen, drained
 from tests.support.keys import SEALING_PRIVATE_KEY, SEALING_PUBLIC_KEY
 from tests.support.servers import RunningServer
 
-if TYPE_CHECKING:
-    from tests.support.bus import BusSpy
-
 ADMIN_PASSWORD = "correct horse battery staple"
+LEARNER_PASSWORD = "a long learner passphrase"
 
 
 def migrate(service: str, database_url: str) -> None:
@@ -102,35 +104,200 @@ async def new_tenant(settings: DirectorySettings, base_url: str, name: str = "ac
     return Tenant(tenant.id, slug, user.id, email, client, base_url)
 
 
-async def publish_event(amqp_url: str, event: Any) -> None:
-    """Publish a CloudEvent on the bus the way a service's outbox relay does."""
-    connection = await aio_pika.connect(amqp_url)
-    try:
-        channel = await connection.channel()
-        exchange = await channel.get_exchange("lms.events")
-        message = aio_pika.Message(
-            event.model_dump_json().encode(),
-            message_id=event.id,
-            delivery_mode=2,
-            content_type="application/cloudevents+json",
-        )
-        await exchange.publish(message, routing_key=event.type)
-    finally:
-        await connection.close()
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def sealed_hash(password: str) -> str:
+    """A password's hash as the invitations service sends it: sealed for the directory."""
+    return seal(hash_password(password), SEALING_PUBLIC_KEY)
 
 
 async def activate(
-    amqp_url: str, bus: "BusSpy", tenant: Tenant, user: dict[str, Any], password: str
+    events: EventPublisher, bus: BusSpy, tenant: Tenant, user: dict[str, Any], password: str
 ) -> httpx.AsyncClient:
-    """What the invitations service does when the user chooses a password; returns the
+    """What the invitations service reports when the user chooses a password; returns the
     user's own logged-in client."""
     accepted = InvitationAccepted(
         user_id=user["id"],
         email=user["email"],
-        sealed_password_hash=seal(hash_password(password), SEALING_PUBLIC_KEY),
-        accepted_at=datetime.now(UTC),
+        sealed_password_hash=await asyncio.to_thread(sealed_hash, password),
+        accepted_at=now(),
     )
-    event = new_event(INVITATION_ACCEPTED, source="/tests", tenant_id=tenant.id, data=accepted)
-    await publish_event(amqp_url, event)
+    await events.publish("invitation.accepted", tenant.id, accepted, subject=user["id"])
     await bus.wait_for("user.activated", subject=user["id"])
     return await tenant.login(user["email"], password)
+
+
+@dataclass
+class Lms:
+    """A tenant seen from the rest of the platform: its admin's API client, the bus, and the
+    events the other services would publish about its users."""
+
+    tenant: Tenant
+    bus: BusSpy
+    events: EventPublisher
+    amqp_url: str
+
+    @property
+    def admin(self) -> httpx.AsyncClient:
+        return self.tenant.admin
+
+    async def invite(self, email: str | None = None, **fields: Any) -> dict[str, Any]:
+        return await self.tenant.invite(email, **fields)
+
+    async def profile(self, user_id: str) -> dict[str, Any]:
+        response = await self.admin.get(f"/api/v1/users/{user_id}")
+        assert response.status_code == 200, response.text
+        profile: dict[str, Any] = response.json()
+        return profile
+
+    async def version(self, user_id: str) -> int:
+        return int((await self.profile(user_id))["version"])
+
+    async def request_id(self, user_id: str) -> str:
+        """The id of the latest invitation request the directory published for the user."""
+        requests = await self.bus.wait_for("invitation.requested", subject=user_id)
+        return str(requests[-1].data["request_id"])
+
+    async def publish(
+        self,
+        event_type: str,
+        data: BaseModel | dict[str, Any],
+        *,
+        subject: str | None = None,
+        event_id: str | None = None,
+    ) -> dict[str, Any]:
+        return await self.events.publish(
+            event_type, self.tenant.id, data, subject=subject, event_id=event_id
+        )
+
+    async def publish_and_wait(
+        self,
+        event_type: str,
+        data: BaseModel,
+        user_id: str,
+        *,
+        expect: str = "user.updated",
+        event_id: str | None = None,
+    ) -> Seen:
+        """Publish an event about a user and wait for the `user.*` event it causes."""
+        version = await self.version(user_id)
+        await self.publish(event_type, data, subject=user_id, event_id=event_id)
+        seen = await self.bus.wait_for(expect, subject=user_id, version=version + 1)
+        return seen[-1]
+
+    async def worked_off(self, queue: str) -> None:
+        """Wait until the directory has processed (and acknowledged) all of `queue`."""
+        await drained(self.amqp_url, queue)
+
+    def sent(
+        self,
+        user: dict[str, Any],
+        request_id: str,
+        *,
+        sent_at: datetime | None = None,
+        first_sent_at: datetime | None = None,
+        expires_at: datetime | None = None,
+        message_id: str | None = None,
+        attempt: int = 1,
+    ) -> InvitationSent:
+        sent_at = sent_at or now()
+        return InvitationSent(
+            request_id=uuid.UUID(request_id),
+            user_id=uuid.UUID(user["id"]),
+            email=user["email"],
+            message_id=message_id or f"<{uuid.uuid4().hex}@mail.example.com>",
+            first_sent_at=first_sent_at or sent_at,
+            sent_at=sent_at,
+            expires_at=expires_at or sent_at + timedelta(days=7),
+            attempt=attempt,
+        )
+
+    async def invitation_sent(self, user: dict[str, Any], **kw: Any) -> InvitationSent:
+        """The invitations service reports that the user's current invitation went out."""
+        sent = self.sent(user, await self.request_id(user["id"]), **kw)
+        await self.publish_and_wait("invitation.sent", sent, user["id"])
+        return sent
+
+    async def accept(self, user: dict[str, Any], password: str = LEARNER_PASSWORD) -> Seen:
+        """The user chose a password on the invitation page: the account is activated."""
+        accepted = InvitationAccepted(
+            user_id=uuid.UUID(user["id"]),
+            email=user["email"],
+            sealed_password_hash=await asyncio.to_thread(sealed_hash, password),
+            accepted_at=now(),
+        )
+        await self.publish("invitation.accepted", accepted, subject=user["id"])
+        seen = await self.bus.wait_for("user.activated", subject=user["id"])
+        return seen[-1]
+
+    async def learner(self, **fields: Any) -> tuple[dict[str, Any], httpx.AsyncClient]:
+        """An active learner, logged in with their own client."""
+        user = await self.invite(**fields)
+        await self.accept(user)
+        client = await self.tenant.login(user["email"], LEARNER_PASSWORD)
+        return await self.profile(user["id"]), client
+
+    def bounce(
+        self,
+        user: dict[str, Any],
+        kind: BounceKind = BounceKind.HARD,
+        *,
+        message_id: str | None = None,
+        with_user_id: bool = False,
+        occurred_at: datetime | None = None,
+        email: str | None = None,
+    ) -> EmailBounced:
+        return EmailBounced(
+            provider="postmark",
+            provider_event_id=uuid.uuid4().hex,
+            email=email or user["email"],
+            message_id=message_id,
+            user_id=uuid.UUID(user["id"]) if with_user_id else None,
+            occurred_at=occurred_at or now(),
+            kind=kind,
+            reason=f"{kind.value} bounce: mailbox unavailable",
+        )
+
+    def complaint(
+        self, user: dict[str, Any], *, occurred_at: datetime | None = None
+    ) -> EmailComplained:
+        return EmailComplained(
+            provider="postmark",
+            provider_event_id=uuid.uuid4().hex,
+            email=user["email"],
+            occurred_at=occurred_at or now(),
+            feedback_type="abuse",
+        )
+
+    def delivery(
+        self,
+        user: dict[str, Any],
+        *,
+        message_id: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> EmailDelivered:
+        return EmailDelivered(
+            provider="postmark",
+            provider_event_id=uuid.uuid4().hex,
+            email=user["email"],
+            message_id=message_id,
+            occurred_at=occurred_at or now(),
+        )
+
+
+def problem(response: httpx.Response, status: int, *words: str) -> dict[str, Any]:
+    """Assert an RFC 9457 problem with that status whose detail names what is wrong."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    detail = str(body["detail"])
+    for word in words:
+        assert word.lower() in detail.lower(), f"{word!r} not in {detail!r}"
+    return body

@@ -17,6 +17,13 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 import asyncpg
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from shared.db import sqlalchemy_dsn
+from shared.messaging.tables import create_messaging_tables
 
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_AMQP = "amqp://guest:guest@127.0.0.1:5672/"
@@ -126,3 +133,21 @@ async def drop_database(infra: Infrastructure, name: str) -> None:
         await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await connection.close()
+
+
+async def create_messaging_database(infra: Infrastructure, name: str) -> str:
+    """A database with only the outbox and inbox tables, made as a service's first
+    migration makes them (`create_messaging_tables`)."""
+    url = await create_database(infra, name)
+    engine = create_async_engine(sqlalchemy_dsn(url))
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_create_messaging_tables)
+    finally:
+        await engine.dispose()
+    return url
+
+
+def _create_messaging_tables(connection: Connection) -> None:
+    with Operations.context(MigrationContext.configure(connection)):
+        create_messaging_tables()

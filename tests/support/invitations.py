@@ -1,5 +1,6 @@
 """Running the invitations service for tests: an in-process SMTP server (aiosmtpd) it
-sends to, its settings, and acting as the invitee would (open the link, post the form)."""
+sends to, its settings, the events the directory would publish about an invitee, and
+acting as the invitee would (open the link, post the form)."""
 
 import asyncio
 import email
@@ -9,21 +10,35 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from functools import cached_property
 from typing import Any
 
 import asyncpg
 import httpx
-import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from services.directory.api.access_tokens import AccessTokenIssuer
 from services.invitations.app import create_app
 from services.invitations.settings import InvitationsSettings
-from tests.support.directory import Tenant, migrate
+from shared.contracts.invitations import INVITATION_REQUESTED, InvitationRequested
+from shared.contracts.users import (
+    EmailSummary,
+    InvitationState,
+    InvitationSummary,
+    Locale,
+    UserSnapshot,
+    UserStatus,
+)
+from shared.security.access_tokens import Principal
+from shared.security.permissions import Permission
+from tests.support.bus import EventPublisher
+from tests.support.directory import migrate
 from tests.support.infra import Infrastructure, create_database, drop_database
-from tests.support.keys import SEALING_PUBLIC_KEY
+from tests.support.keys import JWT_PRIVATE_KEY, JWT_PUBLIC_KEY, SEALING_PUBLIC_KEY
 from tests.support.servers import RunningServer, free_port
 from tests.support.tcp_proxy import TcpProxy
 
@@ -168,7 +183,9 @@ def invitations_settings(
         "smtp_timeout_seconds": 5.0,
         "sender_address": "invitations@lms.test",
         "csrf_secret": "test-secret-" + "x" * 32,
+        "link_secret": "test-link-secret-" + "y" * 32,
         "sealing_public_key": SEALING_PUBLIC_KEY,
+        "jwt_public_key": JWT_PUBLIC_KEY,  # the API's callers: tokens made by admin_token()
         "cookie_secure": False,  # the tests speak plain HTTP to 127.0.0.1
         "send_retry_base_seconds": 0.2,
         "send_retry_max_seconds": 1.0,
@@ -181,6 +198,27 @@ def invitations_settings(
         **overrides,
     }
     return InvitationsSettings(**values)
+
+
+def admin_token(
+    tenant_id: uuid.UUID,
+    *,
+    user_id: uuid.UUID | None = None,
+    permissions: frozenset[str] = frozenset({Permission.SUPPRESSIONS_MANAGE.value}),
+) -> str:
+    """An access token as the directory would issue it (the service alone trusts the
+    run's key pair, tests/support/keys.py)."""
+    issuer = AccessTokenIssuer(
+        JWT_PRIVATE_KEY, issuer="lms-directory", audience="lms", ttl=timedelta(minutes=5)
+    )
+    principal = Principal(user_id or uuid.uuid4(), tenant_id, "admin", permissions, uuid.uuid4())
+    return issuer.issue(principal)
+
+
+def api_client(base_url: str, token: str | None) -> httpx.AsyncClient:
+    """A client of the service's API, calling with `token` (None: no credentials)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30)
 
 
 async def start_invitations(settings: InvitationsSettings) -> RunningServer:
@@ -239,111 +277,154 @@ async def choose_password(
 
 
 @dataclass
-class InvitationsStack:
-    """One invitations service per test run (however many test folders ask for it): two
-    would compete for the same queue with different databases and SMTP servers."""
+class RunningInvitations:
+    """The invitations service on a real port, with its own database, an SMTP server
+    and a TCP proxy between them (to take SMTP away, or swallow its replies)."""
 
     settings: InvitationsSettings
     server: RunningServer
     smtp: SmtpSink
-    proxy: TcpProxy  # between the service and the SMTP server, to take SMTP away
-    database: str
-    users: int = 0
+    proxy: TcpProxy
 
-    async def stop(self, infra: Infrastructure) -> None:
-        await self.server.stop()
-        await self.proxy.cut()
-        await self.smtp.stop()
-        await drop_database(infra, self.database)
+    @property
+    def url(self) -> str:
+        return self.server.url
 
 
-_stacks: dict[str, InvitationsStack] = {}
+@asynccontextmanager
+async def running_invitations(
+    infra: Infrastructure, amqp_url: str, name: str, **overrides: Any
+) -> AsyncIterator[RunningInvitations]:
+    """Started once its consumers are bound: an event published after this reaches it."""
+    database = f"lms_test_{infra.run_id}_{name}"
+    url = await create_database(infra, database)
+    await asyncio.to_thread(migrate, "invitations", url)
+    smtp = await SmtpSink().start()
+    proxy = await TcpProxy("127.0.0.1", smtp.port).start()
+    settings = invitations_settings(url, amqp_url, proxy.port, free_port(), **overrides)
+    server = await start_invitations(settings)
+    try:
+        await broker_connected(server.url)
+        yield RunningInvitations(settings, server, smtp, proxy)
+    finally:
+        await server.stop()
+        await proxy.cut()
+        await smtp.stop()
+        await drop_database(infra, database)
 
 
-async def acquire_stack(infra: Infrastructure, amqp_url: str) -> InvitationsStack:
-    stack = _stacks.get(infra.run_id)
-    if stack is None:
-        name = f"lms_test_{infra.run_id}_invitations"
-        url = await create_database(infra, name)
-        await asyncio.to_thread(migrate, "invitations", url)
-        smtp = await SmtpSink().start()
-        proxy = await TcpProxy("127.0.0.1", smtp.port).start()
-        settings = invitations_settings(url, amqp_url, proxy.port, free_port())
-        server = await start_invitations(settings)
-        stack = _stacks[infra.run_id] = InvitationsStack(settings, server, smtp, proxy, name)
-    stack.users += 1
-    return stack
+async def broker_connected(url: str, within: float = 30.0) -> None:
+    async with httpx.AsyncClient(base_url=url) as client, asyncio.timeout(within):
+        while not (await client.get("/readyz")).json().get("broker"):
+            await asyncio.sleep(0.1)
 
 
-async def release_stack(infra: Infrastructure) -> None:
-    stack = _stacks[infra.run_id]
-    stack.users -= 1
-    if stack.users == 0:
-        del _stacks[infra.run_id]
-        await stack.stop(infra)
-
-
-# Fixtures, imported by the conftest of each folder that needs the service.
-
-
-@pytest.fixture(scope="session")
-async def invitations_stack(
-    infra: Infrastructure, amqp_url: str, directory: RunningServer
-) -> AsyncIterator[InvitationsStack]:
-    stack = await acquire_stack(infra, amqp_url)
-    yield stack
-    await release_stack(infra)
-
-
-@pytest.fixture(scope="session")
-def invitations(invitations_stack: InvitationsStack) -> RunningServer:
-    return invitations_stack.server
-
-
-@pytest.fixture(scope="session")
-def smtp(invitations_stack: InvitationsStack) -> SmtpSink:
-    return invitations_stack.smtp
-
-
-@pytest.fixture(scope="session")
-def smtp_proxy(invitations_stack: InvitationsStack) -> TcpProxy:
-    return invitations_stack.proxy
+@asynccontextmanager
+async def own_vhost(infra: Infrastructure, label: str) -> AsyncIterator[str]:
+    """A RabbitMQ virtual host of its own: the service under test alone on its bus."""
+    if infra.make_vhost is None or infra.drop_vhost is None:
+        raise RuntimeError("The tests need rabbitmqctl to give each run its own virtual host.")
+    vhost = f"lms-test-{infra.run_id}-{label}"
+    await asyncio.to_thread(infra.make_vhost, vhost)
+    try:
+        yield infra.vhost_url(vhost)
+    finally:
+        await asyncio.to_thread(infra.drop_vhost, vhost)
 
 
 def new_address(label: str = "user") -> str:
     return f"{label}-{uuid.uuid4().hex[:10]}@example.com"
 
 
-async def invite_and_receive(
-    tenant: Tenant, smtp: SmtpSink, email: str | None = None, **fields: Any
-) -> tuple[dict[str, Any], ReceivedMail]:
-    """Invite through the directory's API and wait for the e-mail to arrive."""
-    address = email or new_address()
-    user = await tenant.invite(address, **fields)
-    mail = (await smtp.wait_for(address))[-1]
-    return user, mail
+@dataclass(frozen=True)
+class Invitee:
+    """A user of the directory, as the invitations service hears of them on the bus."""
+
+    tenant_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    email: str = field(default_factory=new_address)
+    first_name: str = "Marie"
+    last_name: str = "Tremblay"
+    locale: Locale = "fr"
+    tenant_name: str = "Académie Nord"
+
+    def request(
+        self, *, requested_at: datetime | None = None, is_resend: bool = False
+    ) -> InvitationRequested:
+        """What the directory publishes to have an invitation sent (first or again)."""
+        return InvitationRequested(
+            request_id=uuid.uuid4(),
+            user_id=self.id,
+            email=self.email,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            locale=self.locale,
+            tenant_slug="academie-nord",
+            tenant_name=self.tenant_name,
+            requested_by=None,
+            requested_at=requested_at or datetime.now(UTC),
+            is_resend=is_resend,
+        )
+
+    def snapshot(
+        self,
+        version: int,
+        *,
+        status: UserStatus = UserStatus.INVITED,
+        updated_at: datetime | None = None,
+        **changes: Any,
+    ) -> UserSnapshot:
+        """The user as the directory's `user.*` events carry them."""
+        now = updated_at or datetime.now(UTC)
+        values: dict[str, Any] = {
+            "id": self.id,
+            "tenant_id": self.tenant_id,
+            "email": self.email,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "phone": None,
+            "locale": self.locale,
+            "role": "learner",
+            "status": status,
+            "groups": [],
+            "custom_fields": [],
+            "invitation": InvitationSummary(state=InvitationState.SENT),
+            "email_status": EmailSummary(),
+            "deactivation": None,
+            "activated_at": None,
+            "last_login_at": None,
+            "created_at": now,
+            "updated_at": now,
+            "version": version,
+            **changes,
+        }
+        return UserSnapshot(**values)
 
 
-async def allow_resend(directory_sql: asyncpg.Pool, user_id: str) -> None:
-    """Make the directory's resend interval pass (back-date the last request)."""
-    await directory_sql.execute(
-        "UPDATE users SET invitation_requested_at = invitation_requested_at - interval '1 day'"
-        " WHERE id = $1",
-        uuid.UUID(user_id),
+async def request_invitation(
+    events: EventPublisher, invitee: Invitee, **request: Any
+) -> InvitationRequested:
+    requested = invitee.request(**request)
+    await events.publish(
+        INVITATION_REQUESTED, invitee.tenant_id, requested, subject=str(invitee.id)
     )
+    return requested
 
 
-async def resend(
-    tenant: Tenant, directory_sql: asyncpg.Pool, smtp: SmtpSink, user: dict[str, Any]
-) -> ReceivedMail:
-    before = len(smtp.to(user["email"]))
-    await allow_resend(directory_sql, user["id"])
-    response = await tenant.admin.post(f"/api/v1/users/{user['id']}/invitation/resend")
-    assert response.status_code == 202, response.text
-    return (await smtp.wait_for(user["email"], count=before + 1))[-1]
+async def invite_and_receive(
+    events: EventPublisher, smtp: SmtpSink, invitee: Invitee | None = None, **request: Any
+) -> tuple[Invitee, ReceivedMail]:
+    """Have the invitation requested on the bus and wait for its e-mail."""
+    invitee = invitee or Invitee()
+    before = len(smtp.to(invitee.email))
+    await request_invitation(events, invitee, **request)
+    mail = (await smtp.wait_for(invitee.email, count=before + 1))[-1]
+    return invitee, mail
 
 
-async def sending_settled(invitations_sql: asyncpg.Pool, user_id: str, within: float = 20) -> None:
+async def sending_settled(
+    invitations_sql: asyncpg.Pool, user_id: uuid.UUID, within: float = 20
+) -> None:
     """Wait until every e-mail queued for the user is sent, failed or cancelled."""
     query = (
         "SELECT count(*) FROM deliveries d JOIN invitations i"
@@ -351,5 +432,15 @@ async def sending_settled(invitations_sql: asyncpg.Pool, user_id: str, within: f
         " WHERE i.user_id = $1 AND d.state IN ('pending', 'sending')"
     )
     async with asyncio.timeout(within):
-        while await invitations_sql.fetchval(query, uuid.UUID(user_id)):
+        while await invitations_sql.fetchval(query, user_id):
             await asyncio.sleep(0.05)
+
+
+async def accepted_events(invitations_sql: asyncpg.Pool, user_id: uuid.UUID) -> int:
+    """How many `invitation.accepted` the service wrote to its outbox for the user."""
+    query = (
+        "SELECT count(*) FROM outbox"
+        " WHERE routing_key = 'invitation.accepted' AND body::jsonb ->> 'subject' = $1"
+    )
+    count: int = await invitations_sql.fetchval(query, str(user_id))
+    return count

@@ -1,6 +1,7 @@
 """Running the webhooks service for tests: its settings (time compressed, local receivers
-allowed), one service per test run, a real HTTP receiver that answers as a test scripts
-it, and acting as an administrator or an integration (API key) would."""
+allowed), a real HTTP receiver that answers as a test scripts it, and acting as an
+administrator or an integration (API key) would. The root conftest starts the service
+for the run (`webhooks_stack`) and the receiver (`hook_receiver`)."""
 
 import asyncio
 import json
@@ -13,13 +14,13 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-import pytest
 from fastapi import FastAPI, Request, Response
 
+from services.directory.api.access_tokens import AccessTokenIssuer
 from services.webhooks.adapters.resolver import Resolver
 from services.webhooks.app import create_app
 from services.webhooks.settings import WebhooksSettings
-from shared.security.access_tokens import AccessTokenIssuer, Principal
+from shared.security.access_tokens import Principal
 from shared.security.permissions import Permission
 from tests.support.directory import migrate
 from tests.support.infra import Infrastructure, create_database, drop_database
@@ -257,19 +258,17 @@ async def new_integration(
     return Integration(tenant, admin, client, key)
 
 
-# --- One service per test run -------------------------------------------------------------
+# --- The service for the run (started by the root conftest) ------------------------------
 
 
 @dataclass
 class WebhooksStack:
-    """One webhooks service per test run, however many test folders ask for it: two on
-    the run's virtual host would take each other's events."""
+    """The webhooks service on the run's bus, with a database of its own."""
 
     settings: WebhooksSettings
     server: RunningServer
     database: str
-    private_key: str
-    users: int = 0
+    private_key: str  # the directory's: signs the administrators' access tokens
 
     @property
     def url(self) -> str:
@@ -280,53 +279,10 @@ class WebhooksStack:
         await drop_database(infra, self.database)
 
 
-_stacks: dict[str, WebhooksStack] = {}
-
-
-async def acquire_stack(
+async def start_webhooks_stack(
     infra: Infrastructure, amqp_url: str, jwt_keys: tuple[str, str]
 ) -> WebhooksStack:
-    stack = _stacks.get(infra.run_id)
-    if stack is None:
-        url = await webhooks_database(infra, "main")
-        settings = webhooks_settings(url, amqp_url, jwt_keys[1])
-        server = await start_webhooks(settings)
-        name = f"lms_test_{infra.run_id}_webhooks_main"
-        stack = _stacks[infra.run_id] = WebhooksStack(settings, server, name, jwt_keys[0])
-    stack.users += 1
-    return stack
-
-
-async def release_stack(infra: Infrastructure) -> None:
-    stack = _stacks[infra.run_id]
-    stack.users -= 1
-    if stack.users == 0:
-        del _stacks[infra.run_id]
-        await stack.stop(infra)
-
-
-# Fixtures, imported by the conftest of each folder that needs the service.
-
-
-@pytest.fixture(scope="session")
-async def webhooks_stack(
-    infra: Infrastructure, amqp_url: str, jwt_keys: tuple[str, str]
-) -> AsyncIterator[WebhooksStack]:
-    stack = await acquire_stack(infra, amqp_url, jwt_keys)
-    yield stack
-    await release_stack(infra)
-
-
-@pytest.fixture(scope="session")
-async def hook_receiver() -> AsyncIterator[HookReceiver]:
-    receiver = await HookReceiver().start()
-    yield receiver
-    await receiver.stop()
-
-
-@pytest.fixture
-async def integration(webhooks_stack: WebhooksStack) -> AsyncIterator[Integration]:
-    """A fresh tenant with an API key: tests never see each other's hooks."""
-    created = await new_integration(webhooks_stack.url, webhooks_stack.private_key)
-    yield created
-    await created.aclose()
+    url = await webhooks_database(infra, "main")
+    settings = webhooks_settings(url, amqp_url, jwt_keys[1])
+    server = await start_webhooks(settings)
+    return WebhooksStack(settings, server, f"lms_test_{infra.run_id}_webhooks_main", jwt_keys[0])

@@ -1,13 +1,21 @@
+"""The webhooks service alone (`webhooks_stack` from the root conftest), a tenant with an
+API key per test, and the adapters' own receiver."""
+
 from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.support.events import EventPublisher
 from tests.support.servers import RunningServer
-from tests.support.webhooks import hook_receiver, integration, webhooks_stack
+from tests.support.webhooks import Integration, WebhooksStack, new_integration
 from tests.webhooks.support import Receiver
 
-__all__ = ["hook_receiver", "integration", "webhooks_stack"]
+
+@pytest.fixture
+async def integration(webhooks_stack: WebhooksStack) -> AsyncIterator[Integration]:
+    """A fresh tenant with an API key: tests never see each other's hooks."""
+    created = await new_integration(webhooks_stack.url, webhooks_stack.private_key)
+    yield created
+    await created.aclose()
 
 
 @pytest.fixture(scope="module")
@@ -29,11 +37,3 @@ def receiver(receiver_server: tuple[Receiver, RunningServer]) -> Receiver:
 @pytest.fixture
 def receiver_port(receiver_server: tuple[Receiver, RunningServer]) -> int:
     return receiver_server[1].port
-
-
-@pytest.fixture(scope="session")
-async def events(amqp_url: str) -> AsyncIterator[EventPublisher]:
-    """Publishes events on the bus as the other services do."""
-    publisher = await EventPublisher(amqp_url).start()
-    yield publisher
-    await publisher.stop()

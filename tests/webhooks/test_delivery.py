@@ -7,7 +7,7 @@ import httpx
 from standardwebhooks import Webhook
 
 from shared.contracts.users import USER_ACTIVATED, USER_DEACTIVATED, USER_UPDATED
-from tests.support.events import EventPublisher
+from tests.support.bus import EventPublisher
 from tests.support.webhooks import HookReceiver, Integration, WebhooksStack
 from tests.webhooks.users import publish_user, snapshot
 

@@ -4,7 +4,7 @@ needs retries; other users' events to the same hook don't wait for them."""
 import uuid
 
 from shared.contracts.users import USER_UPDATED
-from tests.support.events import EventPublisher
+from tests.support.bus import EventPublisher
 from tests.support.webhooks import HookReceiver, Integration
 from tests.webhooks.users import next_version, publish_user, snapshot
 

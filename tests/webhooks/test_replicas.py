@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from shared.contracts.users import USER_UPDATED
-from tests.support.events import EventPublisher
+from tests.support.bus import EventPublisher
 from tests.support.infra import Infrastructure
 from tests.support.webhooks import (
     HANG,

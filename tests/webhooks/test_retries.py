@@ -9,7 +9,7 @@ from typing import Any
 from standardwebhooks import Webhook
 
 from shared.contracts.users import USER_ACTIVATED, USER_UPDATED
-from tests.support.events import EventPublisher
+from tests.support.bus import EventPublisher
 from tests.support.webhooks import ATTEMPT_TIMEOUT_SECONDS, HANG, HookReceiver, Integration
 from tests.webhooks.users import publish_user, snapshot
 

@@ -6,7 +6,7 @@ import uuid
 from shared.contracts.email import EMAIL_BOUNCED
 from shared.contracts.exports import EXPORT_COMPLETED
 from shared.contracts.users import USER_ACTIVATED, USER_CREATED, USER_UPDATED
-from tests.support.events import EventPublisher
+from tests.support.bus import EventPublisher
 from tests.support.webhooks import HookReceiver, Integration
 from tests.webhooks.users import bounce, export_done, next_version, publish_user, snapshot
 

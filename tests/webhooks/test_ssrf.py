@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from shared.contracts.users import USER_CREATED
-from tests.support.events import EventPublisher
+from tests.support.bus import EventPublisher
 from tests.support.infra import Infrastructure
 from tests.support.webhooks import (
     Integration,

@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from shared.contracts.users import USER_ACTIVATED
-from tests.support.events import EventPublisher
+from tests.support.bus import EventPublisher
 from tests.support.webhooks import HookReceiver, Integration, WebhooksStack, new_integration
 from tests.webhooks.users import publish_user, snapshot
 

@@ -16,7 +16,7 @@ from shared.contracts.users import (
     UserSnapshot,
     UserStatus,
 )
-from tests.support.events import EventPublisher
+from tests.support.bus import EventPublisher
 
 
 def snapshot(tenant_id: uuid.UUID, **changes: Any) -> UserSnapshot:

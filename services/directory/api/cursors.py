@@ -1,15 +1,15 @@
 """Turning list positions into opaque cursors and back."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from services.directory.db.user_search import Position
-from services.directory.domain.listing import UserSort
+from services.directory.domain.listing import Position
+from shared.contracts.user_filters import UserSort
 from shared.errors import Malformed
-from shared.schemas import decode_cursor, encode_cursor
+from shared.schemas import as_utc, decode_cursor, encode_cursor
 
-DATETIME_SORTS = {"created_at", "last_login_at"}
+DATETIME_SORTS = {UserSort.CREATED.key, UserSort.LAST_LOGIN.key}
 
 
 def user_cursor(sort: UserSort, position: Position | None) -> str | None:
@@ -33,7 +33,7 @@ def user_position(sort: UserSort, cursor: str | None) -> Position | None:
         raise Malformed("This cursor belongs to another sort order; start from the first page.")
     try:
         value: Any = data["v"]
-        if sort.value.lstrip("-") in DATETIME_SORTS:
+        if sort.key in DATETIME_SORTS:
             value = as_utc(datetime.fromisoformat(value))
         elif not isinstance(value, str) or "\x00" in value:
             raise TypeError("sort value")
@@ -54,9 +54,3 @@ def activity_position(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
         return as_utc(datetime.fromisoformat(data["t"])), uuid.UUID(data["id"])
     except (KeyError, TypeError, ValueError, OverflowError):
         raise Malformed("The cursor is not valid; start again from the first page.") from None
-
-
-def as_utc(moment: datetime) -> datetime:
-    """In UTC (a moment without a zone is taken as UTC already); OverflowError when that
-    falls outside the calendar."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -1,30 +1,24 @@
-"""Who is calling, and the per-request database transaction.
+"""What routes are given: the request's unit of work, the settings, and who is calling.
 
-In the directory every request checks its session against the database, so that a
-deactivated user or a revoked session stops working at once; other services only
-verify the short-lived access token.
+In the directory every request checks its session against the database (the
+`authenticate` use case), so that a deactivated user or a revoked session stops working at
+once; other services only verify the short-lived access token.
 """
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.directory.db import sessions as sessions_db
+from services.directory.api.access_tokens import AccessTokenIssuer
 from services.directory.settings import DirectorySettings
-from services.directory.usecases.auth import principal_from_cookie
+from services.directory.usecases.authenticate import authenticate
+from services.directory.usecases.unit_of_work import DirectoryUnitOfWork
 from shared.errors import Forbidden, Unauthenticated
-from shared.http.dependencies import bearer_token
-from shared.runtime import ServiceRuntime
-from shared.security.access_tokens import AccessTokenIssuer, AccessTokenVerifier, Principal
+from shared.http.dependencies import bearer_token, runtime, unit_of_work
+from shared.security.access_tokens import AccessTokenVerifier, Principal
 from shared.security.permissions import Permission
-
-
-def runtime(request: Request) -> ServiceRuntime:
-    value: ServiceRuntime = request.app.state.runtime
-    return value
 
 
 def settings(request: Request) -> DirectorySettings:
@@ -42,32 +36,25 @@ def token_verifier(request: Request) -> AccessTokenVerifier:
     return value
 
 
-async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request, committed before the response is sent."""
-    async with runtime(request).db.transaction() as session:
-        yield session
+@asynccontextmanager
+async def separate_unit_of_work(request: Request) -> AsyncIterator[DirectoryUnitOfWork]:
+    """A unit of work the route itself ends (commits) before it answers."""
+    async with runtime(request).unit_of_work() as uow:
+        assert isinstance(uow, DirectoryUnitOfWork)
+        yield uow
 
 
-DbSession = Annotated[AsyncSession, Depends(db_session, scope="function")]
+# One transaction per request, committed (with the events it caused) before the response.
+UoW = Annotated[DirectoryUnitOfWork, Depends(unit_of_work, scope="function")]
 Settings = Annotated[DirectorySettings, Depends(settings)]
 Issuer = Annotated[AccessTokenIssuer, Depends(token_issuer)]
 
 
-async def authenticate(request: Request, session: AsyncSession) -> Principal | None:
+async def current_principal(request: Request, uow: UoW) -> Principal:
     token = bearer_token(request)
-    if token is not None:
-        claimed = token_verifier(request).verify(token)
-        if claimed.session_id is None:
-            return None
-        return await sessions_db.principal_for_session(
-            session, claimed.tenant_id, claimed.session_id, datetime.now(UTC)
-        )
-    cookie = request.cookies.get(settings(request).session_cookie_name)
-    return await principal_from_cookie(session, cookie) if cookie else None
-
-
-async def current_principal(request: Request, session: DbSession) -> Principal:
-    principal = await authenticate(request, session)
+    claimed = token_verifier(request).verify(token) if token is not None else None
+    cookie = request.cookies.get(settings(request).session_cookie_name) if token is None else None
+    principal = await authenticate(uow, claimed=claimed, cookie=cookie)
     if principal is None:
         raise Unauthenticated("Authentication required: log in first.")
     return principal

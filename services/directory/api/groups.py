@@ -1,57 +1,40 @@
 """/api/v1/groups: groups and their members."""
 
 import uuid
-from datetime import datetime
 
 from fastapi import APIRouter, Response, status
-from pydantic import BaseModel, Field
 
-from services.directory.api.dependencies import CanManageGroups, CanReadUsers, DbSession
-from services.directory.db import groups as groups_db
-from services.directory.db.models import Group
-from services.directory.usecases import groups
-from shared.schemas import RequestModel
+from services.directory.api.dependencies import CanManageGroups, CanReadUsers, UoW
+from services.directory.api.schemas import GroupIn, GroupOut, group_out
+from services.directory.usecases.add_group_member import add_group_member
+from services.directory.usecases.create_group import create_group
+from services.directory.usecases.delete_group import delete_group
+from services.directory.usecases.list_groups import list_groups
+from services.directory.usecases.remove_group_member import remove_group_member
+from services.directory.usecases.rename_group import rename_group
 
 router = APIRouter(prefix="/api/v1/groups", tags=["groups"])
 
 
-class GroupIn(RequestModel):
-    name: str = Field(min_length=1, max_length=200)
-
-
-class GroupOut(BaseModel):
-    id: uuid.UUID
-    name: str
-    member_count: int
-    created_at: datetime
-
-
-def _out(group: Group, members: int = 0) -> GroupOut:
-    return GroupOut(id=group.id, name=group.name, member_count=members, created_at=group.created_at)
-
-
 @router.get("", summary="All groups, with their number of members")
-async def list_groups(actor: CanReadUsers, session: DbSession) -> list[GroupOut]:
-    rows = await groups_db.list_groups_with_counts(session, actor.tenant_id)
-    return [_out(group, members) for group, members in rows]
+async def list_all(actor: CanReadUsers, uow: UoW) -> list[GroupOut]:
+    return [group_out(group, members) for group, members in await list_groups(uow, actor)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a group")
-async def create_group(body: GroupIn, actor: CanManageGroups, session: DbSession) -> GroupOut:
-    return _out(await groups.create_group(session, actor, body.name))
+async def create(body: GroupIn, actor: CanManageGroups, uow: UoW) -> GroupOut:
+    return group_out(await create_group(uow, actor, body.name))
 
 
 @router.patch("/{group_id}", summary="Rename a group")
-async def rename_group(
-    group_id: uuid.UUID, body: GroupIn, actor: CanManageGroups, session: DbSession
-) -> GroupOut:
-    group = await groups.rename_group(session, actor, group_id, body.name)
-    return _out(group, len(await groups_db.member_ids(session, actor.tenant_id, group.id)))
+async def rename(group_id: uuid.UUID, body: GroupIn, actor: CanManageGroups, uow: UoW) -> GroupOut:
+    group, members = await rename_group(uow, actor, group_id, body.name)
+    return group_out(group, members)
 
 
 @router.delete("/{group_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a group")
-async def delete_group(group_id: uuid.UUID, actor: CanManageGroups, session: DbSession) -> Response:
-    await groups.delete_group(session, actor, group_id)
+async def delete(group_id: uuid.UUID, actor: CanManageGroups, uow: UoW) -> Response:
+    await delete_group(uow, actor, group_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -61,9 +44,9 @@ async def delete_group(group_id: uuid.UUID, actor: CanManageGroups, session: DbS
     summary="Add a user to a group",
 )
 async def add_member(
-    group_id: uuid.UUID, user_id: uuid.UUID, actor: CanManageGroups, session: DbSession
+    group_id: uuid.UUID, user_id: uuid.UUID, actor: CanManageGroups, uow: UoW
 ) -> Response:
-    await groups.add_member(session, actor, group_id, user_id)
+    await add_group_member(uow, actor, group_id, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -73,7 +56,7 @@ async def add_member(
     summary="Remove a user from a group",
 )
 async def remove_member(
-    group_id: uuid.UUID, user_id: uuid.UUID, actor: CanManageGroups, session: DbSession
+    group_id: uuid.UUID, user_id: uuid.UUID, actor: CanManageGroups, uow: UoW
 ) -> Response:
-    await groups.remove_member(session, actor, group_id, user_id)
+    await remove_group_member(uow, actor, group_id, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,21 +1,19 @@
-"""`create-admin`: a tenant (created if new) and an administrator who can log in."""
+"""`create-admin`: the operator's input checked, then the use case run in its own unit of
+work (the events it causes go out through the outbox once the service runs)."""
 
 import re
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from email_validator import EmailNotValidError, validate_email
 
-from services.directory.db import tenants as tenants_db
-from services.directory.db import users as users_db
-from services.directory.db.models import Tenant, User
-from services.directory.domain.roles import ADMIN
-from services.directory.domain.users import normalize_email
-from services.directory.snapshots import publish_user_event
-from shared.contracts.users import USER_ACTIVATED, USER_CREATED, InvitationState, UserStatus
+from services.directory.domain.tenants import TenantRecord
+from services.directory.domain.users import UserRecord
+from services.directory.usecases.create_admin import NewAdmin
+from services.directory.usecases.create_admin import create_admin as run
+from services.directory.usecases.unit_of_work import DirectoryUnitOfWork
 from shared.db import Database
 from shared.security.passwords import hash_password, password_problems
+from shared.unit_of_work import unit_of_work
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
@@ -42,44 +40,23 @@ def check(request: AdminRequest) -> list[str]:
     return problems
 
 
-async def create_admin(database_url: str, request: AdminRequest) -> tuple[Tenant, User, bool]:
+async def create_admin(
+    database_url: str, request: AdminRequest
+) -> tuple[TenantRecord, UserRecord, bool]:
     """Returns the tenant, the admin, and whether the admin is new (else updated)."""
+    new = NewAdmin(
+        tenant_slug=request.tenant_slug,
+        tenant_name=request.tenant_name,
+        email=request.email,
+        password_hash=hash_password(request.password),
+        first_name=request.first_name,
+        last_name=request.last_name,
+        locale=request.locale,
+    )
     db = Database(database_url)
     try:
-        async with db.transaction() as session:
-            tenant = await tenants_db.get_tenant_by_slug(session, request.tenant_slug)
-            if tenant is None:
-                tenant = Tenant(
-                    id=uuid.uuid4(),
-                    slug=request.tenant_slug,
-                    name=request.tenant_name or request.tenant_slug,
-                    default_locale=request.locale,
-                )
-                session.add(tenant)
-                await session.flush()
-            email = normalize_email(request.email)
-            user = await users_db.get_user_by_email(session, tenant.id, email, for_update=True)
-            now = datetime.now(UTC)
-            is_new = user is None
-            if user is None:
-                user = User(
-                    tenant_id=tenant.id,
-                    id=uuid.uuid4(),
-                    email=request.email.strip(),
-                    email_normalized=email,
-                    first_name=request.first_name,
-                    last_name=request.last_name,
-                    locale=request.locale,
-                    custom_fields={},
-                    invitation_state=InvitationState.NONE.value,
-                    created_at=now,
-                )
-                session.add(user)
-            user.role, user.status = ADMIN, UserStatus.ACTIVE.value
-            user.password_hash = hash_password(request.password)
-            user.activated_at = user.activated_at or now
-            user.updated_at = now
-            await publish_user_event(session, USER_CREATED if is_new else USER_ACTIVATED, user)
-        return tenant, user, is_new
+        async with unit_of_work(db, DirectoryUnitOfWork) as uow:
+            created = await run(uow, new)
+        return created.tenant, created.user, created.is_new
     finally:
         await db.dispose()

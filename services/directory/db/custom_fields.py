@@ -1,10 +1,12 @@
+"""Custom field definitions, and finding who holds a value for one."""
+
 import uuid
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory.db.models import CustomField
-from services.directory.domain.custom_fields import FieldDefinition, FieldType
+from shared.contracts.custom_fields import FieldType
 
 
 async def list_fields(session: AsyncSession, tenant_id: uuid.UUID) -> list[CustomField]:
@@ -30,6 +32,35 @@ async def key_taken(session: AsyncSession, tenant_id: uuid.UUID, key: str) -> bo
     return (await session.execute(query)).first() is not None
 
 
+def add_field(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    *,
+    key: str,
+    label: str,
+    field_type: FieldType,
+    required: bool,
+    choices: list[str],
+    position: int,
+) -> CustomField:
+    field = CustomField(
+        tenant_id=tenant_id,
+        id=uuid.uuid4(),
+        key=key,
+        label=label,
+        type=field_type,
+        required=required,
+        choices=choices,
+        position=position,
+    )
+    session.add(field)
+    return field
+
+
+async def delete_field(session: AsyncSession, field: CustomField) -> None:
+    await session.delete(field)
+
+
 async def users_with_value(
     session: AsyncSession, tenant_id: uuid.UUID, field_id: uuid.UUID
 ) -> list[uuid.UUID]:
@@ -38,13 +69,3 @@ async def users_with_value(
         {"tenant": tenant_id, "field": str(field_id)},
     )
     return list(rows.scalars())
-
-
-def to_definition(field: CustomField) -> FieldDefinition:
-    return FieldDefinition(
-        key=field.key,
-        label=field.label,
-        type=FieldType(field.type),
-        required=field.required,
-        choices=tuple(field.choices),
-    )

@@ -1,6 +1,9 @@
+"""Groups and who is in them."""
+
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory.db.models import Group, UserGroup
@@ -58,3 +61,44 @@ async def member_ids(
         UserGroup.tenant_id == tenant_id, UserGroup.group_id == group_id
     )
     return list((await session.execute(query)).scalars())
+
+
+def add_group(session: AsyncSession, tenant_id: uuid.UUID, name: str) -> Group:
+    group = Group(tenant_id=tenant_id, id=uuid.uuid4(), name=name)
+    session.add(group)
+    return group
+
+
+async def delete_group(session: AsyncSession, group: Group) -> None:
+    """The group and its memberships (ON DELETE CASCADE)."""
+    await session.delete(group)
+    await session.flush()
+
+
+async def add_member(
+    session: AsyncSession, tenant_id: uuid.UUID, group_id: uuid.UUID, user_id: uuid.UUID
+) -> bool:
+    """False when the user already was a member."""
+    added = await session.execute(
+        insert(UserGroup)
+        .values(tenant_id=tenant_id, user_id=user_id, group_id=group_id)
+        .on_conflict_do_nothing()
+        .returning(UserGroup.user_id)
+    )
+    return added.first() is not None
+
+
+async def remove_member(
+    session: AsyncSession, tenant_id: uuid.UUID, group_id: uuid.UUID, user_id: uuid.UUID
+) -> bool:
+    """False when the user was not a member."""
+    removed = await session.execute(
+        delete(UserGroup)
+        .where(
+            UserGroup.tenant_id == tenant_id,
+            UserGroup.group_id == group_id,
+            UserGroup.user_id == user_id,
+        )
+        .returning(UserGroup.user_id)
+    )
+    return removed.first() is not None

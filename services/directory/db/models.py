@@ -2,12 +2,14 @@
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     Boolean,
     Computed,
     DateTime,
+    Enum,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -21,9 +23,26 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.directory.domain.users import LoginState
+from shared.contracts.custom_fields import FieldType
+from shared.contracts.users import BounceKind, EmailState, InvitationState, UserStatus
 from shared.db import new_metadata
 
 Timestamp = DateTime(timezone=True)
+
+
+def stored_as_text(kind: type[StrEnum], length: int) -> Enum:
+    """An enum column over a plain varchar holding the members' values (no CHECK, no
+    database type: a new member needs no migration)."""
+    return Enum(
+        kind,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        validate_strings=True,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
 
 # `users.last_login_sort` of someone who never logged in: before every real login.
 NEVER_LOGGED_IN = "1970-01-01T00:00:00Z"
@@ -67,11 +86,13 @@ class User(Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     locale: Mapped[str] = mapped_column(String(2))
     role: Mapped[str] = mapped_column(ForeignKey("roles.key"))
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[UserStatus] = mapped_column(stored_as_text(UserStatus, 20))
     custom_fields: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'"))
     password_hash: Mapped[str | None] = mapped_column(Text)
 
-    invitation_state: Mapped[str] = mapped_column(String(20), server_default="none")
+    invitation_state: Mapped[InvitationState] = mapped_column(
+        stored_as_text(InvitationState, 20), server_default=InvitationState.NONE.value
+    )
     invitation_request_id: Mapped[uuid.UUID | None]
     invitation_requested_at: Mapped[datetime | None] = mapped_column(Timestamp)
     invitation_resend_count: Mapped[int] = mapped_column(Integer, server_default="0")
@@ -83,8 +104,10 @@ class User(Base):
     invitation_message_id: Mapped[str | None] = mapped_column(Text)
     invitation_failure_reason: Mapped[str | None] = mapped_column(Text)
 
-    email_state: Mapped[str] = mapped_column(String(20), server_default="ok")
-    email_bounce_kind: Mapped[str | None] = mapped_column(String(20))
+    email_state: Mapped[EmailState] = mapped_column(
+        stored_as_text(EmailState, 20), server_default=EmailState.OK.value
+    )
+    email_bounce_kind: Mapped[BounceKind | None] = mapped_column(stored_as_text(BounceKind, 20))
     email_state_reason: Mapped[str | None] = mapped_column(Text)
     email_state_changed_at: Mapped[datetime | None] = mapped_column(Timestamp)
     email_delivered_at: Mapped[datetime | None] = mapped_column(Timestamp)
@@ -114,10 +137,12 @@ class User(Base):
     )
     # Text, not a boolean: GIN and the planner's joint statistics only index comparisons
     # (`login_state = 'never'`), and PostgreSQL turns `flag = true` into a bare `flag`.
-    login_state: Mapped[str] = mapped_column(
-        String(10),
+    login_state: Mapped[LoginState] = mapped_column(
+        stored_as_text(LoginState, 10),
         Computed(
-            "CASE WHEN last_login_at IS NULL THEN 'never' ELSE 'logged_in' END", persisted=True
+            f"CASE WHEN last_login_at IS NULL THEN '{LoginState.NEVER.value}' "
+            f"ELSE '{LoginState.LOGGED_IN.value}' END",
+            persisted=True,
         ),
     )
 
@@ -210,7 +235,7 @@ class CustomField(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     key: Mapped[str] = mapped_column(String(64))
     label: Mapped[str] = mapped_column(String(200))
-    type: Mapped[str] = mapped_column(String(20))
+    type: Mapped[FieldType] = mapped_column(stored_as_text(FieldType, 20))
     required: Mapped[bool] = mapped_column(Boolean, server_default="false")
     choices: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
     position: Mapped[int] = mapped_column(Integer, server_default="0")
@@ -262,7 +287,7 @@ class Enrollment(Base):
     )
 
 
-class Session(Base):
+class LoginSession(Base):
     """A login session behind the HttpOnly cookie; only the token's hash is stored."""
 
     __tablename__ = "sessions"

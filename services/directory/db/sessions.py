@@ -1,28 +1,55 @@
 """Login sessions and the failed-login counters."""
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Row, Select, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.directory.db.models import LoginThrottle, Role, Session, User
+from services.directory.db.models import LoginSession, LoginThrottle, Role, User
 from services.directory.domain.login_throttle import ThrottleState
 from shared.contracts.users import UserStatus
 from shared.security.access_tokens import Principal
 
 
+def open_session(
+    session: AsyncSession,
+    user: User,
+    token_hash: bytes,
+    now: datetime,
+    ttl: timedelta,
+    user_agent: str | None,
+) -> LoginSession:
+    login = LoginSession(
+        tenant_id=user.tenant_id,
+        id=uuid.uuid4(),
+        user_id=user.id,
+        token_hash=token_hash,
+        created_at=now,
+        expires_at=now + ttl,
+        user_agent=(user_agent or "")[:300] or None,
+    )
+    session.add(login)
+    return login
+
+
 def _active_principals(now: datetime) -> Select[uuid.UUID, uuid.UUID, uuid.UUID, str, list[str]]:
     """Sessions that still authenticate: not revoked, not expired, user still active."""
     return (
-        select(Session.id, Session.user_id, Session.tenant_id, User.role, Role.permissions)
-        .join(User, (User.tenant_id == Session.tenant_id) & (User.id == Session.user_id))
+        select(
+            LoginSession.id,
+            LoginSession.user_id,
+            LoginSession.tenant_id,
+            User.role,
+            Role.permissions,
+        )
+        .join(User, (User.tenant_id == LoginSession.tenant_id) & (User.id == LoginSession.user_id))
         .join(Role, Role.key == User.role)
         .where(
-            Session.revoked_at.is_(None),
-            Session.expires_at > now,
-            User.status == UserStatus.ACTIVE.value,
+            LoginSession.revoked_at.is_(None),
+            LoginSession.expires_at > now,
+            User.status == UserStatus.ACTIVE,
         )
     )
 
@@ -31,7 +58,7 @@ async def principal_for_token(
     session: AsyncSession, tenant_id: uuid.UUID, token_hash: bytes, now: datetime
 ) -> Principal | None:
     query = _active_principals(now).where(
-        Session.tenant_id == tenant_id, Session.token_hash == token_hash
+        LoginSession.tenant_id == tenant_id, LoginSession.token_hash == token_hash
     )
     return _principal((await session.execute(query)).first())
 
@@ -39,7 +66,9 @@ async def principal_for_token(
 async def principal_for_session(
     session: AsyncSession, tenant_id: uuid.UUID, session_id: uuid.UUID, now: datetime
 ) -> Principal | None:
-    query = _active_principals(now).where(Session.tenant_id == tenant_id, Session.id == session_id)
+    query = _active_principals(now).where(
+        LoginSession.tenant_id == tenant_id, LoginSession.id == session_id
+    )
     return _principal((await session.execute(query)).first())
 
 
@@ -56,9 +85,11 @@ async def revoke_session(
     session: AsyncSession, tenant_id: uuid.UUID, session_id: uuid.UUID, now: datetime
 ) -> None:
     await session.execute(
-        update(Session)
+        update(LoginSession)
         .where(
-            Session.tenant_id == tenant_id, Session.id == session_id, Session.revoked_at.is_(None)
+            LoginSession.tenant_id == tenant_id,
+            LoginSession.id == session_id,
+            LoginSession.revoked_at.is_(None),
         )
         .values(revoked_at=now)
     )
@@ -68,9 +99,11 @@ async def revoke_user_sessions(
     session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, now: datetime
 ) -> None:
     await session.execute(
-        update(Session)
+        update(LoginSession)
         .where(
-            Session.tenant_id == tenant_id, Session.user_id == user_id, Session.revoked_at.is_(None)
+            LoginSession.tenant_id == tenant_id,
+            LoginSession.user_id == user_id,
+            LoginSession.revoked_at.is_(None),
         )
         .values(revoked_at=now)
     )

@@ -1,3 +1,5 @@
+"""Tenants (one per platform) and the roles every tenant shares."""
+
 import uuid
 
 from sqlalchemy import select
@@ -14,6 +16,12 @@ async def get_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant | No
 async def get_tenant_by_slug(session: AsyncSession, slug: str) -> Tenant | None:
     query = select(Tenant).where(Tenant.slug == slug)
     return (await session.execute(query)).scalar_one_or_none()
+
+
+def add_tenant(session: AsyncSession, slug: str, name: str, default_locale: str) -> Tenant:
+    tenant = Tenant(id=uuid.uuid4(), slug=slug, name=name, default_locale=default_locale)
+    session.add(tenant)
+    return tenant
 
 
 async def get_role(session: AsyncSession, key: str) -> RoleInfo | None:

@@ -4,6 +4,7 @@ state GIN for status, role, invitation, e-mail and login state, jsonb GIN for cu
 fields, btree for groups, dates and invitation expiry."""
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -13,22 +14,23 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.types import Text
 
 from services.directory.db.models import NEVER_LOGGED_IN, User, UserGroup
-from services.directory.domain.listing import InvitationFilter, UserFilter, UserSort
+from services.directory.domain.users import LoginState
+from shared.contracts.user_filters import InvitationFilter, UserFilters, UserSort
 from shared.contracts.users import InvitationState
 
 SORT_COLUMNS: dict[str, InstrumentedAttribute[Any]] = {
-    "name": User.sort_name,
-    "email": User.email_normalized,
-    "created_at": User.created_at,
-    "last_login_at": User.last_login_sort,
+    UserSort.NAME.key: User.sort_name,
+    UserSort.EMAIL.key: User.email_normalized,
+    UserSort.CREATED.key: User.created_at,
+    UserSort.LAST_LOGIN.key: User.last_login_sort,
 }
 TRIGRAM = 3
 NEVER = datetime.fromisoformat(NEVER_LOGGED_IN)
-NEVER_STATE, LOGGED_IN_STATE = "never", "logged_in"  # users.login_state
+WAITING = (InvitationState.SENT, InvitationState.DELIVERED)
 
 
 def sort_column(sort: UserSort) -> InstrumentedAttribute[Any]:
-    return SORT_COLUMNS[sort.value.lstrip("-")]
+    return SORT_COLUMNS[sort.key]
 
 
 def like_contains(term: str) -> str:
@@ -38,38 +40,40 @@ def like_contains(term: str) -> str:
 
 def conditions_for(
     tenant_id: uuid.UUID,
-    f: UserFilter,
+    f: UserFilters,
+    field_values: Mapping[uuid.UUID, Any],
     now: datetime,
     sort: UserSort = UserSort.NAME,
     *,
     for_walk: bool = False,
 ) -> list[ColumnElement[bool]]:
-    """The filter as conditions on `users`: for looking the matches up through indexes, or
-    (`for_walk`) for checking row by row along a sort index, where a plain LIKE is cheaper
-    than computing a text's letter pairs."""
+    """The filters as conditions on `users` (`field_values`: the custom-field filters,
+    cleaned, by field id): for looking the matches up through indexes, or (`for_walk`) for
+    checking row by row along a sort index, where a plain LIKE is cheaper than computing a
+    text's letter pairs."""
     where: list[ColumnElement[bool]] = [User.tenant_id == tenant_id]
-    if f.group_ids:
+    if f.group:
         where.append(
             exists().where(
                 UserGroup.tenant_id == User.tenant_id,
                 UserGroup.user_id == User.id,
-                UserGroup.group_id.in_(f.group_ids),
+                UserGroup.group_id.in_(f.group),
             )
         )
-    if f.roles:
-        where.append(User.role.in_(f.roles))
-    if f.statuses:
-        where.append(User.status.in_([s.value for s in f.statuses]))
-    if f.invitation_states:
-        where.append(or_(*(_invitation_condition(s, now) for s in f.invitation_states)))
-    if f.email_states:
-        where.append(User.email_state.in_([s.value for s in f.email_states]))
-    if f.email_contains:
-        where.extend(_email_contains(f.email_contains.lower(), for_walk))
+    if f.role:
+        where.append(User.role.in_(f.role))
+    if f.status:
+        where.append(User.status.in_(f.status))
+    if f.invitation:
+        where.append(or_(*(_invitation_condition(s, now) for s in f.invitation)))
+    if f.email_status:
+        where.append(User.email_state.in_(f.email_status))
+    if email := f.email_contains:
+        where.extend(_email_contains(email.lower(), for_walk))
     where.extend(_text_contains(term, for_walk) for term in f.search_terms)
     where.extend(
         User.custom_fields.op("@>")(cast({str(field_id): value}, JSONB))
-        for field_id, value in f.custom_fields.items()
+        for field_id, value in field_values.items()
     )
     where.extend(_date_ranges(f))
     where.extend(_last_login(f, sort, for_walk))
@@ -98,16 +102,17 @@ def _has_letter_pair(pair: str) -> ColumnElement[bool]:
 
 
 def _invitation_condition(state: InvitationFilter, now: datetime) -> ColumnElement[bool]:
-    waiting = (InvitationState.SENT.value, InvitationState.DELIVERED.value)
-    not_expired = or_(User.invitation_expires_at.is_(None), User.invitation_expires_at > now)
+    """What `domain.invitation_state.displayed` shows as `state`."""
     if state is InvitationFilter.EXPIRED:
-        return and_(User.invitation_state.in_(waiting), User.invitation_expires_at <= now)
-    if state.value in waiting:
-        return and_(User.invitation_state == state.value, not_expired)
-    return User.invitation_state == state.value
+        return and_(User.invitation_state.in_(WAITING), User.invitation_expires_at <= now)
+    stored = InvitationState(state.value)
+    if stored in WAITING:
+        not_expired = or_(User.invitation_expires_at.is_(None), User.invitation_expires_at > now)
+        return and_(User.invitation_state == stored, not_expired)
+    return User.invitation_state == stored
 
 
-def _date_ranges(f: UserFilter) -> list[ColumnElement[bool]]:
+def _date_ranges(f: UserFilters) -> list[ColumnElement[bool]]:
     ranges: list[ColumnElement[bool]] = []
     if f.created_from:
         ranges.append(User.created_at >= f.created_from)
@@ -120,7 +125,7 @@ def _date_ranges(f: UserFilter) -> list[ColumnElement[bool]]:
     return ranges
 
 
-def _last_login(f: UserFilter, sort: UserSort, for_walk: bool) -> list[ColumnElement[bool]]:
+def _last_login(f: UserFilters, sort: UserSort, for_walk: bool) -> list[ColumnElement[bool]]:
     """Conditions on the last login go through `login_state`, which the state index and its
     statistics know, and `last_login_sort` (equal to `last_login_at` for those who logged
     in). A walk of the last-login order also gets the range of that order they sit in."""
@@ -130,9 +135,12 @@ def _last_login(f: UserFilter, sort: UserSort, for_walk: bool) -> list[ColumnEle
     if f.never_logged_in and logged_in:
         return [false()]
     if f.never_logged_in:
-        state, order_range = User.login_state == NEVER_STATE, User.last_login_sort == NEVER
+        state, order_range = User.login_state == LoginState.NEVER, User.last_login_sort == NEVER
     else:  # every login happened after 1970, the moment `last_login_sort` gives the others
-        state, order_range = User.login_state == LOGGED_IN_STATE, User.last_login_sort > NEVER
+        state, order_range = (
+            User.login_state == LoginState.LOGGED_IN,
+            User.last_login_sort > NEVER,
+        )
     return [state, order_range] if for_walk and by_last_login(sort) else [state]
 
 

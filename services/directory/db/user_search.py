@@ -20,6 +20,7 @@ Pages are never read with OFFSET.
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -43,7 +44,8 @@ from sqlalchemy.sql.elements import ClauseElement
 
 from services.directory.db.models import User
 from services.directory.db.user_filters import by_last_login, conditions_for, sort_column
-from services.directory.domain.listing import UserFilter, UserSort
+from services.directory.domain.listing import Position
+from shared.contracts.user_filters import UserFilters, UserSort
 
 # What reading one matching row scattered over the table costs the planner (a heap page
 # between seq_page_cost 1 and random_page_cost 4, and the row's recheck).
@@ -52,19 +54,18 @@ Column = ColumnElement[Any] | InstrumentedAttribute[Any]
 
 
 @dataclass(frozen=True)
-class Position:
-    """Where a page ends: the last row's sort value and id."""
-
-    sort_value: Any
-    user_id: uuid.UUID
-
-
-@dataclass(frozen=True)
 class FoundPage:
     users: list[User]
     has_more: bool
     total: int
     total_is_exact: bool
+
+    def next_position(self, sort: UserSort) -> Position | None:
+        """Where the next page starts; None on the last page."""
+        if not self.users or not self.has_more:
+            return None
+        last = self.users[-1]
+        return Position(getattr(last, sort_column(sort).key), last.id)
 
 
 # --- the planner's estimate -----------------------------------------------------------------
@@ -106,13 +107,16 @@ class Listing:
     """What a page of the list is asked for."""
 
     tenant_id: uuid.UUID
-    filter: UserFilter
+    filters: UserFilters
+    field_values: Mapping[uuid.UUID, Any]  # the custom-field filters, cleaned, by field id
     sort: UserSort
     after: Position | None
     limit: int
 
     def conditions(self, now: datetime, *, for_walk: bool = False) -> list[ColumnElement[bool]]:
-        return conditions_for(self.tenant_id, self.filter, now, self.sort, for_walk=for_walk)
+        return conditions_for(
+            self.tenant_id, self.filters, self.field_values, now, self.sort, for_walk=for_walk
+        )
 
 
 async def find_page(
@@ -123,8 +127,8 @@ async def find_page(
     # The filters' values vary from one request to the next: plan each statement for its
     # values, never with a generic plan cached from others (this transaction only).
     await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    filtered = listing.filter != UserFilter()
-    if filtered and by_last_login(listing.sort) and listing.filter.never_logged_in is None:
+    filters = listing.filters
+    if not filters.is_empty and by_last_login(listing.sort) and filters.never_logged_in is None:
         return await _find_by_login_state(session, listing, exact_up_to, now)
     return await _find(session, listing, exact_up_to, now)
 
@@ -136,7 +140,7 @@ async def _find_by_login_state(
     Many filters match only them (invited users) or only the others, and a walk from the
     wrong end would cross every row of the other part: read each part on its own."""
     never, logged_in = (
-        replace(listing, filter=replace(listing.filter, never_logged_in=value))
+        replace(listing, filters=listing.filters.model_copy(update={"never_logged_in": value}))
         for value in (True, False)
     )
     first, second = (logged_in, never) if listing.sort.descending else (never, logged_in)

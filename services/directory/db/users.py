@@ -3,6 +3,7 @@
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import any_, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,6 +62,13 @@ async def users_by_ids(
     return list((await session.execute(query)).scalars())
 
 
+def add_user(session: AsyncSession, **values: Any) -> User:
+    """A new user (the columns' values by name); written at the next flush."""
+    user = User(**values)
+    session.add(user)
+    return user
+
+
 async def email_taken(session: AsyncSession, tenant_id: uuid.UUID, email_normalized: str) -> bool:
     query = select(User.id).where(
         User.tenant_id == tenant_id, User.email_normalized == email_normalized
@@ -83,7 +91,7 @@ async def count_other_active_admins(
         .where(
             User.tenant_id == tenant_id,
             User.id != except_user_id,
-            User.status == UserStatus.ACTIVE.value,
+            User.status == UserStatus.ACTIVE,
             Role.is_admin.is_(True),
         )
     )

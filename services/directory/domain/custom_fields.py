@@ -1,35 +1,30 @@
-"""Custom fields: their types, and how a value is checked against its field."""
+"""Custom fields an admin defines: what a definition must be, and how a user's values
+(stored by the field's id, so a field deleted and made again never inherits old values)
+are shown by key. What a value means for each type: `shared.contracts.custom_fields`."""
 
-import math
 import re
-from dataclasses import dataclass
-from datetime import date
-from enum import StrEnum
-from typing import Any
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
 
-MAX_TEXT_LENGTH = 1000
+from shared.contracts.custom_fields import FieldDefinition, FieldType, InvalidFieldValue
+from shared.contracts.users import CustomFieldValue
+
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
-class FieldType(StrEnum):
-    TEXT = "text"
-    NUMBER = "number"
-    DATE = "date"
-    CHOICE = "choice"
-    YES_NO = "yes_no"
+class CustomFieldRecord(Protocol):
+    """A field's definition as the directory stores it (the ORM's `CustomField` is one)."""
 
-
-class InvalidFieldValue(ValueError):
-    pass
-
-
-@dataclass(frozen=True)
-class FieldDefinition:
+    id: uuid.UUID
     key: str
     label: str
     type: FieldType
-    required: bool = False
-    choices: tuple[str, ...] = ()
+    required: bool
+    choices: list[str]
+    position: int
+    created_at: datetime
 
 
 def check_definition(field_type: FieldType, choices: tuple[str, ...]) -> None:
@@ -44,69 +39,27 @@ def check_definition(field_type: FieldType, choices: tuple[str, ...]) -> None:
         raise InvalidFieldValue("Only a choice field has choices.")
 
 
-def clean_value(field: FieldDefinition, value: Any) -> Any:
-    """The value as stored (JSON), or InvalidFieldValue saying what is wrong. None clears it."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if field.required:
-            raise InvalidFieldValue(f"{field.key}: a value is required.")
-        return None
-    return _CLEANERS[field.type](field, value)
+def definition_of(field: CustomFieldRecord) -> FieldDefinition:
+    return FieldDefinition(
+        key=field.key,
+        label=field.label,
+        type=field.type,
+        required=field.required,
+        choices=tuple(field.choices),
+    )
 
 
-def _text(field: FieldDefinition, value: Any) -> str:
-    if not isinstance(value, str):
-        raise InvalidFieldValue(f"{field.key}: expected text.")
-    if len(value) > MAX_TEXT_LENGTH:
-        raise InvalidFieldValue(f"{field.key}: at most {MAX_TEXT_LENGTH} characters.")
-    return value.strip()
+def values_by_key(values: Mapping[str, Any], fields: Sequence[CustomFieldRecord]) -> dict[str, Any]:
+    """A user's values (stored by field id) by the key of each field they have a value for."""
+    return {f.key: values[str(f.id)] for f in fields if str(f.id) in values}
 
 
-def _number(field: FieldDefinition, value: Any) -> int | float:
-    if isinstance(value, str):
-        try:
-            value = float(value) if any(c in value for c in ".eE") else int(value)
-        except ValueError:
-            raise InvalidFieldValue(f"{field.key}: expected a number.") from None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
-        raise InvalidFieldValue(f"{field.key}: expected a number.")
-    return value
-
-
-def _finite(value: int | float) -> bool:
-    """Finite, and within what a float (and so any JSON reader) can hold."""
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an integer too large for a float
-        return False
-
-
-def _date(field: FieldDefinition, value: Any) -> str:
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value).isoformat()
-        except ValueError:
-            pass
-    raise InvalidFieldValue(f"{field.key}: expected a date as YYYY-MM-DD.")
-
-
-def _choice(field: FieldDefinition, value: Any) -> str:
-    if value not in field.choices:
-        raise InvalidFieldValue(f"{field.key}: expected one of {', '.join(field.choices)}.")
-    return str(value)
-
-
-def _yes_no(field: FieldDefinition, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "oui", "non"):
-        return value.lower() in ("true", "yes", "oui")
-    raise InvalidFieldValue(f"{field.key}: expected true or false.")
-
-
-_CLEANERS = {
-    FieldType.TEXT: _text,
-    FieldType.NUMBER: _number,
-    FieldType.DATE: _date,
-    FieldType.CHOICE: _choice,
-    FieldType.YES_NO: _yes_no,
-}
+def values_shown(
+    values: Mapping[str, Any], fields: Sequence[CustomFieldRecord]
+) -> list[CustomFieldValue]:
+    """A user's values with their field's key, label and type, in the fields' order."""
+    return [
+        CustomFieldValue(key=f.key, label=f.label, type=f.type.value, value=values[str(f.id)])
+        for f in fields
+        if str(f.id) in values
+    ]

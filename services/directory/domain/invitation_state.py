@@ -1,8 +1,11 @@
 """The invitation's state as the directory shows it, apart from the account status."""
 
 from datetime import datetime, timedelta
+from typing import Literal
 
 from shared.contracts.users import InvitationState
+
+EXPIRED: Literal["expired"] = "expired"
 
 # States that an older piece of news must not overwrite.
 _FINAL = {InvitationState.ACCEPTED}
@@ -34,6 +37,13 @@ def is_expired(state: InvitationState, expires_at: datetime | None, now: datetim
     """An invitation link nobody used in time: shown (and filtered) as expired."""
     waiting = state in (InvitationState.SENT, InvitationState.DELIVERED)
     return waiting and expires_at is not None and expires_at <= now
+
+
+def displayed(
+    state: InvitationState, expires_at: datetime | None, now: datetime
+) -> InvitationState | Literal["expired"]:
+    """The state as the list shows (and filters) it: an expired link is "expired"."""
+    return EXPIRED if is_expired(state, expires_at, now) else state
 
 
 def after_revocation(current: InvitationState) -> InvitationState:

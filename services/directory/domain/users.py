@@ -1,10 +1,92 @@
-"""Rules about users: who may be deactivated, demoted, re-invited."""
+"""Rules about users: who may be deactivated, demoted, re-invited; how a change to a user
+is announced; what of a user the directory reads."""
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
 
-from shared.contracts.users import UserStatus
+from shared.contracts.users import (
+    USER_ACTIVATED,
+    USER_CREATED,
+    USER_DEACTIVATED,
+    USER_LOGGED_IN,
+    USER_REACTIVATED,
+    USER_UPDATED,
+    BounceKind,
+    EmailState,
+    InvitationState,
+    UserStatus,
+)
 from shared.errors import RuleViolation
+
+
+class UserChange(StrEnum):
+    """How a user changed; each change is announced by the `user.*` event of that name,
+    carrying the user's new snapshot."""
+
+    CREATED = USER_CREATED
+    UPDATED = USER_UPDATED
+    ACTIVATED = USER_ACTIVATED
+    DEACTIVATED = USER_DEACTIVATED
+    REACTIVATED = USER_REACTIVATED
+    LOGGED_IN = USER_LOGGED_IN
+
+
+def announced_change(first: UserChange, then: UserChange) -> UserChange:
+    """One event per user per transaction: a change of status (created, activated...) says
+    more than a plain update, so it is the one announced."""
+    return then if first is UserChange.UPDATED else first
+
+
+class LoginState(StrEnum):
+    """Whether the user ever logged in (a column of its own: the list filters on it)."""
+
+    NEVER = "never"
+    LOGGED_IN = "logged_in"
+
+
+class UserRecord(Protocol):
+    """A user as the directory stores it, read-only (the ORM's `User` is one)."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    email: str
+    first_name: str
+    last_name: str
+    phone: str | None
+    locale: str
+    role: str
+    status: UserStatus
+    custom_fields: dict[str, Any]  # by the field's id
+    invitation_state: InvitationState
+    invitation_requested_at: datetime | None
+    invitation_first_sent_at: datetime | None
+    invitation_last_sent_at: datetime | None
+    invitation_expires_at: datetime | None
+    invitation_send_count: int
+    invitation_resend_count: int
+    invitation_accepted_at: datetime | None
+    invitation_failure_reason: str | None
+    email_state: EmailState
+    email_bounce_kind: BounceKind | None
+    email_state_reason: str | None
+    email_state_changed_at: datetime | None
+    email_delivered_at: datetime | None
+    activated_at: datetime | None
+    deactivated_at: datetime | None
+    deactivated_by: uuid.UUID | None
+    deactivation_reason: str | None
+    last_login_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+def shows_deactivation(user: UserRecord) -> bool:
+    """When, by whom and why a user was deactivated is shown while they are."""
+    return user.status is UserStatus.DEACTIVATED and user.deactivated_at is not None
 
 
 def normalize_email(email: str) -> str:

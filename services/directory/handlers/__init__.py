@@ -1,10 +1,10 @@
 """The directory's subscriptions, in one place: each queue, its bindings and handlers."""
 
-from functools import partial
+from collections.abc import Sequence
 
-from services.directory.handlers.email import on_email_event
+from services.directory.handlers.email import on_email_notice, on_suppression_lifted
 from services.directory.handlers.invitations import (
-    on_invitation_accepted,
+    accepting_invitations,
     on_invitation_failed,
     on_invitation_revoked,
     on_invitation_sent,
@@ -18,32 +18,40 @@ from shared.contracts.invitations import (
     INVITATION_SENT,
 )
 from shared.contracts.lms import ACTIVITY_EVENTS, ENROLLMENT_EVENTS
+from shared.contracts.suppressions import SUPPRESSION_LIFTED
 from shared.messaging.consumer import EventHandler
 from shared.messaging.topology import ConsumerQueue
 
-EMAIL_HANDLERS: dict[str, EventHandler] = {
-    EMAIL_BOUNCED: on_email_event,
-    EMAIL_COMPLAINED: on_email_event,
-    EMAIL_DELIVERED: on_email_event,
-}
-LMS_HANDLERS: dict[str, EventHandler] = {
-    ENROLLMENT_EVENTS: on_enrollment,
-    ACTIVITY_EVENTS: on_learning_activity,
-}
+INVITATIONS = ConsumerQueue(
+    "directory.invitations",
+    (INVITATION_SENT, INVITATION_FAILED, INVITATION_ACCEPTED, INVITATION_REVOKED),
+)
+EMAIL = ConsumerQueue(
+    "directory.email", (EMAIL_BOUNCED, EMAIL_COMPLAINED, EMAIL_DELIVERED, SUPPRESSION_LIFTED)
+)
+LMS = ConsumerQueue("directory.lms", (ENROLLMENT_EVENTS, ACTIVITY_EVENTS))
+QUEUES = tuple(queue.name for queue in (INVITATIONS, EMAIL, LMS))
 
 
-def subscriptions(sealing_keys: list[str]) -> dict[ConsumerQueue, dict[str, EventHandler]]:
-    invitation_handlers: dict[str, EventHandler] = {
-        INVITATION_SENT: on_invitation_sent,
-        INVITATION_FAILED: on_invitation_failed,
-        INVITATION_ACCEPTED: partial(on_invitation_accepted, sealing_keys=sealing_keys),
-        INVITATION_REVOKED: on_invitation_revoked,
-    }
+def subscriptions(
+    sealing_keys: Sequence[str],
+) -> dict[ConsumerQueue, dict[str, EventHandler]]:
+    """`sealing_keys`: the private keys that open the password hashes sealed for us."""
     return {
-        ConsumerQueue("directory.invitations", tuple(invitation_handlers)): invitation_handlers,
-        ConsumerQueue("directory.email", tuple(EMAIL_HANDLERS)): EMAIL_HANDLERS,
-        ConsumerQueue("directory.lms", tuple(LMS_HANDLERS)): LMS_HANDLERS,
+        INVITATIONS: {
+            INVITATION_SENT: on_invitation_sent,
+            INVITATION_FAILED: on_invitation_failed,
+            INVITATION_ACCEPTED: accepting_invitations(sealing_keys),
+            INVITATION_REVOKED: on_invitation_revoked,
+        },
+        EMAIL: {
+            EMAIL_BOUNCED: on_email_notice,
+            EMAIL_COMPLAINED: on_email_notice,
+            EMAIL_DELIVERED: on_email_notice,
+            SUPPRESSION_LIFTED: on_suppression_lifted,
+        },
+        LMS: {
+            ENROLLMENT_EVENTS: on_enrollment,
+            ACTIVITY_EVENTS: on_learning_activity,
+        },
     }
-
-
-QUEUES = tuple(queue.name for queue in subscriptions([]))

@@ -2,45 +2,15 @@
 
 from typing import Any
 
-from services.directory.db.activities import record_activity
-from services.directory.db.enrollments import upsert_enrollment
-from services.directory.handlers.common import user_for_update
+from services.directory.usecases.record_enrollment import record_enrollment
+from services.directory.usecases.record_learning_activity import record_learning_activity
+from services.directory.usecases.unit_of_work import DirectoryUnitOfWork
 from shared.contracts import CloudEvent
-from shared.contracts.lms import EnrollmentChanged, LearningActivity
-from shared.unit_of_work import UnitOfWork
 
 
-async def on_enrollment(uow: UnitOfWork, event: CloudEvent[Any]) -> None:
-    session = uow.session
-    change: EnrollmentChanged = event.data
-    user = await user_for_update(session, event.tenantid, change.user_id)
-    await upsert_enrollment(session, user.tenant_id, change)
-    record_activity(
-        session,
-        user.tenant_id,
-        user.id,
-        event.type,
-        occurred_at=change.occurred_at,
-        details={
-            "course_id": change.course_id,
-            "course_title": change.course_title,
-            "status": change.status,
-            "progress_percent": change.progress_percent,
-        },
-        source_event_id=event.id,
-    )
+async def on_enrollment(uow: DirectoryUnitOfWork, event: CloudEvent[Any]) -> None:
+    await record_enrollment(uow, event.tenantid, event.id, event.type, event.data)
 
 
-async def on_learning_activity(uow: UnitOfWork, event: CloudEvent[Any]) -> None:
-    session = uow.session
-    activity: LearningActivity = event.data
-    user = await user_for_update(session, event.tenantid, activity.user_id)
-    record_activity(
-        session,
-        user.tenant_id,
-        user.id,
-        event.type,
-        occurred_at=activity.occurred_at,
-        details={"title": activity.title, "course_id": activity.course_id, **activity.details},
-        source_event_id=activity.activity_id,
-    )
+async def on_learning_activity(uow: DirectoryUnitOfWork, event: CloudEvent[Any]) -> None:
+    await record_learning_activity(uow, event.tenantid, event.type, event.data)

@@ -1,16 +1,23 @@
-"""Small steps several use cases share."""
+"""Small steps several use cases share: finding what they act on (or saying it is not
+there), checking a role or groups given by the caller, requesting an invitation."""
 
 import uuid
+from datetime import UTC, datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.directory.db import custom_fields as fields_db
 from services.directory.db import groups as groups_db
 from services.directory.db import tenants as tenants_db
 from services.directory.db import users as users_db
-from services.directory.db.models import Tenant, User
+from services.directory.db.models import CustomField, Group, Tenant, User
+from services.directory.domain.custom_fields import check_definition
 from services.directory.domain.roles import RoleInfo
-from shared.errors import Conflict, Forbidden, Invalid, NotFound
+from services.directory.usecases.unit_of_work import SOURCE, DirectoryUnitOfWork
+from shared.contracts import new_event
+from shared.contracts.custom_fields import FieldType, InvalidFieldValue
+from shared.contracts.invitations import INVITATION_REQUESTED, InvitationRequested
+from shared.errors import Forbidden, Invalid, NotFound
 from shared.security.access_tokens import Principal
 from shared.security.permissions import Permission
 
@@ -18,10 +25,52 @@ from shared.security.permissions import Permission
 async def load_user(
     session: AsyncSession, actor: Principal, user_id: uuid.UUID, *, for_update: bool = True
 ) -> User:
+    """A user of the caller's tenant (locked for the change to come, unless only read)."""
     user = await users_db.get_user(session, actor.tenant_id, user_id, for_update=for_update)
     if user is None:
         raise NotFound("There is no such user.")
     return user
+
+
+async def user_reported(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> User:
+    """The user another service reports about, locked; an event naming a user the tenant
+    does not have can never be applied (the message is parked with this reason)."""
+    user = await users_db.get_user(session, tenant_id, user_id, for_update=True)
+    if user is None:
+        raise NotFound(f"no user {user_id} in tenant {tenant_id}")
+    return user
+
+
+async def load_group(session: AsyncSession, actor: Principal, group_id: uuid.UUID) -> Group:
+    group = await groups_db.get_group(session, actor.tenant_id, group_id)
+    if group is None:
+        raise NotFound("There is no such group.")
+    return group
+
+
+async def load_field(session: AsyncSession, actor: Principal, field_id: uuid.UUID) -> CustomField:
+    field = await fields_db.get_field(session, actor.tenant_id, field_id)
+    if field is None:
+        raise NotFound("There is no such custom field.")
+    return field
+
+
+def check_choices(field_type: FieldType, choices: list[str]) -> None:
+    try:
+        check_definition(field_type, tuple(choices))
+    except InvalidFieldValue as error:
+        raise Invalid(f"choices: {error}") from None
+
+
+async def groups_changed(
+    uow: DirectoryUnitOfWork, tenant_id: uuid.UUID, user_ids: list[uuid.UUID]
+) -> None:
+    """The users' groups changed (a group renamed, deleted, joined or left): their
+    snapshots carry group names, so each of them is updated."""
+    users = await users_db.users_by_ids(uow.session, tenant_id, user_ids, for_update=True)
+    now = datetime.now(UTC)
+    for user in users:
+        uow.user_changed(user, at=now)
 
 
 async def load_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
@@ -46,9 +95,30 @@ async def check_groups(session: AsyncSession, tenant_id: uuid.UUID, ids: list[uu
         raise Invalid("group_ids: no such group: " + ", ".join(sorted(str(m) for m in missing)))
 
 
-async def flush_unique(session: AsyncSession, message: str) -> None:
-    """Flush, turning a unique-constraint race into a 409 instead of a 500."""
-    try:
-        await session.flush()
-    except IntegrityError as error:
-        raise Conflict(message) from error
+def request_invitation(
+    uow: DirectoryUnitOfWork, tenant: Tenant, user: User, actor: Principal, *, is_resend: bool
+) -> None:
+    """Ask the invitations service to mail the user their link (`invitation.requested`)."""
+    assert user.invitation_request_id is not None
+    request = InvitationRequested(
+        request_id=user.invitation_request_id,
+        user_id=user.id,
+        email=user.email,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        locale=user.locale,
+        tenant_slug=tenant.slug,
+        tenant_name=tenant.name,
+        requested_by=actor.user_id,
+        requested_at=datetime.now(UTC),
+        is_resend=is_resend,
+    )
+    uow.emit(
+        new_event(
+            INVITATION_REQUESTED,
+            source=SOURCE,
+            tenant_id=tenant.id,
+            subject=str(user.id),
+            data=request,
+        )
+    )

@@ -6,8 +6,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory.db import custom_fields as fields_db
-from services.directory.db.models import CustomField
-from services.directory.domain.custom_fields import InvalidFieldValue, clean_value
+from services.directory.domain.custom_fields import CustomFieldRecord, definition_of
+from shared.contracts.custom_fields import InvalidFieldValue, clean_value
 from shared.errors import Invalid
 
 
@@ -47,9 +47,9 @@ async def merge_custom_values(
     return values
 
 
-def _apply(values: dict[str, Any], field: CustomField, raw: Any) -> str | None:
+def _apply(values: dict[str, Any], field: CustomFieldRecord, raw: Any) -> str | None:
     try:
-        cleaned = clean_value(fields_db.to_definition(field), raw)
+        cleaned = clean_value(definition_of(field), raw)
     except InvalidFieldValue as error:
         return str(error).split(": ", 1)[-1]
     if cleaned is None:
@@ -57,22 +57,3 @@ def _apply(values: dict[str, Any], field: CustomField, raw: Any) -> str | None:
     else:
         values[str(field.id)] = cleaned
     return None
-
-
-async def filter_values_by_id(
-    session: AsyncSession, tenant_id: uuid.UUID, given: dict[str, str]
-) -> dict[uuid.UUID, Any]:
-    """Custom-field filters from the list's query string (`field.<key>=<value>`)."""
-    if not given:
-        return {}
-    fields = {f.key: f for f in await fields_db.list_fields(session, tenant_id)}
-    resolved: dict[uuid.UUID, Any] = {}
-    for key, raw in given.items():
-        field = fields.get(key)
-        if field is None:
-            raise Invalid(f"field.{key}: there is no custom field with this key.")
-        try:
-            resolved[field.id] = clean_value(fields_db.to_definition(field), raw)
-        except InvalidFieldValue as error:
-            raise Invalid(f"field.{error}") from None
-    return resolved

@@ -1,7 +1,6 @@
 """Editing a user's profile: names, phone, locale, e-mail, role, groups, custom fields."""
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,17 +10,14 @@ from services.directory.db import users as users_db
 from services.directory.db.activities import record_activity
 from services.directory.db.models import User
 from services.directory.domain import email_state
+from services.directory.domain.activities import ActivityKind
 from services.directory.domain.users import AdminChange, ensure_can_change_role, normalize_email
-from services.directory.snapshots import publish_user_event
-from services.directory.usecases.common import (
-    assignable_role,
-    check_groups,
-    flush_unique,
-    load_user,
-)
+from services.directory.usecases.common import assignable_role, check_groups, load_user
 from services.directory.usecases.custom_values import merge_custom_values
-from services.directory.usecases.invitations import EMAIL_TAKEN
-from shared.contracts.users import USER_UPDATED, UserStatus
+from services.directory.usecases.get_profile import Profile, read_profile
+from services.directory.usecases.invite_user import EMAIL_TAKEN
+from services.directory.usecases.unit_of_work import DirectoryUnitOfWork
+from shared.contracts.users import UserStatus
 from shared.errors import Conflict, StaleVersion
 from shared.security.access_tokens import Principal
 
@@ -29,17 +25,17 @@ PLAIN_FIELDS = ("first_name", "last_name", "phone", "locale")
 
 
 async def update_user(
-    session: AsyncSession,
+    uow: DirectoryUnitOfWork,
     actor: Principal,
     user_id: uuid.UUID,
     expected_version: int,
     changes: dict[str, Any],
-) -> User:
+) -> Profile:
     """Apply `changes` (only the fields the caller sent) if the user is still at
-    `expected_version`; publishes `user.updated` when anything changed."""
+    `expected_version`; `user.updated` goes out when anything changed."""
     if "role" in changes:
-        await users_db.lock_tenant(session, actor.tenant_id)
-    user = await load_user(session, actor, user_id)
+        await users_db.lock_tenant(uow.session, actor.tenant_id)
+    user = await load_user(uow.session, actor, user_id)
     if user.version != expected_version:
         raise StaleVersion(
             f"The user was changed meanwhile (version {user.version}, you sent "
@@ -47,29 +43,28 @@ async def update_user(
         )
     # One edit is one change: the row is written (and its version bumped) once, at the end,
     # not whenever a query in between would autoflush the fields set so far.
-    with session.no_autoflush:
+    with uow.session.no_autoflush:
         changed = [n for n in PLAIN_FIELDS if n in changes and _set(user, n, changes[n])]
-        if "email" in changes and await _change_email(session, user, changes["email"]):
+        if "email" in changes and await _change_email(uow.session, user, changes["email"]):
             changed.append("email")
-        if "role" in changes and await _change_role(session, actor, user, changes["role"]):
+        if "role" in changes and await _change_role(uow.session, actor, user, changes["role"]):
             changed.append("role")
-        if "group_ids" in changes and await _change_groups(session, user, changes["group_ids"]):
+        if "group_ids" in changes and await _change_groups(uow.session, user, changes["group_ids"]):
             changed.append("groups")
-        if "custom_fields" in changes and await _change_custom_fields(session, user, changes):
+        if "custom_fields" in changes and await _change_custom_fields(uow.session, user, changes):
             changed.append("custom_fields")
     if changed:
-        user.updated_at = datetime.now(UTC)
-        await flush_unique(session, EMAIL_TAKEN)
+        uow.user_changed(user)
+        await uow.flush(conflict=EMAIL_TAKEN)
         record_activity(
-            session,
+            uow.session,
             user.tenant_id,
             user.id,
-            "user.updated",
+            ActivityKind.UPDATED,
             actor_id=actor.user_id,
             details={"changed": changed},
         )
-        await publish_user_event(session, USER_UPDATED, user)
-    return user
+    return await read_profile(uow, user)
 
 
 def _set(user: User, name: str, value: Any) -> bool:
@@ -87,9 +82,9 @@ async def _change_email(session: AsyncSession, user: User, email: str) -> bool:
         raise Conflict(EMAIL_TAKEN)
     user.email, user.email_normalized = email.strip(), normalized
     fresh = email_state.after_address_change()
-    user.email_state = fresh.state.value
-    user.email_bounce_kind = user.email_state_reason = None
-    user.email_state_changed_at = user.email_delivered_at = None
+    user.email_state, user.email_bounce_kind = fresh.state, fresh.bounce_kind
+    user.email_state_reason = fresh.reason
+    user.email_state_changed_at, user.email_delivered_at = fresh.changed_at, fresh.delivered_at
     return True
 
 

@@ -1,6 +1,8 @@
-"""GET shows the choose-password form; POST checks it and accepts the invitation."""
+"""GET shows the choose-password form; POST checks it and accepts the invitation. Each
+calls one use case and answers with a page in the reader's language (never a problem
+document: a person reads these)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -8,23 +10,18 @@ from fastapi.responses import HTMLResponse
 
 from services.invitations.api.dependencies import PageContext, page_context
 from services.invitations.api.forms import BadForm, read_form
-from services.invitations.domain.links import LinkStatus
-from services.invitations.domain.password_form import form_problems
-from services.invitations.i18n import Language, choose_language, format_moment, translate_problem
-from services.invitations.usecases.accept import (
-    Allowance,
-    OpenedLink,
-    accept,
-    open_link,
-    throttle_wait,
+from services.invitations.api.rendering import HEADING, LOG_IN, RELOAD, Notice
+from services.invitations.domain.languages import Language, choose_language
+from services.invitations.domain.links import LinkedInvitation, LinkExpired
+from services.invitations.usecases.choose_password import (
+    PasswordChoice,
+    PasswordRejected,
+    choose_password,
 )
-from shared.security.passwords import (
-    MAX_PASSWORD_LENGTH,
-    MIN_PASSWORD_LENGTH,
-    hash_password_async,
-)
-from shared.security.sealing import seal
-from shared.security.tokens import token_hash
+from services.invitations.usecases.open_invitation import open_invitation
+from shared.errors import DomainError, NotFound, RateLimited
+from shared.http.dependencies import UoW, runtime
+from shared.security.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 router = APIRouter(tags=["invitation pages"])
 
@@ -34,14 +31,14 @@ PATH = "/invite/{token:path}"
 
 @router.get(PATH, response_class=HTMLResponse, summary="The choose-password page")
 async def show(
-    token: str, request: Request, context: Context, lang: str | None = None
+    token: str, request: Request, uow: UoW, context: Context, lang: str | None = None
 ) -> HTMLResponse:
-    async with context.db.transaction() as session:
-        link = await open_link(session, token, datetime.now(UTC))
-    language = _language(request, link, lang)
-    if link.status is not LinkStatus.USABLE:
-        return _closed(context, link.status, language, token)
-    return _form(context, request, link, language, token, problems=[], status=200)
+    try:
+        invitation = await open_invitation(uow, token, datetime.now(UTC))
+    except DomainError as error:
+        return _refused(context, request, error, lang, token)
+    language = _language(request, lang, invitation.locale)
+    return _form(context, request, invitation, language, token, problems=[], status=200)
 
 
 @router.post(PATH, response_class=HTMLResponse, summary="Choose the password, accept")
@@ -49,88 +46,86 @@ async def submit(token: str, request: Request, context: Context) -> HTMLResponse
     try:
         form = await read_form(request)
     except BadForm as error:
-        language = choose_language(None, None, request.headers.get("accept-language"))
-        return _message(context, "bad_form", language, token, error.status, reload=True)
-    language = _language(request, None, form.get("lang"))
+        language = _language(request, None)
+        return _notice(context, Notice.BAD_FORM, language, token, error.status, reload=True)
+    asked = form.get("lang")
     cookie = request.cookies.get(context.csrf.cookie_name)
     if not context.csrf.is_valid(cookie, form.get("csrf", ""), token):
-        return _message(context, "csrf", language, token, 403, reload=True)
-    if wait := await _throttled(context, request, token):
-        minutes = max(1, int(wait.total_seconds() + 59) // 60)
-        retry = {"Retry-After": str(int(wait.total_seconds()) + 1)}
-        return _message(context, "throttled", language, token, 429, headers=retry, minutes=minutes)
-    return await _accept(context, request, token, form)
-
-
-async def _accept(
-    context: PageContext, request: Request, token: str, form: dict[str, str]
-) -> HTMLResponse:
-    async with context.db.transaction() as session:
-        link = await open_link(session, token, datetime.now(UTC))
-    language = _language(request, link, form.get("lang"))
-    if link.status is not LinkStatus.USABLE or link.invitation is None:
-        return _closed(context, link.status, language, token)
-    password = form.get("password", "")
-    problems = form_problems(
-        password, form.get("password_confirmation", ""), email=link.invitation.email
+        return _notice(context, Notice.CSRF, _language(request, asked), token, 403, reload=True)
+    choice = PasswordChoice(
+        token=token,
+        client=request.client.host if request.client else "unknown",
+        password=form.get("password", ""),
+        confirmation=form.get("password_confirmation", ""),
     )
-    if problems:
-        translated = [translate_problem(p, language) for p in problems]
-        return _form(context, request, link, language, token, problems=translated, status=422)
-    sealed = seal(await hash_password_async(password), context.settings.sealing_public_key)
-    async with context.db.transaction() as session:
-        status = await accept(session, token, sealed, datetime.now(UTC))
-    if status is not LinkStatus.USABLE:
-        return _closed(context, status, language, token)
-    login = context.settings.login_url
-    button = (login, context.renderer.message_text(language, "login")) if login else None
-    return _message(context, "done", language, token, 200, button=button)
+    try:
+        invitation = await choose_password(
+            runtime(request).unit_of_work, choice, context.rules, datetime.now(UTC)
+        )
+    except PasswordRejected as rejected:
+        language = _language(request, asked, rejected.invitation.locale)
+        problems = [context.renderer.problem(language, p) for p in rejected.problems]
+        invitation = rejected.invitation
+        return _form(context, request, invitation, language, token, problems=problems, status=422)
+    except DomainError as error:
+        return _refused(context, request, error, asked, token)
+    language = _language(request, asked, invitation.locale)
+    button = None
+    if context.login_url:
+        button = (context.login_url, context.renderer.text(language, LOG_IN))
+    return _notice(context, Notice.DONE, language, token, 200, button=button)
 
 
-async def _throttled(context: PageContext, request: Request, token: str) -> timedelta | None:
-    settings = context.settings
-    client = request.client.host if request.client else "unknown"
-    allowances = [
-        Allowance(f"link:{token_hash(token).hex()}", settings.accept_attempts_per_link),
-        Allowance(f"client:{client}", settings.accept_attempts_per_client),
-    ]
-    window = timedelta(seconds=settings.accept_throttle_window_seconds)
-    async with context.db.transaction() as session:
-        return await throttle_wait(session, allowances, datetime.now(UTC), window)
+def _refused(
+    context: PageContext, request: Request, error: DomainError, asked: str | None, token: str
+) -> HTMLResponse:
+    """Expired says so; used, revoked and unknown links get one and the same answer."""
+    if isinstance(error, LinkExpired):
+        language = _language(request, asked, error.locale)
+        return _notice(context, Notice.EXPIRED, language, token, 410)
+    language = _language(request, asked)
+    if isinstance(error, NotFound):
+        return _notice(context, Notice.INVALID, language, token, 404)
+    if isinstance(error, RateLimited):
+        seconds = error.retry_after.total_seconds()
+        minutes = max(1, int(seconds + 59) // 60)
+        retry = {"Retry-After": str(int(seconds) + 1)}
+        return _notice(
+            context, Notice.THROTTLED, language, token, 429, headers=retry, minutes=minutes
+        )
+    raise error
 
 
-def _language(request: Request, link: OpenedLink | None, asked: str | None) -> Language:
-    user_locale = link.invitation.locale if link and link.invitation else None
+def _language(request: Request, asked: str | None, user_locale: str | None = None) -> Language:
     return choose_language(asked, user_locale, request.headers.get("accept-language"))
 
 
 def _form(
     context: PageContext,
     request: Request,
-    link: OpenedLink,
+    invitation: LinkedInvitation,
     language: Language,
     token: str,
     *,
     problems: list[str],
     status: int,
 ) -> HTMLResponse:
-    assert link.invitation is not None
-    assert link.expires_at is not None
-    invitation, csrf = link.invitation, context.csrf
+    assert invitation.expires_at is not None
+    renderer, csrf = context.renderer, context.csrf
     nonce = csrf.nonce(request.cookies.get(csrf.cookie_name))
-    response = context.renderer.page(
+    response = renderer.page(
         "form.html",
         language=language,
         token=token,
         status=status,
-        heading=context.renderer.message_text(language, "title"),
+        heading=renderer.text(language, HEADING),
         first_name=invitation.first_name,
         tenant_name=invitation.tenant_name,
         email=invitation.email,
         problems=problems,
-        action_url=context.renderer.link(token),
+        action_url=renderer.link(token),
         csrf=csrf.form_token(nonce, token),
-        expires=format_moment(link.expires_at, language, context.settings.display_timezone),
+        expires=renderer.format_moment(language, invitation.expires_at),
         min_length=MIN_PASSWORD_LENGTH,
         max_length=MAX_PASSWORD_LENGTH,
     )
@@ -138,18 +133,9 @@ def _form(
     return response
 
 
-def _closed(
-    context: PageContext, status: LinkStatus, language: Language, token: str
-) -> HTMLResponse:
-    """Expired says so; used, revoked and unknown links get one and the same answer."""
-    if status is LinkStatus.EXPIRED:
-        return _message(context, "expired", language, token, 410)
-    return _message(context, "invalid", language, token, 404)
-
-
-def _message(
+def _notice(
     context: PageContext,
-    key: str,
+    notice: Notice,
     language: Language,
     token: str,
     status: int,
@@ -161,7 +147,13 @@ def _message(
 ) -> HTMLResponse:
     renderer = context.renderer
     if reload:
-        button = (renderer.link(token, language), renderer.message_text(language, "reload"))
-    return renderer.message(
-        key, language=language, token=token, status=status, button=button, headers=headers, **values
+        button = (renderer.link(token, language), renderer.text(language, RELOAD))
+    return renderer.notice(
+        notice,
+        language=language,
+        token=token,
+        status=status,
+        button=button,
+        headers=headers,
+        **values,
     )

@@ -1,9 +1,9 @@
-"""Queries on deliveries: the e-mails to send, claimed with FOR UPDATE SKIP LOCKED."""
+"""The e-mails to send: claimed with FOR UPDATE SKIP LOCKED, each read as one `Email`."""
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Row, Select, and_, exists, func, literal, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
@@ -11,40 +11,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from services.invitations.db.models import Delivery, Invitation, KnownUser, Suppression
-from services.invitations.domain.sending import KnownUser as KnownUserFacts
-from services.invitations.domain.sending import MailKind
-from services.invitations.domain.sending import Suppression as SuppressionFacts
-from services.invitations.domain.suppression import SuppressionCause
+from services.invitations.domain.emails import (
+    LINK_STATES,
+    OPEN_STATES,
+    DeliveryState,
+    Email,
+    LatestUser,
+    MailKind,
+)
+from services.invitations.domain.links import IssuedLink, LinkedInvitation
+from services.invitations.domain.suppression import SuppressedAddress
 
 DELIVERIES_CHANNEL = "invitation_deliveries"  # NOTIFY on insert (see the first migration)
 
 
-@dataclass(frozen=True)
-class Claimed:
-    """A due e-mail, with everything needed to decide and to write it."""
-
-    delivery: Delivery
-    invitation: Invitation
-    suppression: SuppressionFacts | None
-    user: KnownUserFacts | None
-    first_sent_at: datetime | None  # the user's first invitation e-mail, any request
-
-    @property
-    def kind(self) -> MailKind:
-        return MailKind(self.delivery.kind)
-
-
-def new_message_id(domain: str) -> str:
-    return f"<{uuid.uuid4().hex}@{domain}>"
-
-
-async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Claimed]:
-    """Lock due e-mails (pending ones, and claims whose lease ran out: a process died),
-    then read what goes with them. Locking on the one table keeps the claim on the
-    queue's index whatever the planner believes about the joins."""
+async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Email]:
+    """Lock due e-mails (pending ones, and `sending` ones whose time came: an unknown
+    outcome to retry, or a claim left by a process that died), then read what goes with
+    them. Locking on the one table keeps the claim on the queue's index whatever the
+    planner believes about the joins."""
     locked = (
         select(Delivery.tenant_id, Delivery.id)
-        .where(Delivery.state.in_(("pending", "sending")), Delivery.next_attempt_at <= now)
+        .where(Delivery.state.in_(OPEN_STATES), Delivery.next_attempt_at <= now)
         .order_by(Delivery.next_attempt_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -53,13 +41,12 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Cl
     if not keys:
         return []
     rows = (await session.execute(_with_context(keys))).all()
-    claimed = [Claimed(d, i, _suppression(s), _user(u), first) for d, i, s, u, first in rows]
-    return sorted(claimed, key=lambda c: c.delivery.next_attempt_at)
+    return [_email(row) for row in sorted(rows, key=lambda row: row.next_attempt_at)]
 
 
 def _with_context(
     keys: Sequence[Row[uuid.UUID, uuid.UUID]],
-) -> Select[Delivery, Invitation, Suppression, KnownUser, datetime | None]:
+) -> Select[*tuple[Any, ...]]:
     other = aliased(Invitation)
     first_sent_at = (
         select(func.min(other.first_sent_at))
@@ -67,7 +54,36 @@ def _with_context(
         .scalar_subquery()
     )
     return (
-        select(Delivery, Invitation, Suppression, KnownUser, first_sent_at)
+        select(
+            Delivery.tenant_id,
+            Delivery.id,
+            Delivery.invitation_id,
+            Delivery.kind,
+            Delivery.state,
+            Delivery.attempts,
+            Delivery.message_id,
+            Delivery.next_attempt_at,
+            Delivery.token_nonce,
+            Delivery.token_hash,
+            Delivery.token_expires_at,
+            Invitation.user_id,
+            Invitation.email,
+            Invitation.first_name,
+            Invitation.last_name,
+            Invitation.locale,
+            Invitation.tenant_name,
+            Invitation.requested_at,
+            Invitation.accepted_at,
+            Invitation.revoked_at,
+            Invitation.expires_at,
+            first_sent_at.label("first_sent_at"),
+            Suppression.cause,
+            Suppression.detail,
+            Suppression.since,
+            KnownUser.email.label("latest_email"),
+            KnownUser.deactivated,
+            KnownUser.updated_at,
+        )
         .join(
             Invitation,
             and_(
@@ -93,46 +109,68 @@ def _with_context(
     )
 
 
-def _suppression(row: Suppression | None) -> SuppressionFacts | None:
-    if row is None:
+def _email(row: Row[Any]) -> Email:
+    return Email(
+        tenant_id=row.tenant_id,
+        delivery_id=row.id,
+        invitation_id=row.invitation_id,
+        user_id=row.user_id,
+        kind=row.kind,
+        address=row.email,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        locale=row.locale,
+        tenant_name=row.tenant_name,
+        requested_at=row.requested_at,
+        invitation_open=row.accepted_at is None and row.revoked_at is None,
+        invitation_expires_at=row.expires_at,
+        first_sent_at=row.first_sent_at,
+        suppressed=(
+            SuppressedAddress(row.cause, row.detail, row.since) if row.cause is not None else None
+        ),
+        latest_user=(
+            LatestUser(row.latest_email, row.deactivated, row.updated_at)
+            if row.latest_email is not None
+            else None
+        ),
+        attempts=row.attempts,
+        message_id=row.message_id,
+        issued=_issued(row),
+    )
+
+
+def _issued(row: Row[Any]) -> IssuedLink | None:
+    """The link of an attempt whose outcome is unknown (it may be in an inbox)."""
+    if row.state is not DeliveryState.SENDING or row.token_nonce is None:
         return None
-    return SuppressionFacts(SuppressionCause(row.cause), row.detail, row.since)
-
-
-def _user(row: KnownUser | None) -> KnownUserFacts | None:
-    if row is None:
+    if row.token_hash is None or row.token_expires_at is None:
         return None
-    return KnownUserFacts(row.email, row.deactivated, row.updated_at)
-
-
-@dataclass(frozen=True)
-class SendingClaim:
-    delivery: Delivery
-    message_id: str
-    token_hash: bytes
-    token_expires_at: datetime
+    return IssuedLink(row.token_nonce, row.token_hash, row.token_expires_at)
 
 
 async def mark_sending(
-    session: AsyncSession, claims: Sequence[SendingClaim], lease_until: datetime
+    session: AsyncSession, emails: Sequence[Email], lease_until: datetime
 ) -> None:
-    """The idempotency record, committed before the e-mail leaves."""
-    if not claims:
+    """The idempotency record, committed before the e-mail leaves: the attempt counted,
+    the Message-ID and the link fixed."""
+    if not emails:
         return
     await session.execute(
         update(Delivery),
         [
             {
-                "tenant_id": c.delivery.tenant_id,
-                "id": c.delivery.id,
-                "state": "sending",
-                "attempts": c.delivery.attempts + 1,
-                "message_id": c.message_id,
+                "tenant_id": email.tenant_id,
+                "id": email.delivery_id,
+                "state": DeliveryState.SENDING,
+                "attempts": email.attempts,
+                "message_id": email.message_id,
                 "next_attempt_at": lease_until,
-                "token_hash": c.token_hash,
-                "token_expires_at": c.token_expires_at,
+                "token_hash": email.link.issued.token_hash,
+                "token_nonce": email.link.issued.nonce,
+                "token_expires_at": email.link.issued.expires_at,
             }
-            for c in claims
+            for email in emails
+            if email.link is not None
         ],
     )
 
@@ -153,7 +191,7 @@ async def plan_reminders(
             ~exists().where(
                 reminder.tenant_id == Invitation.tenant_id,
                 reminder.invitation_id == Invitation.id,
-                reminder.kind == MailKind.REMINDER.value,
+                reminder.kind == MailKind.REMINDER,
             ),
         )
         .limit(limit)
@@ -174,11 +212,22 @@ async def plan_reminders(
 
 async def find_by_token(
     session: AsyncSession, token_hash: bytes, *, for_update: bool = False
-) -> tuple[Invitation, datetime | None] | None:
-    """The invitation a link belongs to and the link's expiry, if the link was issued in
-    an e-mail that went out (or is going out)."""
+) -> LinkedInvitation | None:
+    """The invitation a link belongs to, if the link was issued in an e-mail that went
+    out (or may have)."""
     query = (
-        select(Invitation, Delivery.token_expires_at)
+        select(
+            Invitation.tenant_id,
+            Invitation.id,
+            Invitation.user_id,
+            Invitation.email,
+            Invitation.first_name,
+            Invitation.tenant_name,
+            Invitation.locale,
+            Invitation.accepted_at,
+            Invitation.revoked_at,
+            Delivery.token_expires_at,
+        )
         .join(
             Delivery,
             and_(
@@ -186,9 +235,22 @@ async def find_by_token(
                 Delivery.invitation_id == Invitation.id,
             ),
         )
-        .where(Delivery.token_hash == token_hash, Delivery.state.in_(("sending", "sent")))
+        .where(Delivery.token_hash == token_hash, Delivery.state.in_(LINK_STATES))
     )
     if for_update:
         query = query.with_for_update(of=Invitation)
     row = (await session.execute(query)).first()
-    return (row[0], row[1]) if row else None
+    if row is None:
+        return None
+    return LinkedInvitation(
+        tenant_id=row.tenant_id,
+        invitation_id=row.id,
+        user_id=row.user_id,
+        email=row.email,
+        first_name=row.first_name,
+        tenant_name=row.tenant_name,
+        locale=row.locale,
+        accepted_at=row.accepted_at,
+        revoked_at=row.revoked_at,
+        expires_at=row.token_expires_at,
+    )

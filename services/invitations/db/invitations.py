@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.invitations.db.tables import deliveries, invitations
 from services.invitations.domain.addresses import normalize_email
+from services.invitations.domain.emails import DeliveryState
 
 _c = invitations.c
 
@@ -66,9 +67,9 @@ async def cancel_pending(
         .where(
             deliveries.c.tenant_id == tenant_id,
             deliveries.c.invitation_id.in_(invitation_ids),
-            deliveries.c.state == "pending",
+            deliveries.c.state == DeliveryState.PENDING,
         )
-        .values(state="cancelled", token_hash=None)
+        .values(state=DeliveryState.CANCELLED, token_hash=None, token_nonce=None)
     )
 
 
@@ -83,6 +84,16 @@ async def mark_revoked(
         update(invitations)
         .where(_c.tenant_id == tenant_id, _c.id == invitation_id)
         .values(revoked_at=now, revoke_reason=reason)
+    )
+
+
+async def mark_accepted(
+    session: AsyncSession, tenant_id: uuid.UUID, invitation_id: uuid.UUID, now: datetime
+) -> None:
+    await session.execute(
+        update(invitations)
+        .where(_c.tenant_id == tenant_id, _c.id == invitation_id)
+        .values(accepted_at=now)
     )
 
 

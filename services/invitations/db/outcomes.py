@@ -1,51 +1,68 @@
 """Recording how a sending went. These run for every e-mail, so their statements are
-built once, here, and only executed per call (successes in batches)."""
+built once, here, and only executed per call (in batches where they can be)."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.invitations.db.models import Delivery
 from services.invitations.db.tables import deliveries, invitations
-from services.invitations.domain.sending import MailKind
+from services.invitations.domain.emails import DeliveryState, Email, MailKind
 
 _DELIVERY = and_(
     deliveries.c.tenant_id == bindparam("k_tenant"), deliveries.c.id == bindparam("k_delivery")
 )
+# Sent: the link stays usable by its hash; the nonce it was derived from is no longer needed.
 _SENT = (
     update(deliveries)
     .where(_DELIVERY)
-    .values(state="sent", sent_at=bindparam("at"), last_error=None)
+    .values(state=DeliveryState.SENT, sent_at=bindparam("at"), last_error=None, token_nonce=None)
 )
-# An e-mail that did not go out holds no usable link.
+# An e-mail that surely did not go out holds no usable link.
 _RETRY = (
     update(deliveries)
     .where(_DELIVERY)
     .values(
-        state="pending",
+        state=DeliveryState.PENDING,
         next_attempt_at=bindparam("at"),
         last_error=bindparam("error"),
         token_hash=None,
+        token_nonce=None,
     )
 )
-_RELEASE = (
+# One that may have arrived keeps its link (and stays `sending`): the retry resends it.
+_RETRY_SAME = (
+    update(deliveries)
+    .where(_DELIVERY)
+    .values(next_attempt_at=bindparam("at"), last_error=bindparam("error"))
+)
+_RELEASE_NEW = (
     update(deliveries)
     .where(_DELIVERY)
     .values(
-        state="pending",
+        state=DeliveryState.PENDING,
         next_attempt_at=func.now(),
         attempts=deliveries.c.attempts - 1,
         token_hash=None,
+        token_nonce=None,
     )
+)
+_RELEASE_RESEND = (
+    update(deliveries)
+    .where(_DELIVERY)
+    .values(next_attempt_at=func.now(), attempts=deliveries.c.attempts - 1)
 )
 _CLOSE = (
     update(deliveries)
     .where(_DELIVERY)
-    .values(state=bindparam("new_state"), last_error=bindparam("error"), token_hash=None)
+    .values(
+        state=bindparam("new_state"),
+        last_error=bindparam("error"),
+        token_hash=None,
+        token_nonce=None,
+    )
 )
 
 _INVITATION_SENT = (
@@ -61,45 +78,43 @@ _INVITATION_SENT = (
 )
 
 
-def _key(delivery: Delivery) -> dict[str, Any]:
-    return {"k_tenant": delivery.tenant_id, "k_delivery": delivery.id}
+def _key(email: Email) -> dict[str, Any]:
+    return {"k_tenant": email.tenant_id, "k_delivery": email.delivery_id}
 
 
-@dataclass(frozen=True)
-class Sent:
-    delivery: Delivery
-    at: datetime
-    link_expires_at: datetime
-
-
-async def mark_sent(session: AsyncSession, sent: Sequence[Sent]) -> None:
+async def mark_sent(session: AsyncSession, sent: Sequence[tuple[Email, datetime]]) -> None:
     """Record e-mails the server accepted: a few statements for any number of them."""
-    await session.execute(_SENT, [{**_key(s.delivery), "at": s.at} for s in sent])
+    await session.execute(_SENT, [{**_key(email), "at": at} for email, at in sent])
     invitations_sent = [
         {
-            "k_tenant": s.delivery.tenant_id,
-            "k_invitation": s.delivery.invitation_id,
-            "at": s.at,
-            "expires": s.link_expires_at,
+            "k_tenant": email.tenant_id,
+            "k_invitation": email.invitation_id,
+            "at": at,
+            "expires": email.link.issued.expires_at,
         }
-        for s in sent
-        if s.delivery.kind == MailKind.INVITATION.value
+        for email, at in sent
+        if email.kind is MailKind.INVITATION and email.link is not None
     ]
     if invitations_sent:
         await session.execute(_INVITATION_SENT, invitations_sent)
 
 
 async def mark_for_retry(
-    session: AsyncSession, delivery: Delivery, at: datetime, error: str
+    session: AsyncSession, email: Email, at: datetime, error: str, *, same_email: bool
 ) -> None:
-    await session.execute(_RETRY, {**_key(delivery), "at": at, "error": error[:2000]})
+    statement = _RETRY_SAME if same_email else _RETRY
+    await session.execute(statement, {**_key(email), "at": at, "error": error[:2000]})
 
 
-async def close(session: AsyncSession, delivery: Delivery, state: str, reason: str) -> None:
-    """`failed` or `cancelled`, with the reason."""
-    await session.execute(_CLOSE, {**_key(delivery), "new_state": state, "error": reason[:2000]})
+async def close(session: AsyncSession, email: Email, state: DeliveryState, reason: str) -> None:
+    """`failed` or `cancelled`, with the reason: its link dies."""
+    await session.execute(_CLOSE, {**_key(email), "new_state": state, "error": reason[:2000]})
 
 
-async def release(session: AsyncSession, claimed: Sequence[Delivery]) -> None:
-    if claimed:
-        await session.execute(_RELEASE, [_key(delivery) for delivery in claimed])
+async def release(session: AsyncSession, claimed: Sequence[Email]) -> None:
+    """Claimed but not tried: due again now, the attempt not counted. One that may be in
+    an inbox already stays `sending` with its link."""
+    for resend, statement in ((False, _RELEASE_NEW), (True, _RELEASE_RESEND)):
+        keys = [_key(email) for email in claimed if email.is_resend is resend]
+        if keys:
+            await session.execute(statement, keys)

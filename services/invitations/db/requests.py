@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.invitations.domain.addresses import normalize_email
+from services.invitations.domain.emails import DeliveryState, MailKind
 from shared.contracts.invitations import InvitationRequested
 
 # One statement: record the request (nothing if its id is known), revoke the user's older
@@ -32,13 +33,13 @@ _RECORD = text(
           AND i.accepted_at IS NULL AND i.revoked_at IS NULL
         RETURNING i.tenant_id, i.id
     ), cancelled AS (
-        UPDATE deliveries d SET state = 'cancelled', token_hash = NULL
+        UPDATE deliveries d SET state = :cancelled, token_hash = NULL, token_nonce = NULL
         FROM older
         WHERE d.tenant_id = older.tenant_id AND d.invitation_id = older.id
-          AND d.state = 'pending'
+          AND d.state = :pending
     ), queued AS (
         INSERT INTO deliveries (tenant_id, id, invitation_id, kind)
-        SELECT new.tenant_id, :delivery_id, new.id, 'invitation'
+        SELECT new.tenant_id, :delivery_id, new.id, :kind
         FROM new
         WHERE NOT EXISTS (
             SELECT 1 FROM invitations n
@@ -82,6 +83,9 @@ async def record_request(
         "now": now,
         "reason": revoke_reason,
         "delivery_id": uuid.uuid4(),
+        "kind": MailKind.INVITATION.value,
+        "pending": DeliveryState.PENDING.value,
+        "cancelled": DeliveryState.CANCELLED.value,
     }
     row = (await session.execute(_RECORD, params)).one()
     return Recorded(row.recorded, row.queued)

@@ -1,16 +1,24 @@
-"""The choose-password form: what is wrong with what the user typed."""
+"""The choose-password form: which of its rules what the user typed breaks (the page
+words them in the user's language)."""
 
-from shared.security.passwords import password_problems
+from enum import StrEnum
 
-PASSWORDS_DIFFER = "The two passwords are different."
-PASSWORD_MISSING = "Choose a password."  # noqa: S105 (a message, not a password)
+from shared.security.passwords import password_rule_breaks
 
 
-def form_problems(password: str, confirmation: str, *, email: str) -> list[str]:
-    """Problems in words a user can act on (English; the page translates them)."""
+class FormProblem(StrEnum):
+    MISSING = "missing"
+    TOO_SHORT = "too_short"
+    TOO_LONG = "too_long"
+    TOO_FEW_DIFFERENT = "too_few_different"
+    CONTAINS_EMAIL = "contains_email"
+    DIFFERENT = "different"  # the confirmation differs
+
+
+def form_problems(password: str, confirmation: str, *, email: str) -> list[FormProblem]:
     if not password:
-        return [PASSWORD_MISSING]
-    problems = password_problems(password, email=email)
+        return [FormProblem.MISSING]
+    problems = [FormProblem(rule.value) for rule in password_rule_breaks(password, email=email)]
     if password != confirmation:
-        problems.append(PASSWORDS_DIFFER)
+        problems.append(FormProblem.DIFFERENT)
     return problems

@@ -1,14 +1,32 @@
-"""What to do after a sending attempt failed: try again later, or give up."""
+"""What an attempt to send came to, and what to do next: try again later, or give up."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
+
+from services.invitations.domain.emails import Email
+
+
+class FailureKind(StrEnum):
+    REFUSED = "refused"  # a permanent 5xx refusal: giving up at once
+    TEMPORARY = "temporary"  # the server said "later", or the conversation broke before DATA
+    UNREACHABLE = "unreachable"  # no conversation at all: the next e-mail would fare the same
+    # The whole message was sent, then the reply was lost (timeout, disconnect): the server
+    # may have accepted it. Sent again as the very same e-mail: same link, same Message-ID.
+    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
 class SendFailure:
     reason: str
-    permanent: bool = False  # e.g. the server refused the recipient with a 5xx
-    unreachable: bool = False  # no conversation at all: the next e-mail would fare the same
+    kind: FailureKind = FailureKind.TEMPORARY
+
+
+@dataclass(frozen=True)
+class Attempt:
+    email: Email
+    failure: SendFailure | None  # None: the server accepted the e-mail
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -27,6 +45,7 @@ class RetryPolicy:
 @dataclass(frozen=True)
 class RetryAt:
     at: datetime
+    same_email: bool  # a copy may have arrived: the next attempt resends the same e-mail
 
 
 @dataclass(frozen=True)
@@ -35,10 +54,15 @@ class GiveUp:
 
 
 def after_failure(
-    policy: RetryPolicy, attempt: int, failure: SendFailure, now: datetime, jitter: float
+    policy: RetryPolicy, email: Email, failure: SendFailure, now: datetime, jitter: float
 ) -> RetryAt | GiveUp:
-    if failure.permanent:
+    """`email.attempts` counts the one that failed. An e-mail of which a copy may have
+    arrived (this attempt's outcome is unknown, or an earlier one's was) is retried as
+    the same e-mail, so that every copy's link works."""
+    attempt = email.attempts
+    if failure.kind is FailureKind.REFUSED:
         return GiveUp(f"The mail server refused the message: {failure.reason}")
     if attempt >= policy.max_attempts:
         return GiveUp(f"The e-mail could not be sent after {attempt} attempts: {failure.reason}")
-    return RetryAt(now + policy.delay(attempt, jitter))
+    same_email = failure.kind is FailureKind.UNKNOWN or email.is_resend
+    return RetryAt(now + policy.delay(attempt, jitter), same_email)

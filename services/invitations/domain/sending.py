@@ -5,15 +5,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from services.invitations.domain.addresses import address_problem, normalize_email
-from services.invitations.domain.suppression import SuppressionCause, failure_reason
+from services.invitations.domain.emails import Email, MailKind
+from services.invitations.domain.links import RevokeReason
+from services.invitations.domain.suppression import failure_reason
 
 # A reminder whose link dies sooner than this would only frustrate: don't send it.
 REMINDER_MIN_REMAINING = timedelta(minutes=30)
-
-
-class MailKind(StrEnum):
-    INVITATION = "invitation"
-    REMINDER = "reminder"
 
 
 class Action(StrEnum):
@@ -30,78 +27,48 @@ class Decision:
     suppressed: bool = False
 
 
-@dataclass(frozen=True)
-class Suppression:
-    cause: SuppressionCause
-    detail: str
-    since: datetime
-
-
-@dataclass(frozen=True)
-class KnownUser:
-    """The latest user snapshot this service saw."""
-
-    email: str
-    deactivated: bool
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    kind: MailKind
-    email: str
-    requested_at: datetime
-    invitation_open: bool
-    link_expires_at: datetime | None  # reminders: the link they remind of
-
-
 SEND = Decision(Action.SEND)
 
 
-def decide(
-    mail: Outgoing,
-    now: datetime,
-    *,
-    suppression: Suppression | None,
-    user: KnownUser | None,
-    reminders_on: bool,
-) -> Decision:
-    if not mail.invitation_open:
+def decide(email: Email, now: datetime, *, reminders_on: bool) -> Decision:
+    if not email.invitation_open:
         return Decision(Action.CANCEL, "the invitation is no longer open")
-    if stale := _stale_request(mail, user):
+    if stale := _stale_request(email):
         return Decision(Action.REVOKE, stale)
-    if problem := address_problem(mail.email):
-        return _fail_or_cancel(mail, f"Not sent: the address is not valid ({problem}).")
-    if suppression is not None:
+    if problem := address_problem(email.address):
+        return _fail_or_cancel(email, f"Not sent: the address is not valid ({problem}).")
+    if (suppressed := email.suppressed) is not None:
         reason = failure_reason(
-            mail.email, suppression.cause, suppression.detail, suppression.since
+            email.address, suppressed.cause, suppressed.detail, suppressed.since
         )
-        return _fail_or_cancel(mail, reason, suppressed=True)
-    if mail.kind is MailKind.REMINDER:
-        return _reminder_decision(mail, now, reminders_on)
+        return _fail_or_cancel(email, reason, suppressed=True)
+    if email.kind is MailKind.REMINDER:
+        return _reminder_decision(email, now, reminders_on)
     return SEND
 
 
-def _stale_request(mail: Outgoing, user: KnownUser | None) -> str | None:
+def _stale_request(email: Email) -> RevokeReason | None:
     """A newer snapshot says the request no longer applies."""
-    if user is None or user.updated_at <= mail.requested_at:
+    user = email.latest_user
+    if user is None or user.updated_at <= email.requested_at:
         return None
     if user.deactivated:
-        return "user deactivated"
-    if normalize_email(user.email) != normalize_email(mail.email):
-        return "e-mail address changed"
+        return RevokeReason.DEACTIVATED
+    if normalize_email(user.email) != normalize_email(email.address):
+        return RevokeReason.ADDRESS_CHANGED
     return None
 
 
-def _fail_or_cancel(mail: Outgoing, reason: str, *, suppressed: bool = False) -> Decision:
+def _fail_or_cancel(email: Email, reason: str, *, suppressed: bool = False) -> Decision:
     # A reminder that can't go out is not the admin's concern: the invitation was sent.
-    action = Action.FAIL if mail.kind is MailKind.INVITATION else Action.CANCEL
+    action = Action.FAIL if email.kind is MailKind.INVITATION else Action.CANCEL
     return Decision(action, reason, suppressed)
 
 
-def _reminder_decision(mail: Outgoing, now: datetime, reminders_on: bool) -> Decision:
+def _reminder_decision(email: Email, now: datetime, reminders_on: bool) -> Decision:
     if not reminders_on:
         return Decision(Action.CANCEL, "reminders are turned off")
-    if mail.link_expires_at is None or mail.link_expires_at - now < REMINDER_MIN_REMAINING:
+    expires_at = email.invitation_expires_at
+    if expires_at is None or expires_at - now < REMINDER_MIN_REMAINING:
         return Decision(Action.CANCEL, "the link expires too soon for a reminder")
     return SEND

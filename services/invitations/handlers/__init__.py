@@ -1,9 +1,13 @@
 """The invitations service's subscriptions, in one place: each queue, its bindings and handlers."""
 
-from services.invitations.handlers.email import on_email_bounced, on_email_complained
+from services.invitations.handlers.email import (
+    on_email_bounced,
+    on_email_complained,
+    on_email_delivered,
+)
 from services.invitations.handlers.requests import on_invitation_requested
 from services.invitations.handlers.users import on_user_changed
-from shared.contracts.email import EMAIL_BOUNCED, EMAIL_COMPLAINED
+from shared.contracts.email import EMAIL_BOUNCED, EMAIL_COMPLAINED, EMAIL_DELIVERED
 from shared.contracts.invitations import INVITATION_REQUESTED
 from shared.contracts.users import USER_DEACTIVATED, USER_REACTIVATED, USER_UPDATED
 from shared.messaging.consumer import EventHandler
@@ -13,6 +17,7 @@ REQUEST_HANDLERS: dict[str, EventHandler] = {INVITATION_REQUESTED: on_invitation
 EMAIL_HANDLERS: dict[str, EventHandler] = {
     EMAIL_BOUNCED: on_email_bounced,
     EMAIL_COMPLAINED: on_email_complained,
+    EMAIL_DELIVERED: on_email_delivered,
 }
 USER_HANDLERS: dict[str, EventHandler] = {
     USER_UPDATED: on_user_changed,

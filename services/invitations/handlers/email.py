@@ -1,36 +1,24 @@
-"""`email.bounced` (hard) and `email.complained` feed the suppression list."""
+"""`email.bounced` and `email.complained` feed the suppression list; `email.delivered`
+resets an address's soft bounces and may lift its suppression (domain/suppression.py)."""
 
 from typing import Any
 
-from services.invitations.db.suppressions import suppress
-from services.invitations.domain.suppression import SuppressionCause, suppresses
+from services.invitations.usecases.record_delivery import record_delivery
+from services.invitations.usecases.suppress_address import (
+    suppress_after_bounce,
+    suppress_after_complaint,
+)
 from shared.contracts import CloudEvent
-from shared.contracts.email import EmailBounced, EmailComplained
 from shared.unit_of_work import UnitOfWork
 
 
 async def on_email_bounced(uow: UnitOfWork, event: CloudEvent[Any]) -> None:
-    session = uow.session
-    bounce: EmailBounced = event.data
-    if suppresses(bounce.kind):
-        await suppress(
-            session,
-            event.tenantid,
-            bounce.email,
-            SuppressionCause.HARD_BOUNCE,
-            bounce.reason,
-            bounce.occurred_at,
-        )
+    await suppress_after_bounce(uow, event.tenantid, event.id, event.data)
 
 
 async def on_email_complained(uow: UnitOfWork, event: CloudEvent[Any]) -> None:
-    session = uow.session
-    complaint: EmailComplained = event.data
-    await suppress(
-        session,
-        event.tenantid,
-        complaint.email,
-        SuppressionCause.COMPLAINT,
-        complaint.feedback_type or "",
-        complaint.occurred_at,
-    )
+    await suppress_after_complaint(uow, event.tenantid, event.id, event.data)
+
+
+async def on_email_delivered(uow: UnitOfWork, event: CloudEvent[Any]) -> None:
+    await record_delivery(uow, event.tenantid, event.data)

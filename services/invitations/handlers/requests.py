@@ -2,13 +2,10 @@
 
 from typing import Any
 
-from services.invitations.usecases.requests import request_invitation
+from services.invitations.usecases.request_invitation import request_invitation
 from shared.contracts import CloudEvent
-from shared.contracts.invitations import InvitationRequested
 from shared.unit_of_work import UnitOfWork
 
 
 async def on_invitation_requested(uow: UnitOfWork, event: CloudEvent[Any]) -> None:
-    session = uow.session
-    request: InvitationRequested = event.data
-    await request_invitation(session, event.tenantid, request)
+    await request_invitation(uow, event.tenantid, event.data)

@@ -1,11 +1,13 @@
-"""The events this service publishes, built from its rows."""
+"""The events this service publishes, built from its domain values (use cases emit them)."""
 
 import uuid
 from datetime import datetime
 from typing import TypeVar
 
 from services.invitations.db.invitations import Revoked
-from services.invitations.db.models import Invitation
+from services.invitations.domain.emails import Email, MailKind
+from services.invitations.domain.links import LinkedInvitation
+from services.invitations.domain.suppression import SuppressedAddress
 from shared.contracts import CloudEvent, new_event
 from shared.contracts.invitations import (
     INVITATION_ACCEPTED,
@@ -17,48 +19,43 @@ from shared.contracts.invitations import (
     InvitationRevoked,
     InvitationSent,
 )
+from shared.contracts.suppressions import SUPPRESSION_LIFTED, SuppressionLifted
 
 SOURCE = "/services/invitations"
 
 DataT = TypeVar("DataT")
 
 
-def sent(
-    invitation: Invitation,
-    *,
-    message_id: str,
-    attempt: int,
-    is_reminder: bool,
-    first_sent_at: datetime,
-    sent_at: datetime,
-    expires_at: datetime,
-) -> CloudEvent[InvitationSent]:
+def sent(email: Email, sent_at: datetime) -> CloudEvent[InvitationSent]:
+    assert email.link is not None
+    assert email.message_id is not None
+    earlier = email.first_sent_at
     data = InvitationSent(
-        request_id=invitation.id,
-        user_id=invitation.user_id,
-        email=invitation.email,
-        message_id=message_id,
-        first_sent_at=first_sent_at,
+        request_id=email.invitation_id,
+        user_id=email.user_id,
+        email=email.address,
+        message_id=email.message_id,
+        first_sent_at=min(earlier, sent_at) if earlier else sent_at,
         sent_at=sent_at,
-        expires_at=expires_at,
-        attempt=attempt,
-        is_reminder=is_reminder,
+        expires_at=email.link.issued.expires_at,
+        attempt=email.attempts,
+        is_reminder=email.kind is MailKind.REMINDER,
     )
-    return _event(INVITATION_SENT, invitation.tenant_id, invitation.user_id, data)
+    return _event(INVITATION_SENT, email.tenant_id, email.user_id, data)
 
 
 def failed(
-    invitation: Invitation, reason: str, now: datetime, *, suppressed: bool = False
+    email: Email, reason: str, now: datetime, *, suppressed: bool = False
 ) -> CloudEvent[InvitationFailed]:
     data = InvitationFailed(
-        request_id=invitation.id,
-        user_id=invitation.user_id,
-        email=invitation.email,
+        request_id=email.invitation_id,
+        user_id=email.user_id,
+        email=email.address,
         reason=reason,
         failed_at=now,
         suppressed=suppressed,
     )
-    return _event(INVITATION_FAILED, invitation.tenant_id, invitation.user_id, data)
+    return _event(INVITATION_FAILED, email.tenant_id, email.user_id, data)
 
 
 def revoked(
@@ -75,7 +72,7 @@ def revoked(
 
 
 def accepted(
-    invitation: Invitation, sealed_password_hash: str, now: datetime
+    invitation: LinkedInvitation, sealed_password_hash: str, now: datetime
 ) -> CloudEvent[InvitationAccepted]:
     data = InvitationAccepted(
         user_id=invitation.user_id,
@@ -84,6 +81,28 @@ def accepted(
         accepted_at=now,
     )
     return _event(INVITATION_ACCEPTED, invitation.tenant_id, invitation.user_id, data)
+
+
+def suppression_lifted(
+    tenant_id: uuid.UUID,
+    email: str,
+    listed: SuppressedAddress,
+    lifted_at: datetime,
+    lifted_by: uuid.UUID | None,
+) -> CloudEvent[SuppressionLifted]:
+    """The audit record of a lift: the directory shows it in the activity of the user
+    who has the address."""
+    data = SuppressionLifted(
+        email=email,
+        cause=listed.cause.value,
+        reason=listed.detail,
+        suppressed_since=listed.since,
+        lifted_at=lifted_at,
+        lifted_by=lifted_by,
+    )
+    return new_event(
+        SUPPRESSION_LIFTED, source=SOURCE, tenant_id=tenant_id, subject=email, data=data
+    )
 
 
 def _event(

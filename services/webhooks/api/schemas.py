@@ -12,7 +12,7 @@ from shared.schemas import RequestModel
 
 
 class ApiKeyIn(RequestModel):
-    name: str = Field(min_length=1, max_length=100, description="What the key is for: Zapier…")
+    name: str = Field(min_length=1, max_length=200, description="What the key is for: Zapier…")
 
 
 class ApiKeyOut(BaseModel):

@@ -58,7 +58,7 @@ class ApiKey(Base):
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
     prefix: Mapped[str] = mapped_column(String(40))
     key_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
     created_by: Mapped[uuid.UUID | None]

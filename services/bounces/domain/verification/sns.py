@@ -45,6 +45,18 @@ def check_signing_cert_url(url: str) -> None:
         raise NotAuthentic(f"SigningCertURL {url[:200]!r} is not a .pem file")
 
 
+def check_subscribe_url(url: str) -> None:
+    """A SubscriptionConfirmation's SubscribeURL is visited only on an SNS host, over https:
+    the signature covers it, but a GET to wherever a message says is not made lightly."""
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        raise NotAuthentic(f"SubscribeURL {url[:200]!r} is not https")
+    if not SIGNING_CERT_HOST.fullmatch(parts.netloc):
+        raise NotAuthentic(f"SubscribeURL {url[:200]!r} is not on an Amazon SNS host")
+    if parts.fragment:
+        raise NotAuthentic(f"SubscribeURL {url[:200]!r} has a fragment")
+
+
 def string_to_sign(envelope: SnsEnvelope) -> bytes:
     """`Name\\nvalue\\n` for each signed field present, in byte order of the names."""
     values = {

@@ -27,7 +27,7 @@ def upgrade() -> None:
     op.create_table('api_keys',
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('prefix', sa.String(length=40), nullable=False),
     sa.Column('key_hash', sa.LargeBinary(), nullable=False),
     sa.Column('created_by', sa.Uuid(), nullable=True),

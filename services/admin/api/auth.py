@@ -1,0 +1,81 @@
+"""Logging in and out, and choosing the language."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from services.admin.api.context import (
+    CsrfChecked,
+    browser_session,
+    console,
+    go_to,
+    keep_session,
+    render,
+    safe_next,
+)
+from services.admin.domain.session import LOCALES
+from services.admin.usecases.sign_in import Login, LoginRefused, NotAnAdmin, log_in, log_out
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+async def home(request: Request) -> Response:
+    session = browser_session(request)
+    return RedirectResponse("/users" if session.logged_in else "/login", status_code=303)
+
+
+@router.get("/login")
+async def login_page(request: Request, next: str | None = None) -> Response:
+    return render(request, "login.html", next=safe_next(next), error=None, tenant="", email="")
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    _: CsrfChecked,
+    tenant: Annotated[str, Form(max_length=63)] = "",
+    email: Annotated[str, Form(max_length=320)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    next: Annotated[str, Form()] = "/users",
+) -> Response:
+    app = console(request)
+    values = {"next": safe_next(next), "tenant": tenant, "email": email}
+    if not (tenant.strip() and email.strip() and password):
+        return render(request, "login.html", 422, error="missing", **values)
+    attempt = Login(tenant.strip(), email.strip(), password, request.headers.get("user-agent", ""))
+    try:
+        session = await log_in(
+            app.api, attempt, app.settings.directory_session_cookie, browser_session(request)
+        )
+    except LoginRefused as refused:
+        error = "throttled" if refused.retry_after else "refused"
+        return render(request, "login.html", 401, error=error, **values)
+    except NotAnAdmin:
+        return render(request, "login.html", 403, error="not-admin", **values)
+    keep_session(request, session)
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+async def logout(request: Request, _: CsrfChecked) -> Response:
+    app = console(request)
+    session = await log_out(
+        app.api, browser_session(request), app.settings.directory_session_cookie
+    )
+    keep_session(request, session)
+    return go_to(request, "/login")
+
+
+@router.post("/language")
+async def choose_language(
+    request: Request,
+    _: CsrfChecked,
+    locale: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/users",
+) -> Response:
+    session = browser_session(request)
+    if locale in LOCALES:
+        keep_session(request, session.with_locale(locale))
+    return RedirectResponse(safe_next(next), status_code=303)

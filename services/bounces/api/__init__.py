@@ -1,0 +1,1 @@
+"""The bounces service's HTTP routes: one webhook endpoint per provider."""

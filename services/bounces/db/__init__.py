@@ -1,0 +1,1 @@
+"""The bounces service's tables and every statement on them."""

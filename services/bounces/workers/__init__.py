@@ -1,0 +1,1 @@
+"""The bounces service's background work."""

@@ -1,0 +1,81 @@
+"""Inviting a user: the account exists at once (status invited), and the invitations
+service is asked to mail them a link."""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from services.directory.db import users as users_db
+from services.directory.db.activities import record_activity
+from services.directory.domain.activities import ActivityKind
+from services.directory.domain.users import UserChange, normalize_email
+from services.directory.usecases.common import (
+    assignable_role,
+    check_groups,
+    load_tenant,
+    request_invitation,
+)
+from services.directory.usecases.custom_values import merge_custom_values
+from services.directory.usecases.get_profile import Profile, read_profile
+from services.directory.usecases.unit_of_work import DirectoryUnitOfWork
+from shared.contracts.users import InvitationState, UserStatus
+from shared.errors import Conflict
+from shared.security.access_tokens import Principal
+
+EMAIL_TAKEN = "A user with this e-mail address already exists."
+
+
+@dataclass(frozen=True)
+class NewInvitation:
+    email: str
+    first_name: str
+    last_name: str
+    phone: str | None = None
+    locale: str | None = None
+    role: str = "learner"
+    group_ids: list[uuid.UUID] = field(default_factory=list)
+    custom_fields: dict[str, Any] = field(default_factory=dict)
+
+
+async def invite_user(uow: DirectoryUnitOfWork, actor: Principal, new: NewInvitation) -> Profile:
+    tenant = await load_tenant(uow.session, actor.tenant_id)
+    email = normalize_email(new.email)
+    if await users_db.email_taken(uow.session, tenant.id, email):
+        raise Conflict(EMAIL_TAKEN)
+    role = await assignable_role(uow.session, actor, new.role)
+    await check_groups(uow.session, tenant.id, new.group_ids)
+    values = await merge_custom_values(uow.session, tenant.id, new.custom_fields)
+    now = datetime.now(UTC)
+    user = users_db.add_user(
+        uow.session,
+        tenant_id=tenant.id,
+        id=uuid.uuid4(),
+        email=new.email.strip(),
+        email_normalized=email,
+        first_name=new.first_name,
+        last_name=new.last_name,
+        phone=new.phone,
+        locale=new.locale or tenant.default_locale,
+        role=role.key,
+        status=UserStatus.INVITED,
+        custom_fields=values,
+        invitation_state=InvitationState.PENDING,
+        invitation_request_id=uuid.uuid4(),
+        invitation_requested_at=now,
+        created_at=now,
+    )
+    uow.user_changed(user, UserChange.CREATED, at=now)
+    await uow.flush(conflict=EMAIL_TAKEN)
+    await users_db.set_user_groups(uow.session, tenant.id, user.id, new.group_ids)
+    record_activity(
+        uow.session,
+        tenant.id,
+        user.id,
+        ActivityKind.INVITED,
+        actor_id=actor.user_id,
+        details={"role": role.key},
+        occurred_at=now,
+    )
+    request_invitation(uow, tenant, user, actor, is_resend=False)
+    return await read_profile(uow, user)

@@ -1,0 +1,77 @@
+"""The directory's unit of work: the shared one (one transaction, its events written to the
+outbox with the change), plus the `user.*` events, collected rather than written by hand.
+
+A use case that changes a user says so (`uow.user_changed(user, UserChange.ACTIVATED)`);
+at commit every changed user's snapshot is built once, after the last flush (so it carries
+the version the database gave the row), and its event is emitted. Other events are
+emitted as they happen (`uow.emit(new_event(...))`).
+"""
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from services.directory.db.models import User
+from services.directory.db.snapshots import snapshots_of
+from services.directory.domain.users import UserChange, announced_change
+from shared.contracts import new_event
+from shared.errors import ChangedMeanwhile, Conflict
+from shared.unit_of_work import UnitOfWork
+
+SOURCE = "/services/directory"
+CHANGED_MEANWHILE = "The user was changed meanwhile; try again."
+
+
+class DirectoryUnitOfWork(UnitOfWork):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._changed: dict[tuple[uuid.UUID, uuid.UUID], tuple[User, UserChange]] = {}
+
+    def user_changed(
+        self, user: User, change: UserChange = UserChange.UPDATED, *, at: datetime | None = None
+    ) -> None:
+        """`user` changed (`updated_at` is set to `at`, now by default): its `user.*` event
+        goes out with the commit, one per user however often it is reported."""
+        user.updated_at = at or datetime.now(UTC)
+        key = (user.tenant_id, user.id)
+        known = self._changed.get(key)
+        self._changed[key] = (user, change if known is None else announced_change(known[1], change))
+
+    async def flush(self, *, conflict: str | None = None) -> None:
+        """Write the changes so far. A user row another transaction changed since it was
+        read is `ChangedMeanwhile` (an HTTP caller is told to try again, a message is
+        retried); a constraint the change breaks is a Conflict when `conflict` says what
+        that means (a unique e-mail address, a group name)."""
+        try:
+            await self.session.flush()
+        except StaleDataError as error:
+            raise ChangedMeanwhile(CHANGED_MEANWHILE) from error
+        except IntegrityError as error:
+            if conflict is None:
+                raise
+            raise Conflict(conflict) from error
+
+    async def collect_events(self) -> None:
+        if not self._changed:
+            return
+        await self.flush()
+        changed, self._changed = list(self._changed.values()), {}
+        for tenant_id in dict.fromkeys(user.tenant_id for user, _ in changed):
+            of_tenant = [(user, how) for user, how in changed if user.tenant_id == tenant_id]
+            snapshots = await snapshots_of(self.session, [user for user, _ in of_tenant])
+            self.emit(
+                *(
+                    new_event(
+                        how.value,
+                        source=SOURCE,
+                        tenant_id=snapshot.tenant_id,
+                        subject=str(snapshot.id),
+                        version=snapshot.version,
+                        data=snapshot,
+                    )
+                    for (_, how), snapshot in zip(of_tenant, snapshots, strict=True)
+                )
+            )

@@ -1,0 +1,1 @@
+"""The rules of an export: which columns, in which order, and how a user's values become cells."""

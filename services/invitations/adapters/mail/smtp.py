@@ -1,0 +1,114 @@
+"""Sending over SMTP with aiosmtplib; a session keeps one connection for a burst of e-mails
+(each sending worker has its own, closed when the worker goes idle)."""
+
+from dataclasses import dataclass
+from types import TracebackType
+
+import aiosmtplib
+
+from services.invitations.adapters.mail.message import MimeMessage
+from services.invitations.domain.retry import FailureKind, SendFailure
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    starttls: bool = False
+    implicit_tls: bool = False
+    username: str = ""
+    password: str = ""
+    timeout_seconds: float = 30.0
+    validate_certs: bool = True
+
+
+class SmtpSession:
+    """Connects on the first e-mail, reuses the connection, reconnects after an error."""
+
+    def __init__(self, config: SmtpConfig) -> None:
+        self._config = config
+        self._client: aiosmtplib.SMTP | None = None
+
+    async def __aenter__(self) -> "SmtpSession":
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def send(self, mail: MimeMessage) -> SendFailure | None:
+        """None once the server accepted the message; else why it did not, and whether it
+        surely did not (the conversation broke before the message was sent) or may have
+        (the reply to DATA was lost: a timeout or a disconnect after the whole message)."""
+        try:
+            client = await self._connected()
+        except (aiosmtplib.SMTPException, OSError) as error:
+            await self.close()
+            return SendFailure(_describe(error), FailureKind.UNREACHABLE)
+        try:
+            await client.mail(mail.sender)
+            await client.rcpt(mail.recipient)
+        except aiosmtplib.SMTPRecipientRefused as error:
+            await self.close()
+            return _refused(f"the server refused the address: {error.code} {error.message}", error)
+        except aiosmtplib.SMTPResponseException as error:
+            await self.close()
+            return SendFailure(f"{error.code} {error.message}")
+        except (aiosmtplib.SMTPException, OSError) as error:
+            await self.close()
+            return SendFailure(_describe(error))
+        try:
+            await client.data(mail.data)
+        except aiosmtplib.SMTPResponseException as error:
+            await self.close()
+            return _refused(f"{error.code} {error.message}", error)
+        except (aiosmtplib.SMTPException, OSError) as error:
+            await self.close()
+            reason = f"no answer to the message, it may have been accepted: {_describe(error)}"
+            return SendFailure(reason, FailureKind.UNKNOWN)
+        return None
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None and client.is_connected:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                client.close()
+
+    async def _connected(self) -> aiosmtplib.SMTP:
+        if self._client is not None and self._client.is_connected:
+            return self._client
+        config = self._config
+        client = aiosmtplib.SMTP(
+            hostname=config.host,
+            port=config.port,
+            use_tls=config.implicit_tls,
+            start_tls=True if config.starttls else (None if config.implicit_tls else False),
+            username=config.username or None,
+            password=config.password or None,
+            timeout=config.timeout_seconds,
+            validate_certs=config.validate_certs,
+        )
+        await client.connect()
+        self._client = client
+        return client
+
+
+def _refused(reason: str, error: aiosmtplib.SMTPResponseException) -> SendFailure:
+    """A 5xx is for good; a 4xx means "try later"."""
+    return SendFailure(reason, FailureKind.REFUSED if error.code >= 500 else FailureKind.TEMPORARY)
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error).strip()
+    if isinstance(error, ConnectionRefusedError | aiosmtplib.SMTPConnectError):
+        return f"the mail server could not be reached ({text or type(error).__name__})"
+    return text or type(error).__name__

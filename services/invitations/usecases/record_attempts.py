@@ -1,0 +1,52 @@
+"""Recording what sending attempts came to, with their events; handing back claims that
+were not tried."""
+
+import random
+from collections.abc import Sequence
+
+from services.invitations.db import outcomes as outcomes_db
+from services.invitations.domain.emails import DeliveryState, Email, MailKind
+from services.invitations.domain.retry import Attempt, GiveUp, RetryPolicy, after_failure
+from services.invitations.usecases import events
+from shared.logging import get_logger
+from shared.unit_of_work import UnitOfWork
+
+log = get_logger(__name__)
+
+
+async def record_attempts(uow: UnitOfWork, attempts: Sequence[Attempt], retry: RetryPolicy) -> None:
+    sent = [(attempt.email, attempt.at) for attempt in attempts if attempt.failure is None]
+    if sent:
+        await outcomes_db.mark_sent(uow.session, sent)
+        uow.emit(*(events.sent(email, at) for email, at in sent))
+    for attempt in attempts:
+        if attempt.failure is not None:
+            await _record_failure(uow, attempt, retry)
+
+
+async def _record_failure(uow: UnitOfWork, attempt: Attempt, retry: RetryPolicy) -> None:
+    email, failure = attempt.email, attempt.failure
+    assert failure is not None
+    step = after_failure(retry, email, failure, attempt.at, random.random())  # noqa: S311
+    context = {
+        "invitation_id": str(email.invitation_id),
+        "delivery_id": str(email.delivery_id),
+        "attempt": email.attempts,
+        "outcome": failure.kind.value,
+        "error": failure.reason,
+    }
+    if not isinstance(step, GiveUp):
+        log.warning("e-mail not sent, will retry", same_email=step.same_email, **context)
+        await outcomes_db.mark_for_retry(
+            uow.session, email, step.at, failure.reason, same_email=step.same_email
+        )
+        return
+    log.error("e-mail not sent, giving up", **context)
+    await outcomes_db.close(uow.session, email, DeliveryState.FAILED, step.reason)
+    if email.kind is MailKind.INVITATION:
+        uow.emit(events.failed(email, step.reason, attempt.at))
+
+
+async def release_emails(uow: UnitOfWork, emails: Sequence[Email]) -> None:
+    """Claimed but not tried (the sender is stopping): due again now, attempt not counted."""
+    await outcomes_db.release(uow.session, emails)

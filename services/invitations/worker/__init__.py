@@ -1,1 +1,0 @@
-"""Background loops of the service: the sender and the reminder planner."""

@@ -1,0 +1,91 @@
+"""The broker goes away while administrators keep changing the directory: every change
+answered by the API reaches the bus once the broker is back, exactly once, and the
+directory recovers by itself (same process)."""
+
+import asyncio
+import time
+import uuid
+
+from tests.faults.conftest import tenant_on
+from tests.faults.proxy import FaultProxy
+from tests.faults.support import ServiceProcess, count, report, running, wait_until
+from tests.support.bus import BusSpy, Seen
+from tests.support.directory import Tenant
+
+CHANGES = 1000
+CONCURRENT = 8
+CUT_AFTER = 250
+OUTAGE_SECONDS = 6.0
+
+
+async def invite_many(tenant: Tenant, total: int, done: list[str]) -> None:
+    """`total` invitations through the API, a few at a time; ids of the users created."""
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for n in range(total):
+        queue.put_nowait(n)
+
+    async def admin() -> None:
+        while not queue.empty():
+            n = queue.get_nowait()
+            user = await tenant.invite(f"cut-{n}-{uuid.uuid4().hex[:6]}@example.com")
+            done.append(user["id"])
+
+    await asyncio.gather(*(admin() for _ in range(CONCURRENT)))
+
+
+async def test_a_broker_cut_during_1000_changes_loses_and_duplicates_nothing(
+    directory_process: ServiceProcess, broker_proxy: FaultProxy, spy: BusSpy, private_vhost: str
+) -> None:
+    directory = directory_process
+    async with running(directory):
+        await directory.healthy()
+        await directory.broker_connected()
+        tenant = await tenant_on(directory, private_vhost)
+        created: list[str] = []
+        changes = asyncio.create_task(invite_many(tenant, CHANGES, created))
+        await wait_until(lambda: len(created) >= CUT_AFTER, 60, f"{CUT_AFTER} changes")
+        await broker_proxy.outage()
+        cut_at, changes_at_cut = time.monotonic(), len(created)
+        await asyncio.sleep(OUTAGE_SECONDS)
+        changes_during_outage = len(created) - changes_at_cut
+        await broker_proxy.heal()
+        healed_at = time.monotonic()
+        await changes
+        last_change_at = time.monotonic()
+        await wait_until(
+            lambda: len(user_events(spy)) >= CHANGES, 90, f"{CHANGES} user events on the bus"
+        )
+        caught_up = time.monotonic() - last_change_at
+        await asyncio.sleep(1.0)  # anything published twice would show by now
+        pending = await count(
+            directory.env["DATABASE_URL"], "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+        )
+        events = [e for e in user_events(spy) if e.body["subject"] != str(tenant.admin_id)]
+        ids = [seen.message_id for seen in events]
+        subjects = {seen.body["subject"] for seen in events}
+        report(
+            "broker cut during changes",
+            changes=len(created),
+            changes_during_outage=changes_during_outage,
+            outage_s=round(healed_at - cut_at, 1),
+            connections_cut=broker_proxy.counts.cut,
+            user_events=len(events),
+            distinct_ids=len(set(ids)),
+            duplicates=len(ids) - len(set(ids)),
+            lost=len(set(created) - subjects),
+            bus_behind_last_change_s=round(caught_up, 1),
+            outbox_pending=pending,
+            restarts=len(directory.runs) - 1,
+        )
+        assert len(created) == CHANGES
+        assert changes_during_outage > 0, "the API must keep answering while the broker is away"
+        assert subjects == set(created), "every change answered by the API reaches the bus"
+        assert len(events) == len(set(ids)) == CHANGES, "one event per change, never twice"
+        assert pending == 0
+        assert directory.process is not None
+        assert directory.process.poll() is None
+        assert len(directory.runs) == 1
+
+
+def user_events(spy: BusSpy) -> list[Seen]:
+    return [seen for seen in spy.seen if seen.routing_key.startswith("user.")]
