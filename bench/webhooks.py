@@ -155,6 +155,7 @@ class Bench:
         self.logs = Path(tempfile.gettempdir()) / f"bench-webhooks-{run_id}.log"
         self.private_key, self.public_key = new_key_pair()
         self.tenant = uuid.uuid4()
+        self.extra: dict[str, str] = {}
 
     def env(self, port: int) -> dict[str, str]:
         return {
@@ -166,6 +167,7 @@ class Bench:
             "JWT_PUBLIC_KEY": self.public_key,
             "WEBHOOKS_ALLOW_HTTP_TARGETS": "true",
             "WEBHOOKS_ALLOW_PRIVATE_TARGETS": "true",
+            **self.extra,
         }
 
     def setup(self) -> None:
@@ -445,6 +447,7 @@ async def baselines(url: str, count: int, concurrency: int) -> float:
 
 async def main(arguments: argparse.Namespace) -> None:
     bench = Bench(uuid.uuid4().hex[:8])
+    bench.extra = dict(setting.split("=", 1) for setting in arguments.set)
     bench.setup()
     receiver, silent = Receiver(), Silent()
     try:
@@ -482,6 +485,9 @@ if __name__ == "__main__":
     parser.add_argument("--hooks", type=int, default=50)
     parser.add_argument("--silent-hooks", type=int, default=10)
     parser.add_argument("--replicas", type=int, default=1, help="webhooks processes")
+    parser.add_argument(
+        "--set", action="append", default=[], help="NAME=VALUE for the webhooks service"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database and vhost")
     parser.add_argument("--bare-loop", nargs=3, metavar=("URL", "COUNT", "CONCURRENCY"))
     parsed = parser.parse_args()
