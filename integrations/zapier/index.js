@@ -1,0 +1,18 @@
+'use strict';
+
+const zapier = require('zapier-platform-core');
+
+const authentication = require('./authentication');
+const findUser = require('./searches/find_user');
+const { explainFailures, includeApiKey } = require('./lib/platform');
+const { triggers } = require('./triggers/hooks');
+
+module.exports = {
+  version: require('./package.json').version,
+  platformVersion: zapier.version,
+  authentication,
+  beforeRequest: [includeApiKey],
+  afterResponse: [explainFailures],
+  triggers: Object.fromEntries(triggers.map((trigger) => [trigger.key, trigger])),
+  searches: { [findUser.key]: findUser },
+};

@@ -1,0 +1,56 @@
+'use strict';
+
+// The app as Zapier will load it: structurally valid (the check `zapier-platform
+// validate` runs locally), one instant trigger per platform event, a search.
+
+const assert = require('node:assert/strict');
+const { test } = require('node:test');
+
+const zapier = require('zapier-platform-core');
+
+const App = require('..');
+
+const PLATFORM_EVENTS = [
+  'user.created',
+  'user.activated',
+  'user.updated',
+  'user.deactivated',
+  'user.reactivated',
+  'user.role_changed',
+  'email.bounced',
+  'export.completed',
+];
+
+test('the app definition passes the platform schema validation', async () => {
+  const handler = zapier.createAppHandler(App);
+  const { results: problems } = await handler({ command: 'validate' });
+  assert.deepEqual(problems, [], JSON.stringify(problems, null, 2));
+});
+
+test('there is one REST hook trigger per platform event, each with its four operations', () => {
+  const triggers = Object.values(App.triggers);
+  assert.deepEqual(
+    triggers.map((trigger) => trigger.operation.sample.event),
+    PLATFORM_EVENTS,
+  );
+  for (const { key, operation } of triggers) {
+    assert.equal(operation.type, 'hook', key);
+    for (const step of ['performSubscribe', 'performUnsubscribe', 'perform', 'performList']) {
+      assert.equal(typeof operation[step], 'function', `${key}.${step}`);
+    }
+  }
+});
+
+test('every output field has an English label, and every sample field has an output field', () => {
+  const operations = [
+    ...Object.values(App.triggers),
+    ...Object.values(App.searches),
+  ].map(({ key, operation }) => ({ key, operation }));
+  for (const { key, operation } of operations) {
+    const labelled = new Set(operation.outputFields.map((field) => field.key));
+    for (const field of operation.outputFields) {
+      assert.match(field.label, /^[A-Z][A-Za-z ()]+$/, `${key}.${field.key}`);
+    }
+    assert.deepEqual(Object.keys(operation.sample).filter((k) => !labelled.has(k)), [], key);
+  }
+});
