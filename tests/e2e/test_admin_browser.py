@@ -405,7 +405,7 @@ async def test_api_keys_or_not_available(world: World) -> None:
         return
     await page.get_by_label("Name of the new key (e.g. Zapier)").fill("Zapier")
     await page.get_by_role("button", name="Create a key").click()
-    key = await page.get_by_label("The new key").input_value()
+    key = await page.get_by_label("The new key", exact=True).input_value()
     assert len(key) > 20
     await page.goto(f"{world.stack.gateway}/integrations")
     assert key not in await page.content(), "the key is shown once"
