@@ -22,6 +22,11 @@ CATALOG: tuple[EventSpec, ...] = (
     EventSpec(users.USER_REACTIVATED, users.UserSnapshot, "An admin reactivated a user."),
     EventSpec(users.USER_LOGGED_IN, users.UserSnapshot, "A user logged in."),
     EventSpec(
+        users.USER_REPUBLISHED,
+        users.UserSnapshot,
+        "A user's current snapshot sent again, unchanged, to rebuild projections.",
+    ),
+    EventSpec(
         invitations.INVITATION_REQUESTED,
         invitations.InvitationRequested,
         "Send an invitation e-mail (first or again).",
