@@ -6,7 +6,8 @@ import asyncio
 import csv
 import io
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -206,3 +207,47 @@ class SnapshotMaker:
             **changes,
         }
         return UserSnapshot(**values)
+
+
+@asynccontextmanager
+async def own_database_and_vhost(
+    infra: Infrastructure, label: str
+) -> AsyncIterator[tuple[str, str]]:
+    """(database URL, AMQP URL) for exports services apart from the run's one: their workers
+    must not share the run's job queue, nor their consumers its events."""
+    if infra.make_vhost is None or infra.drop_vhost is None:
+        raise RuntimeError("The tests need rabbitmqctl to give each run its own virtual host.")
+    vhost = f"lms-test-{infra.run_id}-{uuid.uuid4().hex[:6]}"
+    await asyncio.to_thread(infra.make_vhost, vhost)
+    database_url = await exports_database(infra, label)
+    try:
+        yield database_url, infra.vhost_url(vhost)
+    finally:
+        await drop_database(infra, f"lms_test_{infra.run_id}_exports_{label}")
+        await asyncio.to_thread(infra.drop_vhost, vhost)
+
+
+async def insert_users(database_url: str, tenant_id: uuid.UUID, count: int) -> None:
+    """`count` users straight into the projection (as if their snapshots had arrived)."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        await connection.execute(
+            """
+            INSERT INTO export_users (tenant_id, id, version, first_name, last_name, email,
+                email_normalized, phone, locale, role, status, groups, group_ids,
+                invitation_state, email_state, created_at, custom_fields)
+            SELECT $1, gen_random_uuid(), 1, 'Prénom ' || n, 'Nom ' || n,
+                'user' || n || '@example.com', 'user' || n || '@example.com', NULL, 'fr',
+                'learner', 'invited', ARRAY['Groupe'], ARRAY[]::uuid[], 'pending', 'ok',
+                now() - n * interval '1 minute', '{}'::jsonb
+            FROM generate_series(1, $2) AS n
+            """,
+            tenant_id,
+            count,
+        )
+    finally:
+        await connection.close()
+
+
+def files_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
