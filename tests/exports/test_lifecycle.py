@@ -8,9 +8,11 @@ import signal
 import subprocess
 import sys
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import asyncpg
+import httpx
 
 from services.exports.app import create_app
 from tests.exports.conftest import Population
@@ -116,17 +118,18 @@ async def test_a_killed_worker_leaves_no_file_and_the_job_is_done_once(
             await server.stop()
 
 
-def _answers(admin):  # type: ignore[no-untyped-def]
+def _answers(admin: httpx.AsyncClient) -> Callable[[], Awaitable[bool]]:
     async def probe() -> bool:
         try:
-            return (await admin.get("/api/v1/exports")).status_code == 200
-        except Exception:
+            answer = await admin.get("/api/v1/exports")
+        except httpx.TransportError:
             return False
+        return answer.status_code == 200
 
     return probe
 
 
-def _job_state(admin, job_id: str):  # type: ignore[no-untyped-def]
+def _job_state(admin: httpx.AsyncClient, job_id: str) -> Callable[[], Awaitable[str]]:
     async def probe() -> str:
         state: str = (await admin.get(f"/api/v1/exports/{job_id}")).json()["state"]
         return state
