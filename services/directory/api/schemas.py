@@ -5,9 +5,9 @@ in `domain/`."""
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, EmailStr, Field, model_validator
+from pydantic import BaseModel, EmailStr, Field, StringConstraints, model_validator
 
 from services.directory.domain import invitation_state
 from services.directory.domain.activities import ActivityRecord, EnrollmentRecord
@@ -312,10 +312,14 @@ def field_out(field: CustomFieldRecord) -> FieldOut:
 # --- auth ------------------------------------------------------------------------------------
 
 
+# A password is taken exactly as typed (spaces at either end included): never stripped.
+Password = Annotated[str, StringConstraints(strip_whitespace=False)]
+
+
 class LoginIn(RequestModel):
     tenant: str = Field(min_length=1, max_length=63, description="The platform's slug.")
     email: str = Field(min_length=1, max_length=320)
-    password: str = Field(min_length=1, max_length=1024)
+    password: Password = Field(min_length=1, max_length=1024, description="Exactly as typed.")
 
 
 class Me(BaseModel):
