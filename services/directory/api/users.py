@@ -1,5 +1,6 @@
 """/api/v1/users: the directory list, profiles, invitations, edits, (de)activation."""
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -42,6 +43,10 @@ from services.directory.usecases.resend_invitation import resend_invitation
 from services.directory.usecases.update_user import update_user
 from shared.errors import Invalid, VersionRequired
 from shared.schemas import Page
+
+# ASCII digits only: "²" and "٣" are digits to str.isdigit, not to int(). Past 100 digits
+# it is no version anyone read (and int() refuses 4,300).
+VERSION_TAG = re.compile(r"[0-9]{1,100}")
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
@@ -130,7 +135,7 @@ async def patch_user(
 def _expected_version(if_match: str | None, body_version: int | None) -> int:
     if if_match:
         tag = if_match.strip().removeprefix("W/").strip('"')
-        if not tag.isdigit():
+        if not VERSION_TAG.fullmatch(tag):
             raise Invalid('If-Match must be the version the user had, e.g. "3".')
         return int(tag)
     if body_version is None:
