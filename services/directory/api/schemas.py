@@ -18,7 +18,8 @@ from services.directory.domain.custom_fields import (
 )
 from services.directory.domain.email_state import Envelope, envelope
 from services.directory.domain.groups import GroupRecord
-from services.directory.domain.users import UserRecord, shows_deactivation
+from services.directory.domain.listing import ListedUser
+from services.directory.domain.users import SummaryRecord, shows_deactivation
 from services.directory.usecases.get_profile import Profile
 from shared.contracts.custom_fields import FieldType
 from shared.contracts.user_filters import UserFilters, UserSort
@@ -166,12 +167,12 @@ class ActivityPage(BaseModel):
 
 
 def summary_fields(
-    user: UserRecord,
-    groups: list[GroupRef],
+    user: SummaryRecord,
+    groups: Sequence[GroupRef] | Sequence[Mapping[str, Any]],
     fields: Sequence[CustomFieldRecord],
     now: datetime,
 ) -> dict[str, Any]:
-    """A user as the list shows it, as plain data: the page validates them all at once."""
+    """A user as the list shows it (`UserSummary`), as plain data."""
     return {
         "id": user.id,
         "email": user.email,
@@ -209,6 +210,11 @@ def summary_fields(
         "updated_at": user.updated_at,
         "version": user.version,
     }
+
+
+def listed_groups(user: ListedUser) -> list[dict[str, str]]:
+    """A listed user's groups, shown as `GroupRef`s (read as such)."""
+    return user.groups or []
 
 
 def user_profile(profile: Profile, now: datetime) -> UserProfile:
