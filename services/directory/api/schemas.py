@@ -153,8 +153,21 @@ class ActivityOut(BaseModel):
     details: dict[str, Any]
 
 
+class CustomFieldDetail(BaseModel):
+    """A value with its field's key, label and type (the snapshot's, without its place)."""
+
+    key: str
+    label: str
+    type: str
+    value: Any
+
+    @classmethod
+    def of(cls, value: CustomFieldValue) -> "CustomFieldDetail":
+        return cls(key=value.key, label=value.label, type=value.type, value=value.value)
+
+
 class UserProfile(UserSummary):
-    custom_field_details: list[CustomFieldValue]
+    custom_field_details: list[CustomFieldDetail]
     activated_at: datetime | None
     deactivation: DeactivationOut | None
     enrollments: list[EnrollmentOut]
@@ -221,7 +234,9 @@ def user_profile(profile: Profile, now: datetime) -> UserProfile:
     user = profile.user
     return UserProfile(
         **summary_fields(user, profile.groups, profile.fields, now),
-        custom_field_details=values_shown(user.custom_fields or {}, profile.fields),
+        custom_field_details=[
+            CustomFieldDetail.of(v) for v in values_shown(user.custom_fields or {}, profile.fields)
+        ],
         activated_at=user.activated_at,
         deactivation=(
             DeactivationOut(
