@@ -227,6 +227,7 @@ async def find_by_token(
             Invitation.accepted_at,
             Invitation.revoked_at,
             Delivery.token_expires_at,
+            Delivery.kind,
         )
         .join(
             Delivery,
@@ -253,4 +254,5 @@ async def find_by_token(
         accepted_at=row.accepted_at,
         revoked_at=row.revoked_at,
         expires_at=row.token_expires_at,
+        is_password_reset=row.kind is MailKind.PASSWORD_RESET,
     )

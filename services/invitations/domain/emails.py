@@ -13,6 +13,11 @@ from services.invitations.domain.suppression import SuppressedAddress
 class MailKind(StrEnum):
     INVITATION = "invitation"
     REMINDER = "reminder"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - a link to choose a new password
+
+
+# The e-mails the directory hears about (`invitation.sent`, `invitation.failed`).
+INVITATION_KINDS = (MailKind.INVITATION, MailKind.REMINDER)
 
 
 class DeliveryState(StrEnum):

@@ -26,6 +26,7 @@ log = get_logger(__name__)
 @dataclass(frozen=True)
 class SendingRules:
     token_ttl: timedelta
+    reset_token_ttl: timedelta
     lease: timedelta
     reminders_on: bool
     message_domain: str
@@ -57,6 +58,8 @@ def _prepare(email: Email, rules: SendingRules, now: datetime) -> Email:
         )
     if link is None:
         expires_at = now + rules.token_ttl
+        if email.kind is MailKind.PASSWORD_RESET:
+            expires_at = now + rules.reset_token_ttl
         if email.kind is MailKind.REMINDER and email.invitation_expires_at is not None:
             expires_at = email.invitation_expires_at  # a reminder's link dies with it
         link = rules.links.new(expires_at)
