@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
+from shared.contracts.accounts import LoginFailuresNoticed
 from shared.contracts.email import EMAIL_BOUNCED, EmailBounced
 from shared.contracts.users import BounceKind
 from tests.support.bus import BusSpy, EventPublisher, drained
@@ -146,3 +147,27 @@ async def test_a_suppressed_address_gets_no_reset_e_mail_and_the_directory_no_fa
     )
     assert state == "cancelled"
     assert not bus.matching("invitation.failed", subject=str(invitee.id))
+
+
+async def test_repeated_failed_logins_are_told_to_the_user_with_a_reset_link(
+    invitations: RunningServer, smtp: SmtpSink, events: EventPublisher, bus: BusSpy
+) -> None:
+    invitee = Invitee(first_name="Ada", locale="en", tenant_name="Platform Nord")
+    notice = LoginFailuresNoticed(
+        **invitee.reset_request().model_dump(exclude={"requested_by"}), failures=10
+    )
+    await events.publish(
+        "login.failures_noticed", invitee.tenant_id, notice, subject=str(invitee.id)
+    )
+    [mail] = await smtp.wait_for(invitee.email)
+    assert mail.subject == "Failed logins to your account on Platform Nord"
+    assert "Several attempts to log in" in mail.text
+    assert "the browsers you already logged in from are not" in mail.text
+    async with invitee_client() as browser:
+        page = await open_invite(browser, mail.link)
+        assert page.status == 200
+        assert "Choose a new password" in page.html
+        done = await choose_password(browser, mail.link, NEW_PASSWORD, csrf=page.csrf)
+    assert done.status_code == 200
+    await bus.wait_for("password_reset.completed", subject=str(invitee.id))
+    assert not bus.matching("invitation.sent", subject=str(invitee.id))

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.invitations.domain.addresses import normalize_email
 from services.invitations.domain.emails import DeliveryState, MailKind
-from shared.contracts.accounts import PasswordResetRequested
+from shared.contracts.accounts import LoginFailuresNoticed, PasswordResetRequested
 from shared.contracts.invitations import InvitationRequested
 
 # One statement: record the request (nothing if its id is known), revoke the user's older
@@ -63,7 +63,7 @@ class Recorded:
 async def record_request(
     session: AsyncSession,
     tenant_id: uuid.UUID,
-    request: InvitationRequested | PasswordResetRequested,
+    request: InvitationRequested | PasswordResetRequested | LoginFailuresNoticed,
     revoke_reason: str,
     now: datetime,
     kind: MailKind = MailKind.INVITATION,
@@ -81,7 +81,7 @@ async def record_request(
         "locale": request.locale,
         "tenant_slug": request.tenant_slug,
         "tenant_name": request.tenant_name,
-        "requested_by": request.requested_by,
+        "requested_by": getattr(request, "requested_by", None),
         "requested_at": request.requested_at,
         "is_resend": isinstance(request, InvitationRequested) and request.is_resend,
         "now": now,

@@ -16,6 +16,7 @@ SUBJECTS = {
     MailKind.INVITATION: N_("You are invited to join %(tenant)s"),
     MailKind.REMINDER: N_("Reminder: your invitation to %(tenant)s expires soon"),
     MailKind.PASSWORD_RESET: N_("Choose a new password for %(tenant)s"),
+    MailKind.LOGIN_ALERT: N_("Failed logins to your account on %(tenant)s"),
 }
 
 
