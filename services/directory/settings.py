@@ -43,6 +43,12 @@ class DirectorySettings(ServiceSettings):
     login_alert_after: int = Field(
         default=10, ge=1, description="E-mail the user at this many failures on their account."
     )
+    password_reset_per_hour: int = Field(
+        default=3, ge=1, description="Reset requests per account name and client, per hour."
+    )
+    password_reset_per_client_per_hour: int = Field(
+        default=20, ge=1, description="Reset requests per client address, per hour."
+    )
     known_device_cookie_name: str = "lms_device"
     known_device_days: int = Field(
         default=180, ge=1, description="A device unused this long is no longer known."

@@ -343,6 +343,15 @@ class LoginIn(RequestModel):
     password: Password = Field(min_length=1, max_length=1024, description="Exactly as typed.")
 
 
+class PasswordResetIn(RequestModel):
+    tenant: str = Field(min_length=1, max_length=63, description="The platform's slug.")
+    email: str = Field(min_length=1, max_length=320)
+
+
+class Accepted(BaseModel):
+    detail: str
+
+
 class Me(BaseModel):
     id: str
     tenant_id: str

@@ -14,6 +14,7 @@ from services.invitations.db.models import Delivery, Invitation, KnownUser, Supp
 from services.invitations.domain.emails import (
     LINK_STATES,
     OPEN_STATES,
+    RESET_KINDS,
     DeliveryState,
     Email,
     LatestUser,
@@ -227,6 +228,7 @@ async def find_by_token(
             Invitation.accepted_at,
             Invitation.revoked_at,
             Delivery.token_expires_at,
+            Delivery.kind,
         )
         .join(
             Delivery,
@@ -253,4 +255,5 @@ async def find_by_token(
         accepted_at=row.accepted_at,
         revoked_at=row.revoked_at,
         expires_at=row.token_expires_at,
+        is_password_reset=row.kind in RESET_KINDS,
     )

@@ -1,5 +1,5 @@
-"""The invitation and reminder e-mails, rendered from the templates beside this file in
-the invitee's language."""
+"""The invitation, reminder and password-reset e-mails, rendered from the templates beside
+this file in the invitee's language."""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +15,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 SUBJECTS = {
     MailKind.INVITATION: N_("You are invited to join %(tenant)s"),
     MailKind.REMINDER: N_("Reminder: your invitation to %(tenant)s expires soon"),
+    MailKind.PASSWORD_RESET: N_("Choose a new password for %(tenant)s"),
+    MailKind.LOGIN_ALERT: N_("Failed logins to your account on %(tenant)s"),
 }
 
 
