@@ -85,6 +85,9 @@ class Fixtures:
     now: datetime
 
 
+SORT_NEWEST, SORT_EMAIL = ("sort", "-created_at"), ("sort", "email")
+
+
 def build_cases(fx: Fixtures, deep: dict[str, str]) -> list[Case]:
     g1, g2 = str(fx.groups["Montréal"]), str(fx.groups["Ventes"])
 
@@ -163,6 +166,28 @@ def build_cases(fx: Fixtures, deep: dict[str, str]) -> list[Case]:
         Case(
             "bounced+invited, sort=-last_login",
             [("email_status", "bounced"), ("status", "invited"), ("sort", "-last_login_at")],
+        ),
+        # Adversarial mixes: selective and broad conditions together, in orders whose
+        # index the matches do not follow.
+        Case(
+            "two groups+active+q=marie, sort=-created_at",
+            [("group", g1), ("group", g2), ("status", "active"), ("q", "marie"), SORT_NEWEST],
+        ),
+        Case(
+            "admin+never logged in, sort=-last_login_at",
+            [("role", "admin"), ("never_logged_in", "true"), ("sort", "-last_login_at")],
+        ),
+        Case(
+            "q=tremblay+deactivated, sort=-created_at",
+            [("q", "tremblay"), ("status", "deactivated"), ("sort", "-created_at")],
+        ),
+        Case(
+            "TI+expired+group, sort=email",
+            [("field.department", "TI"), ("invitation", "expired"), ("group", g2), SORT_EMAIL],
+        ),
+        Case(
+            "bounced+group+logged in, sort=name",
+            [("email_status", "bounced"), ("group", g1), ("never_logged_in", "false")],
         ),
         *(Case(name, [*params_of(cursor)]) for name, cursor in deep.items()),
     ]
