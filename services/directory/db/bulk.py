@@ -4,13 +4,25 @@ grouped for a preview or per user for a batch; memberships and sessions in one s
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, any_, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    any_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
-from services.directory.db.models import LoginSession, Role, User, UserGroup
+from services.directory.db.models import Activity, LoginSession, Role, User, UserGroup
 from shared.contracts.users import BounceKind, EmailState, UserStatus
 from shared.db import uuid_array
 
@@ -118,3 +130,54 @@ async def remove_members(
         .returning(UserGroup.user_id)
     )
     return set(removed.scalars())
+
+
+async def add_activities(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    actor_id: uuid.UUID,
+    occurred_at: datetime,
+    activities: Sequence[tuple[uuid.UUID, str, dict[str, Any] | None]],
+) -> None:
+    """A batch's activities (user, kind, details) in one executemany, not one ORM object
+    each (half the time of a 500-user batch went to those objects)."""
+    if activities:
+        rows = [
+            {
+                "tenant_id": tenant_id,
+                "id": uuid.uuid4(),
+                "user_id": user_id,
+                "kind": kind,
+                "actor_id": actor_id,
+                "details": details or {},
+                "occurred_at": occurred_at,
+            }
+            for user_id, kind, details in activities
+        ]
+        await session.execute(insert(Activity), rows)
+
+
+async def write_users(session: AsyncSession, users: Sequence[User], columns: Sequence[str]) -> None:
+    """The users' new values of `columns` (and `updated_at`) in one executemany, where the
+    ORM sends one UPDATE per user to check its version (2,000 round trips were 60% of a
+    bulk deactivation). The users are locked (`users_with_roles`), so no version can have
+    moved; each object is then told it matches its row, version bumped as the ORM would."""
+    if not users:
+        return
+    table = cast(Table, User.__table__)
+    names = [*columns, "updated_at"]
+    statement = (
+        update(table)
+        .where(table.c.tenant_id == bindparam("key_tenant"), table.c.id == bindparam("key_id"))
+        .values({name: bindparam(name, type_=table.c[name].type) for name in names})
+        .values(version=table.c.version + 1)
+    )
+    rows = [
+        {"key_tenant": u.tenant_id, "key_id": u.id, **{n: getattr(u, n) for n in names}}
+        for u in users
+    ]
+    await (await session.connection()).execute(statement, rows)
+    for user in users:
+        for name in names:
+            set_committed_value(user, name, getattr(user, name))
+        set_committed_value(user, "version", user.version + 1)

@@ -138,3 +138,29 @@ def test_what_a_row_would_do() -> None:
     assert "no such group: Neuf" in plan_row(unknown, existing, ctx).message
     creating = context(create_groups=True)
     assert plan_row(unknown, existing, creating).new_groups == ("Neuf",)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "Marie.Tremblay@Example.COM",
+        "o'neil+tag@example.com",
+        "zoé@exemple.ca",
+        "a..b@example.com",
+        ".a@example.com",
+        "a@localhost",
+        "a@-bad-.com",
+        "a@example",
+        "x" * 65 + "@example.com",
+        "a@b@example.com",
+    ],
+)
+def test_addresses_are_judged_as_email_validator_judges_them(address: str) -> None:
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        expected: str | None = validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError:
+        expected = None
+    row, errors = clean({"email": address})
+    assert (row.email if row else None) == expected, errors

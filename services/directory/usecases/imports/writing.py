@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert
 
+from services.directory.db import bulk as bulk_db
 from services.directory.db import groups as groups_db
 from services.directory.db import users as users_db
-from services.directory.db.activities import record_activity
 from services.directory.db.models import Group, Tenant, User, UserGroup
 from services.directory.domain.activities import ActivityKind
 from services.directory.domain.import_columns import Column
@@ -124,15 +124,12 @@ class ImportWriter:
         if self._links:
             rows = [{"tenant_id": self._actor.tenant_id, **link} for link in self._links]
             await self._uow.session.execute(insert(UserGroup).on_conflict_do_nothing(), rows)
-        for user_id, kind, details in self._activities:
-            record_activity(
-                self._uow.session,
-                self._actor.tenant_id,
-                user_id,
-                kind,
-                actor_id=self._actor.user_id,
-                details=details,
-                occurred_at=self._now,
-            )
+        await bulk_db.add_activities(
+            self._uow.session,
+            self._actor.tenant_id,
+            self._actor.user_id,
+            self._now,
+            self._activities,
+        )
         for user in self._invite:
             request_invitation(self._uow, self._tenant, user, self._actor, is_resend=False)
