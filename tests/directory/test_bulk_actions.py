@@ -204,3 +204,46 @@ async def test_a_learner_may_not_act_in_bulk(lms: Lms) -> None:
         problem(response, 403, "users:bulk")
     finally:
         await client.aclose()
+
+
+async def test_role_custom_field_and_group_actions_announce_each_changed_user(
+    lms: Lms, manager_role: str
+) -> None:
+    group: dict[str, Any] = (await lms.admin.post("/api/v1/groups", json={"name": "Bloc"})).json()
+    field = {"key": "unit", "label": "Unité", "type": "choice", "choices": ["3B", "4C"]}
+    assert (await lms.admin.post("/api/v1/custom-fields", json=field)).status_code == 201
+    users = [await lms.invite(group_ids=[group["id"]]) for _ in range(3)]
+    ids = [u["id"] for u in users]
+
+    bad = await lms.admin.post(
+        "/api/v1/users/bulk",
+        json={
+            "action": "set_custom_field",
+            "user_ids": ids,
+            "params": {"key": "unit", "value": "9Z"},
+        },
+    )
+    problem(bad, 422, "unit")
+    for action, params in (
+        ("set_custom_field", {"key": "unit", "value": "4C"}),
+        ("change_role", {"role": manager_role}),
+        ("remove_from_group", {"group_id": group["id"]}),
+    ):
+        body = {"action": action, "user_ids": ids, "params": params, "confirm": True}
+        started = await lms.admin.post("/api/v1/users/bulk", json=body)
+        assert started.status_code == 202, started.text
+        done = await wait_job(lms, started.json()["id"])
+        assert done["counts"] == {"updated": 3}, (action, done)
+
+    for user in users:
+        profile = await lms.profile(user["id"])
+        assert profile["role"] == manager_role
+        assert profile["groups"] == []
+        assert profile["custom_fields"] == {"unit": "4C"}, profile["custom_fields"]
+        assert profile["version"] == user["version"] + 3
+    kinds = [a["kind"] for a in (await lms.profile(ids[0]))["recent_activities"]]
+    assert "user.role_changed" in kinds
+    events = await lms.bus.wait_for("user.updated", count=9, tenantid=str(lms.tenant.id))
+    last = max((e for e in events if e.body["subject"] == ids[0]), key=lambda e: e.body["version"])
+    assert last.data["role"] == manager_role
+    assert last.data["groups"] == []
