@@ -43,7 +43,7 @@ from services.directory.api.schemas import UserListQuery
 from services.directory.db.custom_fields import list_fields
 from services.directory.db.models import User
 from services.directory.db.user_filters import sort_column
-from services.directory.db.user_search import Listing, find_page, walk_query
+from services.directory.db.user_search import LISTED_COLUMNS, Listing, find_page
 from services.directory.domain.listing import Position
 from services.directory.usecases.list_users import field_values_by_id
 from shared.contracts.user_filters import UserSort
@@ -587,18 +587,25 @@ async def measure_offset(
     async with sessions() as session:
         listing = await listing_of(session, fx, params)
         conditions = listing.conditions(datetime.now(UTC), for_walk=True)
-        statement = walk_query(conditions, listing.sort, None, PAGE + 1).offset(offset)
+        statement = offset_query(conditions, listing.sort, offset)
         times = []
-        rows: list[User] = []
+        rows: list[Any] = []
         for _ in range(rounds):
             started = time.perf_counter()
-            rows = list((await session.execute(statement)).scalars())
+            rows = list((await session.execute(statement)).all())
             times.append((time.perf_counter() - started) * 1000)
-            session.expunge_all()
         plan = await explain(session, statement)
     same = cursor_ids is None or [str(u.id) for u in rows[:PAGE]] == cursor_ids
     label = " ".join(f"{k}={v}" for k, v in params)
     return OffsetResult(f"{label} OFFSET {offset:,}", times, plan.ms, same)
+
+
+def offset_query(conditions: list[Any], sort: UserSort, offset: int, *columns: Any) -> Select[Any]:
+    """The walk's page read with OFFSET instead of a cursor (the baseline)."""
+    column = sort_column(sort)
+    order = (column.desc(), User.id.desc()) if sort.descending else (column, User.id)
+    query = select(*(columns or LISTED_COLUMNS)).where(*conditions).order_by(*order)
+    return query.limit(PAGE + 1).offset(offset)
 
 
 async def deep_cursors(
@@ -612,8 +619,8 @@ async def deep_cursors(
             listing = await listing_of(session, fx, params)
             conditions = listing.conditions(datetime.now(UTC), for_walk=True)
             column = sort_column(listing.sort)
-            before = walk_query(conditions, listing.sort, None, 1).offset(depth - 1)
-            row = (await session.execute(before.with_only_columns(column, User.id))).one()
+            before = offset_query(conditions, listing.sort, depth - 1, column, User.id).limit(1)
+            row = (await session.execute(before)).one()
             cursor = user_cursor(listing.sort, Position(row[0], row[1]))
             assert cursor is not None
             name = f"cursor at {depth:,}, " + " ".join(f"{k}={v}" for k, v in params)

@@ -22,10 +22,32 @@ class RequestModel(BaseModel):
 
     @field_validator("*", mode="after")
     @classmethod
-    def _no_nul_characters(cls, value: Any) -> Any:
-        if contains_nul(value):
-            raise ValueError("text cannot contain NUL (\\u0000) characters")
+    def _storable_text(cls, value: Any) -> Any:
+        if (problem := unstorable(value)) is not None:
+            raise ValueError(problem)
         return value
+
+
+MAX_NESTING = 32
+
+
+def unstorable(value: Any) -> str | None:
+    """What makes a value unfit to store, or None: text with a NUL character (PostgreSQL
+    can't hold it) or a lone surrogate (UTF-8 can't encode it), or nesting deeper than
+    MAX_NESTING. Walked with a stack, not recursion: JSON 950 levels deep parses fine and
+    would exhaust Python's recursion limit here."""
+    pending: list[tuple[Any, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > MAX_NESTING:
+            return f"values cannot be nested more than {MAX_NESTING} levels deep"
+        if isinstance(item, str) and not is_storable_text(item):
+            return "text cannot contain NUL (\\u0000) characters or lone surrogates (\\ud800)"
+        if isinstance(item, dict):
+            pending.extend((part, depth + 1) for pair in item.items() for part in pair)
+        elif isinstance(item, list | tuple | set | frozenset):
+            pending.extend((part, depth + 1) for part in item)
+    return None
 
 
 def contains_nul(value: Any) -> bool:
@@ -57,15 +79,34 @@ def encode_cursor(position: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+BAD_CURSOR = "The cursor is not valid; start again from the first page."
+
+
 def decode_cursor(cursor: str) -> dict[str, Any]:
+    """A cursor's position: a flat object of text (or null) values, as `encode_cursor` made
+    it. Anything else (a number, a list, deep nesting, a lone surrogate) is refused here,
+    so that no caller meets a shape it did not write."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         position = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise Malformed("The cursor is not valid; start again from the first page.") from None
-    if not isinstance(position, dict):
-        raise Malformed("The cursor is not valid; start again from the first page.")
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
+        raise Malformed(BAD_CURSOR) from None
+    if not isinstance(position, dict) or not all(map(_plain_text, position.values())):
+        raise Malformed(BAD_CURSOR)
     return position
+
+
+def _plain_text(value: object) -> bool:
+    return value is None or (isinstance(value, str) and is_storable_text(value))
+
+
+def is_storable_text(text: str) -> bool:
+    """Text PostgreSQL can store and UTF-8 can encode: no NUL, no lone surrogate."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -8,6 +8,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -23,6 +24,7 @@ from tests.support.directory import (
     new_tenant,
     start_directory,
 )
+from tests.support.exports import ExportsStack, start_exports_stack
 from tests.support.infra import (
     Infrastructure,
     create_database,
@@ -206,3 +208,21 @@ async def hook_receiver() -> AsyncIterator[HookReceiver]:
     receiver = await HookReceiver().start()
     yield receiver
     await receiver.stop()
+
+
+# --- the exports service ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+async def exports_stack(
+    infra: Infrastructure,
+    amqp_url: str,
+    jwt_keys: tuple[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[ExportsStack]:
+    """The exports service on the run's bus (it keeps its copy of every user the run's
+    events carry), its files in a directory of the run; it trusts the directory's tokens."""
+    folder: Path = tmp_path_factory.mktemp("exports")
+    stack = await start_exports_stack(infra, amqp_url, jwt_keys, folder)
+    yield stack
+    await stack.stop(infra)

@@ -32,6 +32,9 @@ class AdminSettings(ProcessSettings):
     directory_session_cookie: str = Field(
         default="lms_session", description="The name of the directory's session cookie."
     )
+    directory_device_cookie: str = Field(
+        default="lms_device", description="The name of the directory's known-device cookie."
+    )
 
     @field_validator("gateway_url")
     @classmethod

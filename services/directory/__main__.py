@@ -1,4 +1,4 @@
-"""`python -m services.directory [serve|migrate|create-admin|seed|keygen]`: the HTTP API
+"""`python -m services.directory [serve|migrate|create-admin|seed|republish|keygen]`: the HTTP API
 and the message consumers in one process, and the operator commands."""
 
 import asyncio
@@ -58,6 +58,26 @@ def seed(
     started = time.perf_counter()
     count = asyncio.run(run(_settings().sqlalchemy_url, tenant, users))
     typer.echo(f"seeded {count} users into {tenant} in {time.perf_counter() - started:.1f} s")
+
+
+@cli.command()
+def republish(
+    tenant: Annotated[str | None, typer.Option(help="Only this tenant's users (its slug).")] = None,
+    batch_size: Annotated[int, typer.Option(min=1, max=50_000)] = 2000,
+) -> None:
+    """Send every user's current snapshot again (user.republished), so that another
+    service's copy of the users (the exports') can be rebuilt. The running directory's
+    relay publishes them."""
+    from services.directory.cli.republish import republish as run
+
+    def say(line: str) -> None:
+        typer.echo(line, nl=False, err=True)
+
+    count = asyncio.run(run(_settings().sqlalchemy_url, tenant, batch_size, say))
+    typer.echo("", err=True)
+    if tenant is not None and count == 0:
+        typer.echo(f"no user republished: is there a tenant {tenant!r}?", err=True)
+    typer.echo(f"republished {count} users")
 
 
 @cli.command()

@@ -29,9 +29,24 @@ class DirectorySettings(ServiceSettings):
     session_cookie_secure: bool = Field(
         default=True, description="Send the session cookie over HTTPS only."
     )
-    login_free_failures: int = Field(default=5, ge=1)
+    login_free_failures: int = Field(
+        default=5, ge=1, description="Free failures per account name and client address."
+    )
+    login_client_free_failures: int = Field(
+        default=30, ge=1, description="Free failures per client address, any account."
+    )
+    login_account_free_failures: int = Field(
+        default=50, ge=1, description="Free failures per account name from unknown devices."
+    )
     login_max_wait_seconds: int = Field(default=900, ge=1)
     login_reset_hours: int = Field(default=12, ge=1)
+    login_alert_after: int = Field(
+        default=10, ge=1, description="E-mail the user at this many failures on their account."
+    )
+    known_device_cookie_name: str = "lms_device"
+    known_device_days: int = Field(
+        default=180, ge=1, description="A device unused this long is no longer known."
+    )
     invitation_resend_interval_seconds: int = Field(
         default=60, ge=0, description="Least time between two invitations of one user."
     )
@@ -56,6 +71,10 @@ class DirectorySettings(ServiceSettings):
     @property
     def access_token_ttl(self) -> timedelta:
         return timedelta(seconds=self.access_token_ttl_seconds)
+
+    @property
+    def known_device_ttl(self) -> timedelta:
+        return timedelta(days=self.known_device_days)
 
     @property
     def session_ttl(self) -> timedelta:

@@ -51,6 +51,9 @@ class InvitationsSettings(ServiceSettings):
     )
     send_poll_seconds: float = Field(default=5.0, gt=0)
     reminder_scan_seconds: float = Field(default=60.0, gt=0)
+    consumer_prefetch: int = Field(
+        default=200, ge=1, description="Room for two batches of requests (handlers/__init__.py)."
+    )
 
     sealing_public_key: str = Field(
         default="",

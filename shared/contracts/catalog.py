@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from shared.contracts import email, exports, invitations, lms, suppressions, users
+from shared.contracts import accounts, email, exports, invitations, lms, suppressions, users
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,11 @@ CATALOG: tuple[EventSpec, ...] = (
     EventSpec(users.USER_DEACTIVATED, users.UserSnapshot, "An admin deactivated a user."),
     EventSpec(users.USER_REACTIVATED, users.UserSnapshot, "An admin reactivated a user."),
     EventSpec(users.USER_LOGGED_IN, users.UserSnapshot, "A user logged in."),
+    EventSpec(
+        users.USER_REPUBLISHED,
+        users.UserSnapshot,
+        "A user's current snapshot sent again, unchanged, to rebuild projections.",
+    ),
     EventSpec(
         invitations.INVITATION_REQUESTED,
         invitations.InvitationRequested,
@@ -39,6 +44,21 @@ CATALOG: tuple[EventSpec, ...] = (
         invitations.INVITATION_REVOKED,
         invitations.InvitationRevoked,
         "Earlier invitation links no longer work.",
+    ),
+    EventSpec(
+        accounts.PASSWORD_RESET_REQUESTED,
+        accounts.PasswordResetRequested,
+        "Mail the user a link to choose a new password.",
+    ),
+    EventSpec(
+        accounts.PASSWORD_RESET_COMPLETED,
+        accounts.PasswordResetCompleted,
+        "The user chose a new password through a reset link.",
+    ),
+    EventSpec(
+        accounts.LOGIN_FAILURES_NOTICED,
+        accounts.LoginFailuresNoticed,
+        "Logins to the account keep failing: warn the user by e-mail.",
     ),
     EventSpec(email.EMAIL_BOUNCED, email.EmailBounced, "A provider reported a bounce."),
     EventSpec(email.EMAIL_COMPLAINED, email.EmailComplained, "The recipient complained (spam)."),

@@ -16,6 +16,9 @@ USER_ACTIVATED = "user.activated"
 USER_DEACTIVATED = "user.deactivated"
 USER_REACTIVATED = "user.reactivated"
 USER_LOGGED_IN = "user.logged_in"
+# The current snapshot sent again (`python -m services.directory republish`), nothing changed:
+# projections rebuild from it; services that react to changes are not bound to it.
+USER_REPUBLISHED = "user.republished"
 
 
 class UserStatus(StrEnum):
@@ -59,6 +62,7 @@ class CustomFieldValue(Contract):
     label: str
     type: str
     value: Any
+    position: int = 0  # the field's place in the tenant's order (then its key)
 
 
 class InvitationSummary(Contract):

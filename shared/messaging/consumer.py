@@ -7,12 +7,16 @@ handler refusing it (`PermanentError` or a domain error such as `NotFound`), or 
 database refuses (SQLSTATE classes 22 and 23). Anything else (a lost connection, a
 deadlock, a row changed meanwhile: `ChangedMeanwhile`, a domain error saying "later":
 `Unavailable`, `RateLimited`) is retried a few times with a growing pause, then parked.
+
+A queue may be consumed in batches (`ConsumerQueue.batch_size`): the messages that
+arrive together are applied in one transaction (`shared.messaging.batches`), each with its
+own inbox record, acknowledgement and fate.
 """
 
 import asyncio
 import hashlib
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -30,15 +34,14 @@ from shared.contracts import CloudEvent, RawCloudEvent, spec_for, topic_matches
 from shared.db import Database, is_permanent_data_error
 from shared.errors import ChangedMeanwhile, DomainError, RateLimited, Unavailable
 from shared.logging import bind_correlation_id, get_logger
+from shared.messaging.batches import BatchApplier, BatchFailed
+from shared.messaging.batches import EventHandler as EventHandler
 from shared.messaging.tables import processed_messages
 from shared.messaging.topology import DEAD_LETTER_EXCHANGE, ConsumerQueue
 from shared.metrics import MESSAGE_LATENCY, MESSAGES_CONSUMED
 from shared.unit_of_work import UnitOfWork, UnitOfWorkFactory, unit_of_work
 
 log = get_logger(__name__)
-
-EventHandler = Callable[[Any, CloudEvent[Any]], Awaitable[None]]
-"""`async def on_x(uow, event)`: parse what it needs from the event, call one use case."""
 
 
 class PermanentError(Exception):
@@ -97,6 +100,11 @@ class EventConsumer:
         self._service = service
         self._uow_factory = unit_of_work_factory
         self._broker: RabbitBroker | None = None
+        self._batches = (
+            BatchApplier(queue.name, db, unit_of_work_factory, queue.batch_size)
+            if queue.batch_size > 1
+            else None
+        )
 
     def register(self, broker: RabbitBroker) -> None:
         self._broker = broker
@@ -124,13 +132,22 @@ class EventConsumer:
 
     async def _consume(self, message: RabbitMessage, event_id: str) -> str:
         try:
-            applied = await self.process(message.raw_message.body)
+            applied = await self._apply(message.raw_message.body)
         except Exception as error:
             if never_succeeds(error):
                 return await self._park(message, event_id, error)
             return await self._retry_or_park(message, event_id, error)
         await message.ack()
         return "processed" if applied else "duplicate"
+
+    async def _apply(self, body: bytes) -> bool:
+        if self._batches is None:
+            return await self.process(body)
+        event, handler = self._parse(body)
+        try:
+            return await self._batches.apply(event, handler)
+        except BatchFailed:
+            return await self.process(body)
 
     async def process(self, body: bytes) -> bool:
         """Apply one message's effect exactly once; False when it was a duplicate."""

@@ -24,6 +24,9 @@ DEAD_LETTER_SUFFIX = ".dead-letter"
 class ConsumerQueue:
     name: str
     bindings: tuple[str, ...]
+    batch_size: int = 1
+    """How many messages that arrive together one transaction may apply (the consumer's
+    batch mode); 1: one transaction per message. At most the channel's prefetch."""
 
     @property
     def dead_letter_name(self) -> str:

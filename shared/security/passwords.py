@@ -1,9 +1,14 @@
 """argon2id with OWASP's minimum parameters (19 MiB, 2 iterations, parallelism 1).
 
+A password is never altered: no trimming, no case folding. Only its Unicode form is made
+canonical (NFC), here, on both sides (choosing and checking), so "é" typed as one code
+point or as "e" + accent is the same password whichever keyboard typed it.
+
 Hashing takes tens of milliseconds of CPU: the async helpers run it in a worker thread
 (argon2 releases the GIL) so the event loop keeps serving other requests.
 """
 
+import unicodedata
 from enum import StrEnum
 
 import anyio.to_thread
@@ -16,14 +21,19 @@ _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1, type
 _DUMMY_HASH = _hasher.hash("not a real password, only here to spend the same time")
 
 
+def canonical_password(password: str) -> str:
+    return unicodedata.normalize("NFC", password)
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher.hash(canonical_password(password))
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when `password` matches; with no hash, spends the same time and says False."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        matches = _hasher.verify(password_hash or _DUMMY_HASH, canonical_password(password))
+        return matches and bool(password_hash)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -262,3 +262,31 @@ async def test_an_estimated_total_reads_about_n(
     await browser.aclose()
     assert re.search(r"about \d+ users", page.text)
     assert "Next page" in page.text
+
+
+async def test_a_browser_that_logged_in_before_gets_in_while_the_account_is_attacked(
+    console: RunningServer, tenant: Tenant
+) -> None:
+    known = ConsoleBrowser(console.url)
+    first = await known.log_in(tenant)
+    assert first.status_code == 303
+    assert known.http.cookies.get("lms-admin-device"), "the directory's device cookie, relayed"
+    await known.post("/logout", {})
+
+    # Guesses from many addresses spend the account's allowance for unknown devices.
+    async with httpx.AsyncClient(base_url=tenant.base_url) as attacker:
+        for n in range(60):
+            await attacker.post(
+                "/api/v1/auth/login",
+                json={"tenant": tenant.slug, "email": tenant.admin_email, "password": f"x{n}"},
+                headers={"X-Forwarded-For": f"10.200.{n // 8}.{n % 8 + 1}"},
+            )
+    stranger = ConsoleBrowser(console.url)
+    try:
+        refused = await stranger.log_in(tenant)
+        assert refused.status_code == 401, "a new device waits"
+        again = await known.log_in(tenant)
+        assert again.status_code == 303, "the known browser gets in"
+    finally:
+        await stranger.aclose()
+        await known.aclose()

@@ -12,9 +12,11 @@ from typing import Any
 import asyncpg
 import pytest
 
+from services.directory.api.schemas import UserSummary
 from services.directory.settings import DirectorySettings
 from shared.contracts.invitations import InvitationFailed, InvitationRevoked
 from shared.contracts.users import BounceKind
+from shared.schemas import Page
 from tests.support.bus import BusSpy, EventPublisher
 from tests.support.directory import (
     ADMIN_PASSWORD,
@@ -374,6 +376,19 @@ async def test_list_items_carry_what_the_table_shows(population: Population) -> 
     assert marie["invitation"]["state"] == "sent"
     assert marie["envelope"] == "blue"
     assert marie["status"] == "invited"
+
+
+async def test_list_items_show_each_user_as_the_profile_does(population: Population) -> None:
+    admin = population.lms.admin
+    response = await admin.get("/api/v1/users", params={"limit": "200"})
+    assert response.headers["content-type"] == "application/json"
+    page = response.json()
+    Page[UserSummary].model_validate(page)
+    assert len(page["items"]) == len(population.users)
+    for item in page["items"]:
+        assert set(item) == set(UserSummary.model_fields)
+        profile = (await admin.get(f"/api/v1/users/{item['id']}")).json()
+        assert item == {key: profile[key] for key in item}
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,8 @@ user chooses a password on the page, the directory shows them active, they log i
 import json
 import uuid
 
+import httpx
+
 from tests.support.bus import BusSpy, drained
 from tests.support.directory import Tenant
 from tests.support.invitations import (
@@ -63,3 +65,30 @@ async def test_an_invitation_that_cannot_be_sent_shows_as_failed_in_the_director
     assert profile["invitation"]["state"] == "failed"
     assert "550 5.1.1 No such user" in profile["invitation"]["failure_reason"]
     assert smtp.to(address) == []
+
+
+async def test_a_password_is_kept_exactly_as_typed_spaces_at_its_ends_included(
+    tenant: Tenant, invitations: RunningServer, smtp: SmtpSink, bus: BusSpy
+) -> None:
+    address = f"edge-{uuid.uuid4().hex[:8]}@example.com"
+    password = "  two spaces before, one after, and cafe\u0301 "
+    user = await tenant.invite(address, locale="en")
+    [mail] = await smtp.wait_for(address)
+
+    async with invitee_client() as browser:
+        accepted = await choose_password(browser, mail.link, password)
+    assert accepted.status_code == 200, accepted.text
+    await bus.wait_for("user.activated", subject=user["id"])
+
+    client = await tenant.login(address, password)
+    await client.aclose()
+    composed = password.replace("e\u0301", "\u00e9")  # the same text from another keyboard
+    client = await tenant.login(address, composed)
+    await client.aclose()
+    for altered in (password.strip(), password.rstrip(), password.lstrip()):
+        async with httpx.AsyncClient(base_url=tenant.base_url) as stranger:
+            refused = await stranger.post(
+                "/api/v1/auth/login",
+                json={"tenant": tenant.slug, "email": address, "password": altered},
+            )
+        assert refused.status_code == 401, "a trimmed password is another password"

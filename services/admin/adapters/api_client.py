@@ -3,6 +3,7 @@ gateway, with the logged-in admin's access token, as any API client would."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -51,7 +52,11 @@ class ApiAnswer:
 class ApiClient:
     def __init__(self, base_url: str, timeout_seconds: float) -> None:
         self._http = httpx.AsyncClient(
-            base_url=base_url, timeout=timeout_seconds, trust_env=False, follow_redirects=False
+            base_url=base_url,
+            timeout=timeout_seconds,
+            trust_env=False,
+            follow_redirects=False,
+            cookies=_no_cookie_jar(),
         )
 
     async def aclose(self) -> None:
@@ -104,6 +109,12 @@ class ApiClient:
             return (await self._http.get(path)).status_code == 200
         except httpx.HTTPError:
             return False
+
+
+def _no_cookie_jar() -> CookieJar:
+    """One client serves every admin: it must keep no cookie between calls (each call
+    sends the cookies of the browser it acts for, and nothing else)."""
+    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
 
 
 def _pairs(params: Params) -> list[tuple[str, str]]:

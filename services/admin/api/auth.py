@@ -15,7 +15,14 @@ from services.admin.api.context import (
     safe_next,
 )
 from services.admin.domain.session import LOCALES
-from services.admin.usecases.sign_in import Login, LoginRefused, NotAnAdmin, log_in, log_out
+from services.admin.usecases.sign_in import (
+    DirectoryCookies,
+    Login,
+    LoginRefused,
+    NotAnAdmin,
+    log_in,
+    log_out,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -44,18 +51,47 @@ async def login(
     values = {"next": safe_next(next), "tenant": tenant, "email": email}
     if not (tenant.strip() and email.strip() and password):
         return render(request, "login.html", 422, error="missing", **values)
-    attempt = Login(tenant.strip(), email.strip(), password, request.headers.get("user-agent", ""))
+    attempt = Login(
+        tenant.strip(),
+        email.strip(),
+        password,
+        request.headers.get("user-agent", ""),
+        client_address=request.client.host if request.client else None,
+        known_device=request.cookies.get(KNOWN_DEVICE_COOKIE),
+    )
+    cookies = DirectoryCookies(
+        app.settings.directory_session_cookie, app.settings.directory_device_cookie
+    )
     try:
-        session = await log_in(
-            app.api, attempt, app.settings.directory_session_cookie, browser_session(request)
-        )
+        signed_in = await log_in(app.api, attempt, cookies, browser_session(request))
     except LoginRefused as refused:
         error = "throttled" if refused.retry_after else "refused"
         return render(request, "login.html", 401, error=error, **values)
     except NotAnAdmin:
         return render(request, "login.html", 403, error="not-admin", **values)
-    keep_session(request, session)
-    return RedirectResponse(safe_next(next), status_code=303)
+    keep_session(request, signed_in.session)
+    response = RedirectResponse(safe_next(next), status_code=303)
+    if signed_in.new_known_device:
+        _keep_known_device(response, signed_in.new_known_device, app.settings.cookie_secure)
+    return response
+
+
+# The directory's known-device cookie, kept by the browser for the console's login form
+# only; it outlives the console's session (a logout keeps it: the device stays known).
+KNOWN_DEVICE_COOKIE = "lms-admin-device"
+KNOWN_DEVICE_DAYS = 180
+
+
+def _keep_known_device(response: Response, value: str, secure: bool) -> None:
+    response.set_cookie(
+        KNOWN_DEVICE_COOKIE,
+        value,
+        max_age=KNOWN_DEVICE_DAYS * 24 * 3600,
+        path="/login",
+        secure=secure,
+        httponly=True,
+        samesite="strict",
+    )
 
 
 @router.post("/logout")

@@ -31,17 +31,43 @@ class Login:
     email: str
     password: str
     user_agent: str
+    client_address: str | None = None  # the browser's, for the directory's throttle
+    known_device: str | None = None  # the directory's known-device cookie, kept by the browser
+
+
+@dataclass(frozen=True)
+class DirectoryCookies:
+    session: str
+    device: str
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    session: ConsoleSession
+    new_known_device: str | None  # for the browser to keep (the directory set a new one)
+
+
+def _login_headers(login: Login, cookies: DirectoryCookies) -> dict[str, str]:
+    """The console logs in for the browser: the directory must see the browser's address
+    (its throttle counts per client) and the browser's known-device cookie (a device that
+    logged in before gets in even while the account is attacked)."""
+    headers = {"User-Agent": login.user_agent}
+    if login.client_address:
+        headers["X-Forwarded-For"] = login.client_address
+    if login.known_device and login.known_device.isascii() and ";" not in login.known_device:
+        headers["Cookie"] = f"{cookies.device}={login.known_device}"
+    return headers
 
 
 async def log_in(
-    api: ApiClient, login: Login, session_cookie: str, previous: ConsoleSession
-) -> ConsoleSession:
+    api: ApiClient, login: Login, cookies: DirectoryCookies, previous: ConsoleSession
+) -> SignedIn:
     try:
         answer = await api.call(
             "POST",
             "/api/v1/auth/login",
             json={"tenant": login.tenant, "email": login.email, "password": login.password},
-            headers={"User-Agent": login.user_agent},
+            headers=_login_headers(login, cookies),
         )
     except SessionExpired:
         raise LoginRefused() from None
@@ -53,10 +79,10 @@ async def log_in(
         await api.call("POST", "/api/v1/auth/logout", token=token)
         raise NotAnAdmin()
     locale = user.get("locale")
-    return ConsoleSession(
+    session = ConsoleSession(
         nonce=new_nonce(),  # a new CSRF nonce for the new session
         locale=locale if locale in LOCALES else previous.locale,
-        directory_session=answer.cookies.get(session_cookie),
+        directory_session=answer.cookies.get(cookies.session),
         access_token=token,
         token_expires_at=time.time() + int(body.get("expires_in", 0)),
         admin=Admin(
@@ -66,6 +92,7 @@ async def log_in(
             role=user.get("role", ""),
         ),
     )
+    return SignedIn(session, answer.cookies.get(cookies.device))
 
 
 async def fresh_session(

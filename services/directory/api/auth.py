@@ -14,11 +14,16 @@ from services.directory.api.dependencies import (
     separate_unit_of_work,
 )
 from services.directory.api.schemas import LoginIn, LoginOut, Me, TokenOut
-from services.directory.domain.login_throttle import ThrottlePolicy
+from services.directory.domain.known_devices import (
+    device_cookie,
+    device_secret,
+    parse_device_cookie,
+)
+from services.directory.domain.login_throttle import LoginThrottle, ThrottlePolicy
 from services.directory.domain.users import UserRecord
 from services.directory.settings import DirectorySettings
 from services.directory.usecases.get_current_user import get_current_user
-from services.directory.usecases.log_in import Credentials, LoggedIn, log_in
+from services.directory.usecases.log_in import Credentials, LoggedIn, LoginRules, log_in
 from services.directory.usecases.log_out import log_out
 from shared.errors import RateLimited, Unauthenticated
 from shared.security.access_tokens import Principal
@@ -28,12 +33,31 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 INVALID_CREDENTIALS = "Invalid e-mail address or password."
 
 
-def throttle_policy(settings: Settings) -> ThrottlePolicy:
-    return ThrottlePolicy(
-        free_failures=settings.login_free_failures,
-        max_wait=timedelta(seconds=settings.login_max_wait_seconds),
-        reset_after=timedelta(hours=settings.login_reset_hours),
+def login_rules(settings: Settings) -> LoginRules:
+    def policy(free_failures: int, first_wait: timedelta = timedelta(seconds=1)) -> ThrottlePolicy:
+        return ThrottlePolicy(
+            free_failures=free_failures,
+            first_wait=first_wait,
+            max_wait=timedelta(seconds=settings.login_max_wait_seconds),
+            reset_after=timedelta(hours=settings.login_reset_hours),
+        )
+
+    throttle = LoginThrottle(
+        account_client=policy(settings.login_free_failures),
+        client=policy(settings.login_client_free_failures),
+        # Many addresses at once: new devices wait a minute at once (then longer).
+        account=policy(settings.login_account_free_failures, timedelta(minutes=1)),
+        device=policy(settings.login_free_failures),
+        alert_after=settings.login_alert_after,
     )
+    return LoginRules(throttle, settings.session_ttl, settings.known_device_ttl)
+
+
+def client_address(request: Request) -> str:
+    """The client's address: the peer's, or the one a trusted proxy reported (uvicorn's
+    `--forwarded-allow-ips`: the gateway, and the admin console, which logs in for the
+    browser)."""
+    return request.client.host if request.client else "unknown"
 
 
 @router.post("/login", summary="Log in: an access token and an HttpOnly session cookie")
@@ -43,15 +67,21 @@ async def login(
     response: Response,
     settings: Settings,
     issuer: Issuer,
-    policy: Annotated[ThrottlePolicy, Depends(throttle_policy)],
+    rules: Annotated[LoginRules, Depends(login_rules)],
 ) -> LoginOut:
+    secret = device_secret(settings.jwt_private_key)
     credentials = Credentials(
-        body.tenant, body.email, body.password, request.headers.get("user-agent")
+        body.tenant,
+        body.email,
+        body.password,
+        request.headers.get("user-agent"),
+        client=client_address(request),
+        device=parse_device_cookie(secret, request.cookies.get(settings.known_device_cookie_name)),
     )
     # A unit of work of its own, ended before answering: a refused login is counted (and
     # committed) even though the answer is an error.
     async with separate_unit_of_work(request) as uow:
-        outcome = await log_in(uow, credentials, policy, settings.session_ttl)
+        outcome = await log_in(uow, credentials, rules)
     if not isinstance(outcome, LoggedIn):
         if outcome.retry_after:
             raise RateLimited(
@@ -60,6 +90,9 @@ async def login(
             )
         raise Unauthenticated(INVALID_CREDENTIALS)
     _set_session_cookie(response, settings, outcome.cookie_value)
+    if outcome.new_device_token:
+        value = device_cookie(secret, outcome.principal.tenant_id, outcome.new_device_token)
+        _set_device_cookie(response, settings, value)
     me = _me(outcome.principal, outcome.user)
     return LoginOut(**_token(issuer, outcome.principal).model_dump(), user=me)
 
@@ -118,6 +151,19 @@ def _set_session_cookie(response: Response, settings: DirectorySettings, value: 
         value,
         max_age=int(settings.session_ttl.total_seconds()),
         path="/",
+        secure=settings.session_cookie_secure,
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def _set_device_cookie(response: Response, settings: DirectorySettings, value: str) -> None:
+    """Sent back only to /api/v1/auth: it matters to logins, nowhere else."""
+    response.set_cookie(
+        settings.known_device_cookie_name,
+        value,
+        max_age=int(settings.known_device_ttl.total_seconds()),
+        path=router.prefix,
         secure=settings.session_cookie_secure,
         httponly=True,
         samesite="strict",

@@ -21,17 +21,23 @@ from shared.security.access_tokens import AccessTokenVerifier, Principal
 from shared.security.permissions import Permission
 
 
-def settings(request: Request) -> DirectorySettings:
-    value: DirectorySettings = request.app.state.settings
-    return value
+# Dependencies are `async def` even when they only read app state: FastAPI runs a plain
+# `def` in a worker thread, a hop that costs more than the lookup.
+async def settings(request: Request) -> DirectorySettings:
+    return _settings(request)
 
 
-def token_issuer(request: Request) -> AccessTokenIssuer:
+async def token_issuer(request: Request) -> AccessTokenIssuer:
     value: AccessTokenIssuer = request.app.state.token_issuer
     return value
 
 
-def token_verifier(request: Request) -> AccessTokenVerifier:
+def _settings(request: Request) -> DirectorySettings:
+    value: DirectorySettings = request.app.state.settings
+    return value
+
+
+def _token_verifier(request: Request) -> AccessTokenVerifier:
     value: AccessTokenVerifier = request.app.state.token_verifier
     return value
 
@@ -52,8 +58,8 @@ Issuer = Annotated[AccessTokenIssuer, Depends(token_issuer)]
 
 async def current_principal(request: Request, uow: UoW) -> Principal:
     token = bearer_token(request)
-    claimed = token_verifier(request).verify(token) if token is not None else None
-    cookie = request.cookies.get(settings(request).session_cookie_name) if token is None else None
+    claimed = _token_verifier(request).verify(token) if token is not None else None
+    cookie = request.cookies.get(_settings(request).session_cookie_name) if token is None else None
     principal = await authenticate(uow, claimed=claimed, cookie=cookie)
     if principal is None:
         raise Unauthenticated("Authentication required: log in first.")

@@ -5,9 +5,9 @@ in `domain/`."""
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, EmailStr, Field, model_validator
+from pydantic import BaseModel, EmailStr, Field, StringConstraints, model_validator
 
 from services.directory.domain import invitation_state
 from services.directory.domain.activities import ActivityRecord, EnrollmentRecord
@@ -18,7 +18,8 @@ from services.directory.domain.custom_fields import (
 )
 from services.directory.domain.email_state import Envelope, envelope
 from services.directory.domain.groups import GroupRecord
-from services.directory.domain.users import UserRecord, shows_deactivation
+from services.directory.domain.listing import ListedUser
+from services.directory.domain.users import SummaryRecord, shows_deactivation
 from services.directory.usecases.get_profile import Profile
 from shared.contracts.custom_fields import FieldType
 from shared.contracts.user_filters import UserFilters, UserSort
@@ -166,12 +167,12 @@ class ActivityPage(BaseModel):
 
 
 def summary_fields(
-    user: UserRecord,
-    groups: list[GroupRef],
+    user: SummaryRecord,
+    groups: Sequence[GroupRef] | Sequence[Mapping[str, Any]],
     fields: Sequence[CustomFieldRecord],
     now: datetime,
 ) -> dict[str, Any]:
-    """A user as the list shows it, as plain data: the page validates them all at once."""
+    """A user as the list shows it (`UserSummary`), as plain data."""
     return {
         "id": user.id,
         "email": user.email,
@@ -209,6 +210,11 @@ def summary_fields(
         "updated_at": user.updated_at,
         "version": user.version,
     }
+
+
+def listed_groups(user: ListedUser) -> list[dict[str, str]]:
+    """A listed user's groups, shown as `GroupRef`s (read as such)."""
+    return user.groups or []
 
 
 def user_profile(profile: Profile, now: datetime) -> UserProfile:
@@ -312,10 +318,14 @@ def field_out(field: CustomFieldRecord) -> FieldOut:
 # --- auth ------------------------------------------------------------------------------------
 
 
+# A password is taken exactly as typed (spaces at either end included): never stripped.
+Password = Annotated[str, StringConstraints(strip_whitespace=False)]
+
+
 class LoginIn(RequestModel):
     tenant: str = Field(min_length=1, max_length=63, description="The platform's slug.")
     email: str = Field(min_length=1, max_length=320)
-    password: str = Field(min_length=1, max_length=1024)
+    password: Password = Field(min_length=1, max_length=1024, description="Exactly as typed.")
 
 
 class Me(BaseModel):

@@ -1,12 +1,15 @@
 """Groups and who is in them."""
 
 import uuid
+from typing import Literal
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory.db.models import Group, UserGroup
+
+Lock = Literal["share", "update"] | None
 
 
 async def list_groups_with_counts(
@@ -28,9 +31,13 @@ async def list_groups_with_counts(
 
 
 async def get_group(
-    session: AsyncSession, tenant_id: uuid.UUID, group_id: uuid.UUID
+    session: AsyncSession, tenant_id: uuid.UUID, group_id: uuid.UUID, *, lock: Lock = None
 ) -> Group | None:
+    """`lock="share"` keeps the group from being deleted until the transaction ends (taken
+    before adding a member); `lock="update"` waits for those and keeps new ones out."""
     query = select(Group).where(Group.tenant_id == tenant_id, Group.id == group_id)
+    if lock is not None:
+        query = query.with_for_update(key_share=lock == "share")
     return (await session.execute(query)).scalar_one_or_none()
 
 
@@ -39,7 +46,12 @@ async def existing_group_ids(
 ) -> set[uuid.UUID]:
     if not group_ids:
         return set()
-    query = select(Group.id).where(Group.tenant_id == tenant_id, Group.id.in_(group_ids))
+    query = (
+        select(Group.id)
+        .where(Group.tenant_id == tenant_id, Group.id.in_(group_ids))
+        .order_by(Group.id)
+        .with_for_update(key_share=True)  # not deleted before the memberships are written
+    )
     return set((await session.execute(query)).scalars())
 
 

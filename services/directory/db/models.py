@@ -310,13 +310,35 @@ class LoginSession(Base):
     )
 
 
-class LoginThrottle(Base):
-    """Failed logins per account name (whether or not the account exists)."""
+class LoginFailures(Base):
+    """Failed logins per bucket (domain/login_throttle.py), by the hash of the bucket's key:
+    the key names an account that may not exist, which is not kept in the clear."""
 
-    __tablename__ = "login_throttle"
+    __tablename__ = "login_failures"
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    email_normalized: Mapped[str] = mapped_column(String(320), primary_key=True)
+    key_hash: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
     failures: Mapped[int] = mapped_column(Integer)
     last_failure_at: Mapped[datetime] = mapped_column(Timestamp)
     blocked_until: Mapped[datetime | None] = mapped_column(Timestamp)
+
+    __table_args__ = (Index("ix_login_failures_last", "last_failure_at"),)
+
+
+class KnownDevice(Base):
+    """A browser the user logged in from (the known-device cookie); only its token's hash
+    is stored."""
+
+    __tablename__ = "known_devices"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    user_id: Mapped[uuid.UUID]
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    last_used_at: Mapped[datetime] = mapped_column(Timestamp)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
+        ),
+        Index("ix_known_devices_user", "tenant_id", "user_id"),
+    )

@@ -1,14 +1,12 @@
-"""Login sessions and the failed-login counters."""
+"""Login sessions."""
 
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, Select, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Row, Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.directory.db.models import LoginSession, LoginThrottle, Role, User
-from services.directory.domain.login_throttle import ThrottleState
+from services.directory.db.models import LoginSession, Role, User
 from shared.contracts.users import UserStatus
 from shared.security.access_tokens import Principal
 
@@ -107,42 +105,3 @@ async def revoke_user_sessions(
         )
         .values(revoked_at=now)
     )
-
-
-async def lock_throttle_state(
-    session: AsyncSession, tenant_id: uuid.UUID, email_normalized: str
-) -> ThrottleState | None:
-    """Read an account name's failures, holding a lock on that name until the transaction
-    ends, so parallel guesses are counted one after the other."""
-    key = f"login:{tenant_id}:{email_normalized}"
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
-    row = await session.get(LoginThrottle, (tenant_id, email_normalized))
-    if row is None:
-        return None
-    return ThrottleState(row.failures, row.last_failure_at, row.blocked_until)
-
-
-async def save_throttle_state(
-    session: AsyncSession, tenant_id: uuid.UUID, email_normalized: str, state: ThrottleState
-) -> None:
-    values = {
-        "failures": state.failures,
-        "last_failure_at": state.last_failure_at,
-        "blocked_until": state.blocked_until,
-    }
-    statement = insert(LoginThrottle).values(
-        tenant_id=tenant_id, email_normalized=email_normalized, **values
-    )
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["tenant_id", "email_normalized"], set_=values
-        )
-    )
-
-
-async def clear_throttle(
-    session: AsyncSession, tenant_id: uuid.UUID, email_normalized: str
-) -> None:
-    row = await session.get(LoginThrottle, (tenant_id, email_normalized))
-    if row is not None:
-        await session.delete(row)

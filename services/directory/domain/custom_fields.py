@@ -59,7 +59,13 @@ def values_shown(
 ) -> list[CustomFieldValue]:
     """A user's values with their field's key, label and type, in the fields' order."""
     return [
-        CustomFieldValue(key=f.key, label=f.label, type=f.type.value, value=values[str(f.id)])
+        CustomFieldValue(
+            key=f.key,
+            label=f.label,
+            type=f.type.value,
+            value=values[str(f.id)],
+            position=f.position,
+        )
         for f in fields
         if str(f.id) in values
     ]

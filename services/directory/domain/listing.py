@@ -3,7 +3,9 @@ service shares (`shared.contracts.user_filters`)."""
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
+
+from services.directory.domain.users import SummaryRecord
 
 
 @dataclass(frozen=True)
@@ -12,3 +14,10 @@ class Position:
 
     sort_value: Any
     user_id: uuid.UUID
+
+
+class ListedUser(SummaryRecord, Protocol):
+    """A user as a page of the list holds it: what the list shows, and the user's groups
+    by name, as shown (`{"id", "name"}`; None for no group)."""
+
+    groups: list[dict[str, str]] | None

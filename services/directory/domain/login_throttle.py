@@ -1,13 +1,25 @@
-"""How repeated login failures slow an attacker down without locking anyone out for good.
+"""How repeated login failures slow an attacker down without handing them a lockout.
 
-The first failures are free; after that each failure makes the account wait twice as
-long, up to a ceiling; the count starts over some hours after the last failure. It is
-applied to the account *name*, whether or not such an account exists, so the answer
-never tells an attacker which accounts exist.
+Failures are counted in several buckets at once, and a login waits while any of its
+buckets is spent:
+
+- the account name *from this client address*: a guesser slows down only themselves;
+- the client address, whatever the account: one address can't try many accounts;
+- the account name from any device the account never logged in from, with a far larger
+  allowance: many addresses together can't guess one password for long;
+- a *known device* (its cookie, set after a successful login) skips the three above and
+  has a bucket of its own: however hard the account is attacked, the user's own
+  browser still gets in with the right password.
+
+In each bucket the first failures are free; after that each failure makes the next try
+wait twice as long, up to a ceiling; the count starts over some hours after the last
+failure. Buckets are named by the tenant *slug* and account *name* as typed, whether or
+not they exist, so the answers never tell an attacker which tenants or accounts exist.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -46,3 +58,55 @@ def after_failure(
         failures = state.failures + 1
     wait = policy.wait_after(failures)
     return ThrottleState(failures, now, now + wait if wait else None)
+
+
+class Bucket(StrEnum):
+    ACCOUNT_CLIENT = "account-client"
+    CLIENT = "client"
+    ACCOUNT = "account"  # from unknown devices only
+    DEVICE = "device"  # a known device of the account
+
+
+@dataclass(frozen=True)
+class LoginThrottle:
+    """The policy of each bucket, and after how many failures on the account (from
+    unknown devices) its user is told by e-mail."""
+
+    account_client: ThrottlePolicy
+    client: ThrottlePolicy
+    account: ThrottlePolicy
+    device: ThrottlePolicy
+    alert_after: int
+
+    def policy(self, bucket: Bucket) -> ThrottlePolicy:
+        return {
+            Bucket.ACCOUNT_CLIENT: self.account_client,
+            Bucket.CLIENT: self.client,
+            Bucket.ACCOUNT: self.account,
+            Bucket.DEVICE: self.device,
+        }[bucket]
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    tenant_slug: str
+    account: str  # the normalised e-mail address
+    client: str  # the client's address
+    known_device: str | None  # the device's id (its token hash, hex) when it is known
+
+
+def bucket_keys(attempt: LoginAttempt) -> dict[Bucket, str]:
+    """The buckets an attempt counts in, each with its key."""
+    account = f"{attempt.tenant_slug.lower()}:{attempt.account}"
+    if attempt.known_device is not None:
+        return {Bucket.DEVICE: f"device:{account}:{attempt.known_device}"}
+    return {
+        Bucket.ACCOUNT_CLIENT: f"account-client:{account}:{attempt.client}",
+        Bucket.CLIENT: f"client:{attempt.client}",
+        Bucket.ACCOUNT: f"account:{account}",
+    }
+
+
+# Emptied by a successful login; the others run down with time only (else an attacker
+# who owns one account could reset their address's allowance by logging into it).
+CLEARED_ON_SUCCESS = (Bucket.ACCOUNT_CLIENT, Bucket.DEVICE)

@@ -47,11 +47,10 @@ class LoginState(StrEnum):
     LOGGED_IN = "logged_in"
 
 
-class UserRecord(Protocol):
-    """A user as the directory stores it, read-only (the ORM's `User` is one)."""
+class SummaryRecord(Protocol):
+    """What the list shows of a user (a listed row or a stored user)."""
 
     id: uuid.UUID
-    tenant_id: uuid.UUID
     email: str
     first_name: str
     last_name: str
@@ -74,14 +73,20 @@ class UserRecord(Protocol):
     email_state_reason: str | None
     email_state_changed_at: datetime | None
     email_delivered_at: datetime | None
-    activated_at: datetime | None
-    deactivated_at: datetime | None
-    deactivated_by: uuid.UUID | None
-    deactivation_reason: str | None
     last_login_at: datetime | None
     created_at: datetime
     updated_at: datetime
     version: int
+
+
+class UserRecord(SummaryRecord, Protocol):
+    """A user as the directory stores it, read-only (the ORM's `User` is one)."""
+
+    tenant_id: uuid.UUID
+    activated_at: datetime | None
+    deactivated_at: datetime | None
+    deactivated_by: uuid.UUID | None
+    deactivation_reason: str | None
 
 
 def shows_deactivation(user: UserRecord) -> bool:

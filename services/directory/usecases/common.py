@@ -41,8 +41,10 @@ async def user_reported(session: AsyncSession, tenant_id: uuid.UUID, user_id: uu
     return user
 
 
-async def load_group(session: AsyncSession, actor: Principal, group_id: uuid.UUID) -> Group:
-    group = await groups_db.get_group(session, actor.tenant_id, group_id)
+async def load_group(
+    session: AsyncSession, actor: Principal, group_id: uuid.UUID, *, lock: groups_db.Lock = None
+) -> Group:
+    group = await groups_db.get_group(session, actor.tenant_id, group_id, lock=lock)
     if group is None:
         raise NotFound("There is no such group.")
     return group

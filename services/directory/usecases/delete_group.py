@@ -14,5 +14,9 @@ async def delete_group(uow: DirectoryUnitOfWork, actor: Principal, group_id: uui
     members = await groups_db.member_ids(uow.session, actor.tenant_id, group.id)
     # Lock the members first: an edit of one of them holds its row and waits on the group.
     await users_db.users_by_ids(uow.session, actor.tenant_id, members, for_update=True)
+    # Then the group: whoever is adding a member meanwhile finishes first (and is counted
+    # below, so their snapshot loses the group too); whoever comes after finds no group.
+    group = await load_group(uow.session, actor, group_id, lock="update")
+    members = await groups_db.member_ids(uow.session, actor.tenant_id, group.id)
     await groups_db.delete_group(uow.session, group)
     await groups_changed(uow, actor.tenant_id, members)

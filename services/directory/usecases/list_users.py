@@ -1,27 +1,23 @@
 """The directory list: a page of the users the filters match, in the order asked for."""
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from services.directory.db import custom_fields as fields_db
-from services.directory.db import users as users_db
 from services.directory.db.user_search import Listing, find_page
 from services.directory.domain.custom_fields import CustomFieldRecord, definition_of
-from services.directory.domain.listing import Position
-from services.directory.domain.users import UserRecord
+from services.directory.domain.listing import ListedUser, Position
 from services.directory.usecases.unit_of_work import DirectoryUnitOfWork
 from shared.contracts.user_filters import UserFilters, UserSort
-from shared.contracts.users import GroupRef
 from shared.security.access_tokens import Principal
 
 
 @dataclass(frozen=True)
 class UserPage:
-    users: Sequence[UserRecord]
-    groups: Mapping[uuid.UUID, list[GroupRef]]
+    users: Sequence[ListedUser]  # each with its groups
     fields: Sequence[CustomFieldRecord]
     next_position: Position | None
     total: int
@@ -45,7 +41,6 @@ async def list_users(
     page = await find_page(uow.session, listing, exact_total_up_to, datetime.now(UTC))
     return UserPage(
         users=page.users,
-        groups=await users_db.groups_of(uow.session, tenant_id, [u.id for u in page.users]),
         fields=fields,
         next_position=page.next_position(sort),
         total=page.total,

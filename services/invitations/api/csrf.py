@@ -34,7 +34,9 @@ class CsrfGuard:
     def is_valid(self, cookie: str | None, submitted: str, link_token: str) -> bool:
         if not cookie or not submitted or not _NONCE_SHAPE.match(cookie):
             return False
-        return hmac.compare_digest(self.form_token(cookie, link_token), submitted)
+        # As bytes: compare_digest refuses str holding anything but ASCII.
+        expected = self.form_token(cookie, link_token).encode()
+        return hmac.compare_digest(expected, submitted.encode("utf-8", "surrogateescape"))
 
     def set_cookie(self, response: Response, nonce: str) -> None:
         response.set_cookie(

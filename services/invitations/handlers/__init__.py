@@ -13,6 +13,7 @@ from shared.contracts.users import USER_DEACTIVATED, USER_REACTIVATED, USER_UPDA
 from shared.messaging.consumer import EventHandler
 from shared.messaging.topology import ConsumerQueue
 
+REQUEST_BATCH = 100
 REQUEST_HANDLERS: dict[str, EventHandler] = {INVITATION_REQUESTED: on_invitation_requested}
 EMAIL_HANDLERS: dict[str, EventHandler] = {
     EMAIL_BOUNCED: on_email_bounced,
@@ -26,7 +27,10 @@ USER_HANDLERS: dict[str, EventHandler] = {
 }
 
 SUBSCRIPTIONS: dict[ConsumerQueue, dict[str, EventHandler]] = {
-    ConsumerQueue("invitations.requests", tuple(REQUEST_HANDLERS)): REQUEST_HANDLERS,
+    # A bulk invitation is thousands of requests at once: one transaction per batch.
+    ConsumerQueue(
+        "invitations.requests", tuple(REQUEST_HANDLERS), batch_size=REQUEST_BATCH
+    ): REQUEST_HANDLERS,
     ConsumerQueue("invitations.email", tuple(EMAIL_HANDLERS)): EMAIL_HANDLERS,
     ConsumerQueue("invitations.users", tuple(USER_HANDLERS)): USER_HANDLERS,
 }

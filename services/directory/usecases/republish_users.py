@@ -1,0 +1,50 @@
+"""Send every user's current snapshot again (`user.republished`), so that a projection kept
+by another service (the exports') can be rebuilt: its consumers keep a snapshot only when it
+is newer than theirs, so what they have stays and what they miss comes back.
+
+Each batch is one transaction: its snapshots are written to the outbox with it, and the
+relay publishes them as it does every event. Nothing about the users changes."""
+
+import uuid
+from dataclasses import dataclass
+
+from services.directory.db import republish as republish_db
+from services.directory.db.snapshots import snapshots_of
+from shared.contracts import new_event
+from shared.contracts.users import USER_REPUBLISHED
+from shared.unit_of_work import UnitOfWork
+
+SOURCE = "/services/directory"
+
+
+@dataclass(frozen=True)
+class Batch:
+    tenant_id: uuid.UUID
+    users: int
+    last_id: uuid.UUID | None  # where the next batch starts; None: the tenant is done
+
+
+async def tenants_to_republish(uow: UnitOfWork, slug: str | None) -> list[uuid.UUID]:
+    return await republish_db.tenant_ids(uow.session, slug)
+
+
+async def republish_batch(
+    uow: UnitOfWork, tenant_id: uuid.UUID, after: uuid.UUID | None, size: int
+) -> Batch:
+    users = await republish_db.users_after(uow.session, tenant_id, after, size)
+    snapshots = await snapshots_of(uow.session, users)
+    uow.emit(
+        *(
+            new_event(
+                USER_REPUBLISHED,
+                source=SOURCE,
+                tenant_id=s.tenant_id,
+                subject=str(s.id),
+                version=s.version,
+                data=s,
+            )
+            for s in snapshots
+        )
+    )
+    last = users[-1].id if len(users) == size else None
+    return Batch(tenant_id, len(users), last)

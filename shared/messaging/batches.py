@@ -1,0 +1,118 @@
+"""Messages that arrive together, applied in one transaction (a consumer's batch mode).
+
+Each message still has its own inbox record, is acknowledged on its own once the batch
+committed, and keeps its own fate: when anything in a batch fails, the batch is rolled
+back and each of its messages is applied again alone, so a message that can't succeed
+is retried or parked by itself, with its own reason, and the others go through.
+
+Batches form the way a group commit does, with no timer: the first message to arrive
+applies what is waiting; while that commit is under way the next messages queue up, and
+the first of them applies them all. A message arriving alone is applied at once.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+from structlog.contextvars import bound_contextvars
+
+from shared.contracts import CloudEvent
+from shared.db import Database
+from shared.logging import get_logger
+from shared.unit_of_work import UnitOfWorkFactory, unit_of_work
+
+log = get_logger(__name__)
+
+EventHandler = Callable[[Any, CloudEvent[Any]], Awaitable[None]]
+"""`async def on_x(uow, event)`: parse what it needs from the event, call one use case."""
+
+
+class BatchFailed(Exception):
+    """The message's batch was rolled back: apply the message again on its own."""
+
+
+@dataclass
+class _Pending:
+    event: CloudEvent[Any]
+    handler: EventHandler
+    done: asyncio.Future[bool] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+# Built once: it runs for every batch.
+_CLAIM = text(
+    "INSERT INTO processed_messages (consumer, message_id)"
+    " SELECT :consumer, unnest(CAST(:ids AS text[]))"
+    " ON CONFLICT DO NOTHING RETURNING message_id"
+)
+
+
+async def claim_messages(
+    session: AsyncSession, consumer: str, message_ids: Sequence[str]
+) -> set[str]:
+    """Record, in one statement, that `consumer` processed these messages; the ids it had
+    not processed before."""
+    result = await session.execute(_CLAIM, {"consumer": consumer, "ids": list(message_ids)})
+    return set(result.scalars())
+
+
+class BatchApplier:
+    """Applies the events of one queue in batches of at most `max_size`."""
+
+    def __init__(
+        self, consumer: str, db: Database, unit_of_work_factory: UnitOfWorkFactory, max_size: int
+    ) -> None:
+        self._consumer = consumer
+        self._db = db
+        self._uow_factory = unit_of_work_factory
+        self._max_size = max_size
+        self._waiting: list[_Pending] = []
+        self._lock = asyncio.Lock()
+
+    async def apply(self, event: CloudEvent[Any], handler: EventHandler) -> bool:
+        """True once applied with its batch, False for a message processed before. Raises
+        `BatchFailed` when its batch failed (nothing of the batch was kept)."""
+        pending = _Pending(event, handler)
+        self._waiting.append(pending)
+        # Taken in arrival order (asyncio.Lock is fair): when a message gets the lock,
+        # every earlier one is done, so it heads the queue and its own batch holds it.
+        async with self._lock:
+            if not pending.done.done():
+                batch = self._waiting[: self._max_size]
+                del self._waiting[: self._max_size]
+                try:
+                    await self._apply_batch(batch)
+                except BaseException:  # cancelled: the others go to the next leader
+                    self._waiting[:0] = [p for p in batch if p is not pending]
+                    raise
+        return await pending.done
+
+    async def _apply_batch(self, batch: list[_Pending]) -> None:
+        try:
+            applied = await self._apply_all(batch)
+        except Exception as error:
+            if len(batch) > 1:
+                log.info("batch failed; its messages are applied one by one", error=repr(error))
+            for pending in batch:
+                pending.done.set_exception(BatchFailed(repr(error)))
+            return
+        for pending in batch:
+            pending.done.set_result(pending in applied)
+
+    async def _apply_all(self, batch: list[_Pending]) -> list[_Pending]:
+        applied: list[_Pending] = []
+        async with unit_of_work(self._db, self._uow_factory) as uow:
+            fresh = await claim_messages(uow.session, self._consumer, [p.event.id for p in batch])
+            for pending in batch:
+                event = pending.event
+                if event.id not in fresh:  # processed before, or twice in this batch
+                    continue
+                fresh.discard(event.id)
+                with bound_contextvars(event_type=event.type, tenant_id=str(event.tenantid)):
+                    await pending.handler(uow, event)
+                applied.append(pending)
+        return applied
