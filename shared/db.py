@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, MetaData, Uuid, cast, func, text
+from sqlalchemy import ColumnElement, Connection, DateTime, MetaData, Uuid, cast, event, func, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -63,8 +63,9 @@ class Database:
         connect_args: dict[str, Any] = {"server_settings": server_settings or {}}
         if behind_pgbouncer:
             # In transaction mode the next statement may run on another server
-            # connection: no named prepared statement may outlive its transaction.
-            connect_args |= {
+            # connection: no named prepared statement may outlive its transaction, and
+            # no setting outlives it either (PgBouncer refuses unknown startup settings).
+            connect_args = {
                 "statement_cache_size": 0,
                 "prepared_statement_cache_size": 0,
                 "prepared_statement_name_func": lambda: f"__lms_{uuid.uuid4().hex}__",
@@ -78,6 +79,8 @@ class Database:
             pool_recycle=1800,
             connect_args=connect_args,
         )
+        if behind_pgbouncer and server_settings:
+            _set_per_transaction(self.engine, server_settings)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager
@@ -93,6 +96,22 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _set_per_transaction(engine: AsyncEngine, settings: dict[str, str]) -> None:
+    """Apply `settings` at the start of every transaction (SET LOCAL), for a pooler that
+    hands each transaction a different server connection."""
+    statement = text(
+        "SELECT "
+        + ", ".join(f"set_config(:name_{n}, :value_{n}, true)" for n in range(len(settings)))
+    ).bindparams(
+        **{f"name_{n}": name for n, name in enumerate(settings)},
+        **{f"value_{n}": value for n, value in enumerate(settings.values())},
+    )
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _apply(connection: Connection) -> None:
+        connection.execute(statement)
 
 
 def uuid_array(ids: Sequence[uuid.UUID]) -> ColumnElement[list[uuid.UUID]]:

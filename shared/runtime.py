@@ -19,7 +19,7 @@ from pathlib import Path
 from faststream.rabbit import Channel, RabbitBroker
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
-from shared.db import Database, asyncpg_dsn
+from shared.db import Database
 from shared.logging import get_logger
 from shared.messaging.consumer import EventConsumer, EventHandler, RetryPolicy
 from shared.messaging.housekeeping import purge_old_messages
@@ -107,9 +107,8 @@ class ServiceRuntime:
             batch_size=settings.outbox_batch_size,
             max_backoff_seconds=settings.outbox_max_backoff_seconds,
         )
-        listen_dsn = asyncpg_dsn(settings.sqlalchemy_url)
         self._relay_worker = self.relay.worker(
-            Wakeup(listen_dsn, OUTBOX_CHANNEL, settings.outbox_poll_seconds)
+            Wakeup(settings.listen_dsn, OUTBOX_CHANNEL, settings.outbox_poll_seconds)
         )
         self._housekeeping = Worker(
             "housekeeping",

@@ -5,7 +5,7 @@ from pathlib import Path
 from pydantic import Field, PostgresDsn, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.db import sqlalchemy_dsn
+from shared.db import asyncpg_dsn, sqlalchemy_dsn
 
 
 class ProcessSettings(BaseSettings):
@@ -62,7 +62,13 @@ class ServiceSettings(ProcessSettings):
     db_max_overflow: int = Field(default=3, ge=0, description="Extra connections under load.")
     db_behind_pgbouncer: bool = Field(
         default=False,
-        description="PgBouncer in transaction mode: no server-side prepared statement cache.",
+        description="PgBouncer in transaction mode: no server-side prepared statement cache, "
+        "session settings applied per transaction.",
+    )
+    database_listen_url: PostgresDsn | None = Field(
+        default=None,
+        description="A direct connection to the same database for LISTEN (it lives as long as "
+        "the session, which PgBouncer's transaction mode does not keep); default DATABASE_URL.",
     )
     outbox_batch_size: int = Field(default=500, ge=1, le=5000)
     publish_timeout_seconds: float = Field(
@@ -89,6 +95,11 @@ class ServiceSettings(ProcessSettings):
         if not self.jwt_public_key and self.jwt_public_key_file:
             object.__setattr__(self, "jwt_public_key", self.jwt_public_key_file.read_text())
         return self
+
+    @property
+    def listen_dsn(self) -> str:
+        """Where LISTEN connects (asyncpg's own URL): never through PgBouncer."""
+        return asyncpg_dsn(str(self.database_listen_url or self.database_url))
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -27,7 +27,7 @@ from services.invitations.usecases.claim_emails import SendingRules
 from services.invitations.workers.periodic import ReminderPlanner, throttle_tidier
 from services.invitations.workers.recording import GroupCommit
 from services.invitations.workers.sender import Sender, SendingWorker
-from shared.db import Database, asyncpg_dsn
+from shared.db import Database
 from shared.http import create_service_app
 from shared.logging import configure_logging, get_logger
 from shared.runtime import ServiceRuntime
@@ -90,11 +90,14 @@ def build_sender(settings: InvitationsSettings) -> Sender:
     # The sender has its own connections: a burst of requests can't starve the sending.
     # Its claims are planned for the queue as it is (custom plans): a generic plan can't
     # know how much of the queue is due, and one scanned all of it per claim.
+    # No connection is held while an e-mail is on its way (claim, send, record are three
+    # steps): a few connections serve every worker (SEND_DB_POOL_SIZE).
     db = Database(
         settings.sqlalchemy_url,
-        pool_size=settings.send_concurrency + 2,
-        max_overflow=2,
+        pool_size=settings.send_db_pool_size,
+        max_overflow=0,
         server_settings={"plan_cache_mode": "force_custom_plan"},
+        behind_pgbouncer=settings.db_behind_pgbouncer,
     )
 
     units = functools.partial(unit_of_work, db, UnitOfWork)
@@ -105,9 +108,7 @@ def build_sender(settings: InvitationsSettings) -> Sender:
         MailFrom(settings.sender_name, settings.sender_address),
     )
     pace = RateLimiter(settings.send_rate_per_second)
-    wakeup = Wakeup(
-        asyncpg_dsn(settings.sqlalchemy_url), DELIVERIES_CHANNEL, settings.send_poll_seconds
-    )
+    wakeup = Wakeup(settings.listen_dsn, DELIVERIES_CHANNEL, settings.send_poll_seconds)
     workers = [
         SendingWorker(
             f"sender-{n}",

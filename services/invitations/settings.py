@@ -40,6 +40,13 @@ class InvitationsSettings(ServiceSettings):
     send_retry_base_seconds: float = Field(default=30.0, gt=0)
     send_retry_max_seconds: float = Field(default=1800.0, gt=0)
     send_concurrency: int = Field(default=16, ge=1, le=100, description="Parallel SMTP sessions.")
+    send_db_pool_size: int = Field(
+        default=2,
+        ge=1,
+        le=50,
+        description="The sender's own database connections, shared by its workers (claims and "
+        "the group commit of outcomes; none is held during an SMTP conversation).",
+    )
     send_batch_size: int = Field(default=16, ge=1, le=500, description="Claimed per worker.")
     send_rate_per_second: float = Field(default=0, ge=0, description="0: unlimited.")
     send_lease_seconds: float = Field(

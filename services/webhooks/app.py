@@ -16,7 +16,7 @@ from services.webhooks.settings import WebhooksSettings
 from services.webhooks.usecases.subscribe import SubscriptionRules
 from services.webhooks.workers.deliveries import DeliveryEngine, DeliveryLimits
 from services.webhooks.workers.history import history_purger
-from shared.db import Database, asyncpg_dsn
+from shared.db import Database
 from shared.http import create_service_app
 from shared.logging import configure_logging, get_logger
 from shared.runtime import ServiceRuntime
@@ -97,9 +97,7 @@ def delivery_engine(
         service=SERVICE,
         db=sender_db,
         sender=sender,
-        wakeup=Wakeup(
-            asyncpg_dsn(settings.sqlalchemy_url), DELIVERIES_CHANNEL, settings.delivery_poll_seconds
-        ),
+        wakeup=Wakeup(settings.listen_dsn, DELIVERIES_CHANNEL, settings.delivery_poll_seconds),
         schedule=DEFAULT_SCHEDULE.compressed(settings.retry_time_compression),
         limits=DeliveryLimits(
             concurrency=settings.delivery_concurrency,
