@@ -1,5 +1,6 @@
 """The directory's composition root: settings, runtime, routers, in one place."""
 
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -9,6 +10,7 @@ from services.directory.api.access_tokens import AccessTokenIssuer
 from services.directory.handlers import subscriptions
 from services.directory.settings import DirectorySettings
 from services.directory.usecases.unit_of_work import DirectoryUnitOfWork
+from services.directory.workers.tidying import login_failures_tidier
 from shared.http import create_service_app
 from shared.logging import configure_logging
 from shared.runtime import ServiceRuntime
@@ -35,6 +37,8 @@ def create_app(settings: DirectorySettings | None = None) -> FastAPI:
         migrations=MIGRATIONS,
         unit_of_work_factory=DirectoryUnitOfWork,
     )
+    reset_after = timedelta(hours=settings.login_reset_hours)
+    runtime.add_worker(login_failures_tidier(runtime.unit_of_work, reset_after, service=SERVICE))
     app = create_service_app(
         title="LMS directory",
         runtime=runtime,

@@ -4,9 +4,12 @@ device the user logged in from before (its cookie) still gets in with the right 
 the user hears about repeated failures; unknown tenants are throttled like known ones."""
 
 import asyncio
+import hashlib
 import itertools
 import uuid
+from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import httpx
 
 from tests.support.bus import BusSpy
@@ -179,3 +182,31 @@ async def test_an_unknown_tenant_is_throttled_like_a_known_one(
         assert [r.status_code for r in responses] == [401] * 5 + [429] * 2
     known, unknown = answers.values()
     assert known == unknown
+
+
+async def test_counts_that_no_longer_matter_are_forgotten(
+    tenant: Tenant, directory: RunningServer, directory_sql: asyncpg.Pool
+) -> None:
+    from services.directory.usecases.forget_login_failures import forget_login_failures
+
+    address = new_address()
+    await guess_from(directory.url, tenant.slug, tenant.admin_email, address, times=6)
+    keys = [
+        hashlib.sha256(key.encode()).digest()
+        for key in (
+            f"account-client:{tenant.slug}:{tenant.admin_email}:{address}",
+            f"client:{address}",
+        )
+    ]
+    count = "SELECT count(*) FROM login_failures WHERE key_hash = ANY($1::bytea[])"
+    assert await directory_sql.fetchval(count, keys) == 2
+    await directory_sql.execute(
+        "UPDATE login_failures SET last_failure_at = last_failure_at - interval '13 hours',"
+        " blocked_until = NULL WHERE key_hash = $1",
+        keys[0],
+    )
+    async with directory.app.state.runtime.unit_of_work() as uow:
+        await forget_login_failures(uow, datetime.now(UTC), timedelta(hours=12))
+
+    assert await directory_sql.fetchval(count, keys[:1]) == 0, "over and blocking nobody"
+    assert await directory_sql.fetchval(count, keys[1:]) == 1, "still counting"
