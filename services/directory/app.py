@@ -11,6 +11,7 @@ from services.directory.handlers import subscriptions
 from services.directory.settings import DirectorySettings
 from services.directory.usecases.unit_of_work import DirectoryUnitOfWork
 from services.directory.workers.job_runner import JobRunner
+from services.directory.workers.tidying import login_failures_tidier
 from shared.http import create_service_app
 from shared.logging import configure_logging
 from shared.runtime import ServiceRuntime
@@ -46,6 +47,8 @@ def create_app(settings: DirectorySettings | None = None) -> FastAPI:
     )
     runtime.add_worker(jobs.worker)
     runtime.add_worker(jobs.tidier)
+    reset_after = timedelta(hours=settings.login_reset_hours)
+    runtime.add_worker(login_failures_tidier(runtime.unit_of_work, reset_after, service=SERVICE))
     app = create_service_app(
         title="LMS directory",
         runtime=runtime,

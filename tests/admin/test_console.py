@@ -312,3 +312,24 @@ async def test_an_admin_sends_a_password_reset_from_the_profile(
     refused = await signed_in.post(f"/users/{invited['id']}/password-reset", {"origin": "profile"})
     assert refused.status_code == 409
     assert "Only an active user" in refused.text
+
+
+async def test_forgot_password_answers_the_same_and_mails_only_a_real_account(
+    browser: ConsoleBrowser, tenant: Tenant, bus: BusSpy
+) -> None:
+    login = await browser.get("/login")
+    assert 'href="/forgot-password"' in login.text
+    answers = []
+    for slug, email in (
+        (tenant.slug, tenant.admin_email),
+        (tenant.slug, "nobody@example.com"),
+        ("no-such-platform", tenant.admin_email),
+    ):
+        await browser.get("/forgot-password")
+        page = await browser.post("/forgot-password", {"tenant": slug, "email": email})
+        assert page.status_code == 200
+        answers.append(page.text.split("<main", 1)[-1].split("</main>")[0])
+        assert "a link to choose a new password is on its way" in page.text
+    assert len(set(answers)) == 1, "nothing tells which platform or account exists"
+    await bus.wait_for("password_reset.requested", subject=str(tenant.admin_id))
+    assert len(bus.matching("password_reset.requested", email=tenant.admin_email)) == 1

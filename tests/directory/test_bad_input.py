@@ -122,6 +122,9 @@ CASES = [
     # POST /api/v1/users/{user_id}/invitation/resend
     case("POST", "/api/v1/users/{admin_id}/invitation/resend", 409, "not accepted"),
     case("POST", "/api/v1/users/me/invitation/resend", 422, "user_id"),
+    # POST /api/v1/users/{user_id}/password-reset
+    case("POST", f"{USER}/password-reset", 409, "only an active user"),
+    case("POST", "/api/v1/users/me/password-reset", 422, "user_id"),
     # POST /api/v1/groups
     case("POST", "/api/v1/groups", 422, "JSON", **BROKEN_JSON),
     case("POST", "/api/v1/groups", 422, "name", "NUL", json={"name": f"A{NUL}"}),

@@ -4,9 +4,12 @@ device the user logged in from before (its cookie) still gets in with the right 
 the user hears about repeated failures; unknown tenants are throttled like known ones."""
 
 import asyncio
+import hashlib
 import itertools
 import uuid
+from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import httpx
 
 from tests.support.bus import BusSpy
@@ -14,6 +17,7 @@ from tests.support.directory import ADMIN_PASSWORD, Tenant
 from tests.support.servers import RunningServer
 
 DEVICE_COOKIE = "lms_device"
+TIMEOUT = 120  # dozens of argon2 checks at once on a busy machine
 _addresses = itertools.count(1)
 
 
@@ -42,7 +46,7 @@ async def attempt(
 
 
 async def guess_from(base_url: str, tenant: str, email: str, address: str, times: int) -> list[int]:
-    async with httpx.AsyncClient(base_url=base_url) as attacker:
+    async with httpx.AsyncClient(base_url=base_url, timeout=TIMEOUT) as attacker:
         return [
             (await attempt(attacker, tenant, email, f"wrong guess {n}", address)).status_code
             for n in range(times)
@@ -58,7 +62,7 @@ async def test_an_attacker_elsewhere_does_not_lock_the_user_out(
     assert statuses[:5] == [401] * 5
     assert 429 in statuses, "the attacker's own address is slowed down"
 
-    async with httpx.AsyncClient(base_url=directory.url) as user:
+    async with httpx.AsyncClient(base_url=directory.url, timeout=TIMEOUT) as user:
         login = await attempt(user, tenant.slug, tenant.admin_email, ADMIN_PASSWORD, new_address())
     assert login.status_code == 200, login.text
 
@@ -67,7 +71,7 @@ async def test_a_known_device_gets_in_while_the_account_is_attacked_from_everywh
     tenant: Tenant, directory: RunningServer
 ) -> None:
     home = new_address()
-    async with httpx.AsyncClient(base_url=directory.url) as browser:
+    async with httpx.AsyncClient(base_url=directory.url, timeout=TIMEOUT) as browser:
         first = await attempt(browser, tenant.slug, tenant.admin_email, ADMIN_PASSWORD, home)
         assert first.status_code == 200
         cookie = next(c for c in first.headers.get_list("set-cookie") if DEVICE_COOKIE in c)
@@ -82,7 +86,7 @@ async def test_a_known_device_gets_in_while_the_account_is_attacked_from_everywh
                 for _ in range(18)
             )
         )
-        async with httpx.AsyncClient(base_url=directory.url) as new_device:
+        async with httpx.AsyncClient(base_url=directory.url, timeout=TIMEOUT) as new_device:
             elsewhere = await attempt(
                 new_device, tenant.slug, tenant.admin_email, ADMIN_PASSWORD, new_address()
             )
@@ -99,7 +103,7 @@ async def test_a_known_device_gets_in_while_the_account_is_attacked_from_everywh
 async def test_a_forged_or_foreign_device_cookie_counts_for_nothing(
     tenant: Tenant, directory: RunningServer
 ) -> None:
-    async with httpx.AsyncClient(base_url=directory.url) as browser:
+    async with httpx.AsyncClient(base_url=directory.url, timeout=TIMEOUT) as browser:
         login = await attempt(
             browser, tenant.slug, tenant.admin_email, ADMIN_PASSWORD, new_address()
         )
@@ -112,7 +116,7 @@ async def test_a_forged_or_foreign_device_cookie_counts_for_nothing(
     ]
     for value in forged:
         address = new_address()
-        async with httpx.AsyncClient(base_url=directory.url) as attacker:
+        async with httpx.AsyncClient(base_url=directory.url, timeout=TIMEOUT) as attacker:
             statuses = [
                 (
                     await attempt(
@@ -128,7 +132,7 @@ async def test_one_address_cannot_try_many_accounts(
     tenant: Tenant, directory: RunningServer
 ) -> None:
     address = new_address()
-    async with httpx.AsyncClient(base_url=directory.url) as attacker:
+    async with httpx.AsyncClient(base_url=directory.url, timeout=TIMEOUT) as attacker:
         statuses = [
             (
                 await attempt(attacker, tenant.slug, f"user{n}@example.com", "guess", address)
@@ -139,7 +143,7 @@ async def test_one_address_cannot_try_many_accounts(
     assert statuses[:30] == [401] * 30
     assert statuses[30] == 429
     assert blocked.status_code == 429
-    async with httpx.AsyncClient(base_url=directory.url) as neighbour:
+    async with httpx.AsyncClient(base_url=directory.url, timeout=TIMEOUT) as neighbour:
         other = await attempt(
             neighbour, tenant.slug, tenant.admin_email, ADMIN_PASSWORD, new_address()
         )
@@ -170,7 +174,7 @@ async def test_an_unknown_tenant_is_throttled_like_a_known_one(
     answers = {}
     for slug in (tenant.slug, f"no-such-{uuid.uuid4().hex[:8]}"):
         address = new_address()
-        async with httpx.AsyncClient(base_url=directory.url) as client:
+        async with httpx.AsyncClient(base_url=directory.url, timeout=TIMEOUT) as client:
             responses = [
                 await attempt(client, slug, "ghost@example.com", "guess", address) for _ in range(7)
             ]
@@ -178,3 +182,31 @@ async def test_an_unknown_tenant_is_throttled_like_a_known_one(
         assert [r.status_code for r in responses] == [401] * 5 + [429] * 2
     known, unknown = answers.values()
     assert known == unknown
+
+
+async def test_counts_that_no_longer_matter_are_forgotten(
+    tenant: Tenant, directory: RunningServer, directory_sql: asyncpg.Pool
+) -> None:
+    from services.directory.usecases.forget_login_failures import forget_login_failures
+
+    address = new_address()
+    await guess_from(directory.url, tenant.slug, tenant.admin_email, address, times=6)
+    keys = [
+        hashlib.sha256(key.encode()).digest()
+        for key in (
+            f"account-client:{tenant.slug}:{tenant.admin_email}:{address}",
+            f"client:{address}",
+        )
+    ]
+    count = "SELECT count(*) FROM login_failures WHERE key_hash = ANY($1::bytea[])"
+    assert await directory_sql.fetchval(count, keys) == 2
+    await directory_sql.execute(
+        "UPDATE login_failures SET last_failure_at = last_failure_at - interval '13 hours',"
+        " blocked_until = NULL WHERE key_hash = $1",
+        keys[0],
+    )
+    async with directory.app.state.runtime.unit_of_work() as uow:
+        await forget_login_failures(uow, datetime.now(UTC), timedelta(hours=12))
+
+    assert await directory_sql.fetchval(count, keys[:1]) == 0, "over and blocking nobody"
+    assert await directory_sql.fetchval(count, keys[1:]) == 1, "still counting"

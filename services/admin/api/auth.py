@@ -20,6 +20,8 @@ from services.admin.usecases.sign_in import (
     Login,
     LoginRefused,
     NotAnAdmin,
+    ResetThrottled,
+    ask_for_password_reset,
     log_in,
     log_out,
 )
@@ -92,6 +94,29 @@ def _keep_known_device(response: Response, value: str, secure: bool) -> None:
         httponly=True,
         samesite="strict",
     )
+
+
+@router.get("/forgot-password")
+async def forgot_password_page(request: Request) -> Response:
+    return render(request, "forgot_password.html", outcome=None, tenant="", email="")
+
+
+@router.post("/forgot-password")
+async def forgot_password(
+    request: Request,
+    _: CsrfChecked,
+    tenant: Annotated[str, Form(max_length=63)] = "",
+    email: Annotated[str, Form(max_length=320)] = "",
+) -> Response:
+    values: dict[str, object] = {"tenant": tenant, "email": email}
+    if not (tenant.strip() and email.strip()):
+        return render(request, "forgot_password.html", 422, outcome="missing", **values)
+    client = request.client.host if request.client else None
+    try:
+        await ask_for_password_reset(console(request).api, tenant.strip(), email.strip(), client)
+    except ResetThrottled:
+        return render(request, "forgot_password.html", 429, outcome="throttled", **values)
+    return render(request, "forgot_password.html", 200, outcome="asked", **values)
 
 
 @router.post("/logout")

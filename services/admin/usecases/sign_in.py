@@ -95,6 +95,28 @@ async def log_in(
     return SignedIn(session, answer.cookies.get(cookies.device))
 
 
+class ResetThrottled(Exception):
+    pass
+
+
+async def ask_for_password_reset(
+    api: ApiClient, tenant: str, email: str, client_address: str | None
+) -> None:
+    """The directory answers the same whatever exists; ResetThrottled when asked too often."""
+    headers = {"X-Forwarded-For": client_address} if client_address else {}
+    try:
+        await api.call(
+            "POST",
+            "/api/v1/auth/password-reset",
+            json={"tenant": tenant, "email": email},
+            headers=headers,
+        )
+    except ApiProblem as problem:
+        if problem.status == 429:
+            raise ResetThrottled() from None
+        raise
+
+
 async def fresh_session(
     api: ApiClient, session: ConsoleSession, session_cookie: str
 ) -> ConsoleSession:

@@ -2,6 +2,7 @@
 
 import hashlib
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -60,3 +61,16 @@ async def forget(session: AsyncSession, keys: Iterable[str]) -> None:
     hashes = [key_hash(key) for key in keys]
     if hashes:
         await session.execute(delete(LoginFailures).where(LoginFailures.key_hash.in_(hashes)))
+
+
+async def purge(session: AsyncSession, now: datetime, last_failure_before: datetime) -> int:
+    """Delete the buckets whose count would start over and that block nobody."""
+    result = await session.execute(
+        delete(LoginFailures)
+        .where(
+            LoginFailures.last_failure_at < last_failure_before,
+            (LoginFailures.blocked_until.is_(None)) | (LoginFailures.blocked_until <= now),
+        )
+        .returning(LoginFailures.key_hash)
+    )
+    return len(result.all())
