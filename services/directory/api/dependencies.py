@@ -21,7 +21,6 @@ from shared.http.dependencies import bearer_token, runtime, unit_of_work
 from shared.security.access_tokens import AccessTokenVerifier, Principal
 from shared.security.permissions import Permission
 
-
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
