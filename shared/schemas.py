@@ -69,6 +69,8 @@ _JOINERS = {"\u200c", "\u200d"}
 def _one_line_of_text(value: str) -> str:
     """Names go verbatim into plain-text e-mails and spreadsheets: no line breaks, tabs or
     other control characters, no invisible formatting (U+202E turns text around)."""
+    if "\x00" in value:
+        raise ValueError("text cannot contain NUL (\\u0000) characters")
     for char in value:
         if char not in _JOINERS and unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
             raise ValueError(f"cannot contain control or formatting characters (U+{ord(char):04X})")

@@ -26,6 +26,12 @@ class DirectorySettings(ServiceSettings):
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
     session_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
     session_cookie_name: str = "lms_session"
+    email_smtputf8: bool = Field(
+        default=False,
+        description="Accept non-ASCII before the @-sign (josé@…): only when the invitations "
+        "service's SMTP server offers SMTPUTF8. Internationalized domains are always accepted "
+        "(sent as punycode).",
+    )
     session_cookie_secure: bool = Field(
         default=True, description="Send the session cookie over HTTPS only."
     )

@@ -110,6 +110,16 @@ class UserFilters(BaseModel):
             raise PydanticCustomError("nul_character", NUL_MESSAGE)
         return value
 
+    @field_validator(
+        "created_from", "created_to", "last_login_from", "last_login_to", mode="before"
+    )
+    @classmethod
+    def _a_date_not_a_number(cls, value: Any) -> Any:
+        """ISO 8601 only: pydantic would take `0.5` or `1700000000` as a Unix time."""
+        if isinstance(value, int | float) or (isinstance(value, str) and _is_number(value)):
+            raise PydanticCustomError("iso_date", "give a date as ISO 8601, e.g. 2025-01-31")
+        return value
+
     @field_validator("created_from", "created_to", "last_login_from", "last_login_to")
     @classmethod
     def _in_utc(cls, value: datetime | None) -> datetime | None:
@@ -178,6 +188,14 @@ class UserFilters(BaseModel):
             or self.last_login_to
             or self.never_logged_in is not None
         )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _check_field_filter(name: str, value: Any) -> None:

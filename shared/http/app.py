@@ -8,6 +8,7 @@ from fastapi import APIRouter, FastAPI
 
 from shared.http.health import health_router
 from shared.http.middleware import RequestContextMiddleware
+from shared.http.openapi import problem_openapi
 from shared.http.problems import install_problem_handlers
 from shared.runtime import AnyRuntime
 
@@ -32,4 +33,5 @@ def create_service_app(*, title: str, runtime: AnyRuntime, routers: Sequence[API
     app.include_router(health_router(runtime))
     for router in routers:
         app.include_router(router)
+    app.openapi = problem_openapi(app)  # type: ignore[method-assign]
     return app

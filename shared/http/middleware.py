@@ -5,6 +5,7 @@ that even a 500 carries the request id and the headers)."""
 import re
 import time
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.http.problems import internal_error, problem_response
@@ -23,8 +24,12 @@ SECURITY_HEADERS = (
 )
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """An HTTPException, so that FastAPI, reading the body, passes it on (any other error
+    there becomes "400 error parsing the body") and the problem handler answers 413."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is larger than {limit} bytes.")
 
 
 class RequestContextMiddleware:
@@ -53,12 +58,11 @@ class RequestContextMiddleware:
 
         try:
             if _declared_length(headers) > self.max_body_bytes:
-                raise BodyTooLarge
+                raise BodyTooLarge(self.max_body_bytes)
             await self.app(scope, self._limited(receive), send_with_headers)
-        except BodyTooLarge:
+        except BodyTooLarge as too_large:
             if not response_started:
-                detail = f"The request body is larger than {self.max_body_bytes} bytes."
-                await problem_response(413, "content-too-large", detail)(
+                await problem_response(413, "content-too-large", too_large.detail)(
                     scope, receive, send_with_headers
                 )
         except Exception:
@@ -78,7 +82,7 @@ class RequestContextMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
-                    raise BodyTooLarge
+                    raise BodyTooLarge(self.max_body_bytes)
             return message
 
         return limited

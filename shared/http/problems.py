@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Route
 
 from shared import errors
 from shared.logging import correlation_id
@@ -98,10 +99,26 @@ async def _on_validation(_: Request, exc: Exception) -> JSONResponse:
     return problem_response(422, "validation-failed", f"Invalid request: {summary}", errors=found)
 
 
-async def _on_http(_: Request, exc: Exception) -> JSONResponse:
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "-")
-    return problem_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+    headers = exc.headers
+    if exc.status_code == 405:
+        # Starlette names the methods of the first route matching the path only.
+        allowed = ", ".join(sorted(allowed_methods(request.app.routes, request.url.path)))
+        headers = {**(headers or {}), "Allow": allowed}
+    return problem_response(exc.status_code, code, str(exc.detail), headers=headers)
+
+
+def allowed_methods(routes: Sequence[BaseRoute], path: str) -> set[str]:
+    """Every method some route answers on `path` (included routers walked too)."""
+    found: set[str] = set()
+    for route in routes:
+        if (branch := getattr(route, "original_router", None)) is not None:
+            found |= allowed_methods(branch.routes, path)
+        elif isinstance(route, Route) and route.path_regex.match(path):
+            found |= set(route.methods or ())
+    return found
 
 
 def install_problem_handlers(app: FastAPI) -> None:

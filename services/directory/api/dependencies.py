@@ -8,6 +8,7 @@ once; other services only verify the short-lived access token.
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 
@@ -19,6 +20,21 @@ from shared.errors import Forbidden, Unauthenticated
 from shared.http.dependencies import bearer_token, runtime, unit_of_work
 from shared.security.access_tokens import AccessTokenVerifier, Principal
 from shared.security.permissions import Permission
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def refuse_cross_site(request: Request) -> None:
+    """A change made with the session cookie must come from our own pages: SameSite alone
+    lets a same-site page (or a browser without SameSite) post a `text/plain` form. Browsers
+    send Sec-Fetch-Site, and Origin on every unsafe request; a client without either (a
+    script with a stolen cookie gains nothing from this check) passes."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        raise Forbidden("Cross-site request refused: use the application's own pages.")
+    origin = request.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
+        raise Forbidden("Cross-origin request refused: use the application's own pages.")
 
 
 # Dependencies are `async def` even when they only read app state: FastAPI runs a plain
@@ -60,6 +76,8 @@ async def current_principal(request: Request, uow: UoW) -> Principal:
     token = bearer_token(request)
     claimed = _token_verifier(request).verify(token) if token is not None else None
     cookie = request.cookies.get(_settings(request).session_cookie_name) if token is None else None
+    if cookie is not None and request.method not in SAFE_METHODS:
+        refuse_cross_site(request)
     principal = await authenticate(uow, claimed=claimed, cookie=cookie)
     if principal is None:
         raise Unauthenticated("Authentication required: log in first.")

@@ -98,9 +98,10 @@ async def list_users_page(
     summary="Invite a user: the account exists at once, status invited",
 )
 async def invite(
-    body: InvitationIn, actor: CanInviteUsers, uow: UoW, response: Response
+    body: InvitationIn, actor: CanInviteUsers, uow: UoW, response: Response, settings: Settings
 ) -> UserProfile:
-    profile = await invite_user(uow, actor, NewInvitation(**body.model_dump()))
+    new = NewInvitation(**body.model_dump())
+    profile = await invite_user(uow, actor, new, smtputf8=settings.email_smtputf8)
     response.headers["Location"] = f"/api/v1/users/{profile.user.id}"
     return _profile(profile, response)
 
@@ -136,10 +137,15 @@ async def patch_user(
     actor: CanWriteUsers,
     uow: UoW,
     response: Response,
+    settings: Settings,
     if_match: Annotated[str | None, Header()] = None,
 ) -> UserProfile:
     version = _expected_version(if_match, body.version)
-    return _profile(await update_user(uow, actor, user_id, version, body.changes()), response)
+    changes = body.changes()
+    profile = await update_user(
+        uow, actor, user_id, version, changes, smtputf8=settings.email_smtputf8
+    )
+    return _profile(profile, response)
 
 
 def _expected_version(if_match: str | None, body_version: int | None) -> int:

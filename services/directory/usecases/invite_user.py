@@ -9,6 +9,7 @@ from typing import Any
 from services.directory.db import users as users_db
 from services.directory.db.activities import record_activity
 from services.directory.domain.activities import ActivityKind
+from services.directory.domain.addresses import address_problem
 from services.directory.domain.users import UserChange, normalize_email
 from services.directory.usecases.common import (
     assignable_role,
@@ -20,7 +21,7 @@ from services.directory.usecases.custom_values import merge_custom_values
 from services.directory.usecases.get_profile import Profile, read_profile
 from services.directory.usecases.unit_of_work import DirectoryUnitOfWork
 from shared.contracts.users import InvitationState, UserStatus
-from shared.errors import Conflict
+from shared.errors import Conflict, Invalid
 from shared.security.access_tokens import Principal
 
 EMAIL_TAKEN = "A user with this e-mail address already exists."
@@ -38,7 +39,11 @@ class NewInvitation:
     custom_fields: dict[str, Any] = field(default_factory=dict)
 
 
-async def invite_user(uow: DirectoryUnitOfWork, actor: Principal, new: NewInvitation) -> Profile:
+async def invite_user(
+    uow: DirectoryUnitOfWork, actor: Principal, new: NewInvitation, *, smtputf8: bool = False
+) -> Profile:
+    if problem := address_problem(new.email.strip(), smtputf8=smtputf8):
+        raise Invalid(f"email: {problem}")
     tenant = await load_tenant(uow.session, actor.tenant_id)
     email = normalize_email(new.email)
     if await users_db.email_taken(uow.session, tenant.id, email):

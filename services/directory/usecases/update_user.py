@@ -11,6 +11,7 @@ from services.directory.db.activities import record_activity
 from services.directory.db.models import User
 from services.directory.domain import email_state
 from services.directory.domain.activities import ActivityKind
+from services.directory.domain.addresses import address_problem
 from services.directory.domain.users import AdminChange, ensure_can_change_role, normalize_email
 from services.directory.usecases.common import assignable_role, check_groups, load_user
 from services.directory.usecases.custom_values import merge_custom_values
@@ -18,7 +19,7 @@ from services.directory.usecases.get_profile import Profile, read_profile
 from services.directory.usecases.invite_user import EMAIL_TAKEN
 from services.directory.usecases.unit_of_work import DirectoryUnitOfWork
 from shared.contracts.users import UserStatus
-from shared.errors import Conflict, StaleVersion
+from shared.errors import Conflict, Invalid, StaleVersion
 from shared.security.access_tokens import Principal
 
 PLAIN_FIELDS = ("first_name", "last_name", "phone", "locale")
@@ -30,9 +31,13 @@ async def update_user(
     user_id: uuid.UUID,
     expected_version: int,
     changes: dict[str, Any],
+    *,
+    smtputf8: bool = False,
 ) -> Profile:
     """Apply `changes` (only the fields the caller sent) if the user is still at
     `expected_version`; `user.updated` goes out when anything changed."""
+    if "email" in changes and (problem := address_problem(changes["email"], smtputf8=smtputf8)):
+        raise Invalid(f"email: {problem}")
     if "role" in changes:
         await users_db.lock_tenant(uow.session, actor.tenant_id)
     user = await load_user(uow.session, actor, user_id)

@@ -3,7 +3,7 @@ calls one use case and answers with a page in the reader's language (never a pro
 document: a person reads these)."""
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
@@ -29,7 +29,46 @@ Context = Annotated[PageContext, Depends(page_context)]
 PATH = "/invite/{token:path}"
 
 
-@router.get(PATH, response_class=HTMLResponse, summary="The choose-password page")
+PAGE_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "The link is unknown, used or revoked (one and the same page)."},
+    410: {"description": "The link has expired."},
+    429: {"description": "Too many tries; see Retry-After."},
+}
+FORM_ERRORS: dict[int | str, dict[str, Any]] = {
+    **PAGE_ERRORS,
+    400: {"description": "The form could not be read."},
+    403: {"description": "The form's CSRF value is missing or wrong: reload the page."},
+    413: {"description": "The form is too large."},
+    415: {"description": "Not an HTML form (application/x-www-form-urlencoded)."},
+    422: {"description": "The password was refused; the page says why."},
+}
+FORM_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["csrf", "password", "password_confirmation"],
+                    "properties": {
+                        "csrf": {"type": "string", "description": "From the page's form."},
+                        "password": {"type": "string", "maxLength": MAX_PASSWORD_LENGTH},
+                        "password_confirmation": {"type": "string"},
+                        "lang": {"type": "string", "enum": ["fr", "en"]},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.get(
+    PATH,
+    response_class=HTMLResponse,
+    summary="The choose-password page",
+    responses=PAGE_ERRORS,
+)
 async def show(
     token: str, request: Request, uow: UoW, context: Context, lang: str | None = None
 ) -> HTMLResponse:
@@ -41,7 +80,13 @@ async def show(
     return _form(context, request, invitation, language, token, problems=[], status=200)
 
 
-@router.post(PATH, response_class=HTMLResponse, summary="Choose the password, accept")
+@router.post(
+    PATH,
+    response_class=HTMLResponse,
+    summary="Choose the password, accept",
+    responses=FORM_ERRORS,
+    openapi_extra=FORM_BODY,
+)
 async def submit(token: str, request: Request, context: Context) -> HTMLResponse:
     try:
         form = await read_form(request)

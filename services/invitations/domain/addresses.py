@@ -23,3 +23,16 @@ def address_problem(email: str) -> str | None:
 def header_safe(text: str, max_length: int = 200) -> str:
     """Text fit for a header: no line breaks or control characters, bounded length."""
     return _CONTROL.sub(" ", text).strip()[:max_length]
+
+
+def wire_address(email: str) -> str:
+    """The address as it goes to the SMTP server and into the To header: an
+    internationalized domain in punycode (IDNA), which every server takes.
+    ValueError when it can't be written in ASCII (non-ASCII before the @-sign)."""
+    try:
+        valid = validate_email(email, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as error:
+        raise ValueError(f"{email!r} can't be written as an address: {error}") from None
+    if valid.ascii_email is None:
+        raise ValueError(f"{email} can't be written in ASCII")
+    return valid.ascii_email

@@ -9,7 +9,7 @@ from email.header import Header
 from email.utils import format_datetime, formataddr
 
 from services.invitations.adapters.mail.render import MailContent
-from services.invitations.domain.addresses import header_safe
+from services.invitations.domain.addresses import header_safe, wire_address
 from services.invitations.domain.emails import Email
 
 
@@ -81,9 +81,10 @@ def build_message(
     the ASCII JSON of X-Mailgun-Variables as RFC 2047 encoded words, which providers
     don't decode. The tests parse every message back with the standard parser."""
     boundary = f"=_{uuid.uuid4().hex}"
+    recipient = wire_address(email.address)
     headers = {
         "From": _address(sender.name or email.tenant_name, sender.address),
-        "To": _address(f"{email.first_name} {email.last_name}", email.address),
+        "To": _address(f"{email.first_name} {email.last_name}", recipient),
         "Subject": _encoded(header_safe(content.subject, 250)),
         "Date": format_datetime(date),
         "Message-ID": header_safe(email.message_id or ""),
@@ -99,4 +100,4 @@ def build_message(
         for text, subtype in ((content.text, "plain"), (content.html, "html"))
     )
     message = f"{head}\n{body}--{boundary}--\n".replace("\r\n", "\n").replace("\n", "\r\n")
-    return MimeMessage(sender.address, email.address, message.encode("ascii"))
+    return MimeMessage(sender.address, recipient, message.encode("ascii"))

@@ -1,0 +1,49 @@
+"""Every service limits request bodies itself (issue 9.8): the gateway's limit is not the
+only guard. An anonymous oversized body is refused with 413 before it is read whole,
+whether its length is declared or it comes chunked."""
+
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import pytest
+
+from tests.security.conftest import api_service_names
+from tests.support.servers import RunningServer, api_routes
+
+LIMIT = 1_048_576  # ServiceSettings.max_body_bytes, the default every service runs with
+
+
+def a_post_route(server: RunningServer) -> str:
+    """A route that reads a body: one without parameters if any, else the provider's."""
+    posts = sorted(
+        (path for method, path in api_routes(server.app) if method == "POST"),
+        key=lambda path: ("{" in path, path),
+    )
+    return posts[0].replace("{provider}", "postmark")
+
+
+async def chunks(total: int) -> AsyncIterator[bytes]:
+    sent = 0
+    while sent < total:
+        yield b"[" + b"0," * 32_767 + b"0]"
+        sent += 65_536
+
+
+@pytest.mark.parametrize("service", api_service_names())
+async def test_an_oversized_body_is_refused(
+    service: str, running: Callable[[str], RunningServer]
+) -> None:
+    server = running(service)
+    path = a_post_route(server).replace("{token:path}", "t" * 43)
+    kind = "application/x-www-form-urlencoded" if "/invite/" in path else "application/json"
+    headers = {"Content-Type": kind}
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
+        declared = await client.post(path, content=b"x" * (LIMIT + 1), headers=headers)
+        chunked = await client.post(path, content=chunks(4 * LIMIT), headers=headers)
+    for response in (declared, chunked):
+        assert response.status_code == 413, (path, response.text[:300])
+        # The invitation page says so in a page once it reads the form itself.
+        expected = {"application/problem+json"}
+        if "/invite/" in path:
+            expected.add("text/html; charset=utf-8")
+        assert response.headers["content-type"] in expected
