@@ -149,6 +149,37 @@ async def test_deleting_a_group_republishes_its_members(lms: Lms) -> None:
     assert listed.json()["total"] == 0
 
 
+async def members_listed(lms: Lms, *groups: dict[str, Any]) -> set[str]:
+    params = [("group", g["id"]) for g in groups] + [("limit", "200")]
+    response = await lms.admin.get("/api/v1/users", params=params)
+    assert response.status_code == 200, response.text
+    return {u["id"] for u in response.json()["items"]}
+
+
+async def test_the_list_filters_by_group_as_memberships_change(lms: Lms) -> None:
+    red, blue = await create(lms, "Rouge"), await create(lms, "Bleu")
+    ann = await lms.invite(group_ids=[red["id"]])
+    bob = await lms.invite()
+    assert await members_listed(lms, red) == {ann["id"]}
+
+    assert (await lms.admin.put(f"/api/v1/groups/{blue['id']}/members/{bob['id']}")).status_code
+    assert await members_listed(lms, blue) == {bob["id"]}
+    assert await members_listed(lms, red, blue) == {ann["id"], bob["id"]}  # in any of them
+
+    changed = await lms.admin.patch(
+        f"/api/v1/users/{ann['id']}", json={"version": ann["version"], "group_ids": [blue["id"]]}
+    )
+    assert changed.status_code == 200, changed.text
+    assert await members_listed(lms, red) == set()
+    assert await members_listed(lms, blue) == {ann["id"], bob["id"]}
+
+    assert (await lms.admin.delete(f"/api/v1/groups/{blue['id']}/members/{bob['id']}")).is_success
+    assert await members_listed(lms, blue) == {ann["id"]}
+    assert (await lms.admin.delete(f"/api/v1/groups/{blue['id']}")).status_code == 204
+    assert await members_listed(lms, blue) == set()
+    assert (await lms.profile(ann["id"]))["groups"] == []
+
+
 async def test_unknown_groups_and_users(lms: Lms) -> None:
     group = await create(lms, "Archives")
     user = await lms.invite()

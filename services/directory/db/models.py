@@ -17,6 +17,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    Uuid,
     func,
     text,
 )
@@ -120,6 +121,11 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
     version: Mapped[int] = mapped_column(Integer, server_default="1")
+    # The user's groups (ids, ordered), kept from user_groups by a trigger (migration 0003)
+    # for the list's filter: never written here.
+    group_ids: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(Uuid), server_default=text("'{}'"), deferred=True
+    )
 
     # Sort and search keys, kept by PostgreSQL itself.
     sort_name: Mapped[str] = mapped_column(
@@ -193,6 +199,7 @@ class User(Base):
             postgresql_ops={"custom_fields": "jsonb_path_ops"},
         ),
         Index("ix_users_invitation_message", "tenant_id", "invitation_message_id"),
+        Index("ix_users_groups", "group_ids", postgresql_using="gin"),
     )
     # The version goes up on every flush that changes the row, and the UPDATE only applies
     # if the row still has the version that was read (optimistic concurrency).

@@ -1,22 +1,23 @@
 """The user list's filters as conditions on `users`, each one served by an index: trigram
 GIN for text, a GIN of letter pairs for two-letter terms (too short for a trigram), the
 state GIN for status, role, invitation, e-mail and login state, jsonb GIN for custom
-fields, btree for groups, dates and invitation expiry."""
+fields, a GIN of each user's group ids, btree for dates and invitation expiry."""
 
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, cast, exists, false, func, or_
+from sqlalchemy import ColumnElement, and_, cast, false, func, or_
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.types import Text
 
-from services.directory.db.models import NEVER_LOGGED_IN, User, UserGroup
+from services.directory.db.models import NEVER_LOGGED_IN, User
 from services.directory.domain.users import LoginState
 from shared.contracts.user_filters import InvitationFilter, UserFilters, UserSort
 from shared.contracts.users import InvitationState
+from shared.db import uuid_array
 
 SORT_COLUMNS: dict[str, InstrumentedAttribute[Any]] = {
     UserSort.NAME.key: User.sort_name,
@@ -53,13 +54,9 @@ def conditions_for(
     text's letter pairs."""
     where: list[ColumnElement[bool]] = [User.tenant_id == tenant_id]
     if f.group:
-        where.append(
-            exists().where(
-                UserGroup.tenant_id == User.tenant_id,
-                UserGroup.user_id == User.id,
-                UserGroup.group_id.in_(f.group),
-            )
-        )
+        # In any of the groups: served by the GIN of `group_ids`, so the planner intersects
+        # it with the other filters' indexes before reading a row.
+        where.append(User.group_ids.overlap(uuid_array(list(f.group))))
     if f.role:
         where.append(User.role.in_(f.role))
     if f.status:
