@@ -340,9 +340,9 @@ async def measure_api_bulk(tenant: Tenant, smtp: SmtpSink, count: int) -> float:
 
 async def main(arguments: argparse.Namespace) -> None:
     bench = Bench(uuid.uuid4().hex[:8])
-    bench.setup()
     smtp = await SmtpSink().start()
     try:
+        bench.setup()  # inside: a setup that fails half-way is torn down too
         async with AsyncExitStack() as services:
             directory = AsyncExitStack()
             d_url = await directory.enter_async_context(

@@ -20,7 +20,7 @@ from services.invitations.api.rendering import PageRenderer
 from services.invitations.db.deliveries import DELIVERIES_CHANNEL
 from services.invitations.domain.links import LinkMaker
 from services.invitations.domain.retry import RetryPolicy
-from services.invitations.handlers import SUBSCRIPTIONS
+from services.invitations.handlers import subscriptions
 from services.invitations.settings import InvitationsSettings
 from services.invitations.usecases.choose_password import AcceptRules
 from services.invitations.usecases.claim_emails import SendingRules
@@ -51,7 +51,9 @@ def create_app(settings: InvitationsSettings | None = None) -> FastAPI:
     verifier = AccessTokenVerifier(  # refuses to start without JWT_PUBLIC_KEY
         settings.jwt_public_key, issuer=settings.jwt_issuer, audience=settings.jwt_audience
     )
-    runtime = ServiceRuntime(SERVICE, settings, SUBSCRIPTIONS, migrations=MIGRATIONS)
+    runtime = ServiceRuntime(
+        SERVICE, settings, subscriptions(settings.request_batch_size), migrations=MIGRATIONS
+    )
     sender = build_sender(settings)
     runtime.add_worker(sender)
     window = timedelta(seconds=settings.accept_throttle_window_seconds)

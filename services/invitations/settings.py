@@ -54,8 +54,15 @@ class InvitationsSettings(ServiceSettings):
     )
     send_poll_seconds: float = Field(default=5.0, gt=0)
     reminder_scan_seconds: float = Field(default=60.0, gt=0)
+    request_batch_size: int = Field(
+        default=100,
+        ge=1,
+        le=1000,
+        description="`invitation.requested` recorded in one transaction when they arrive "
+        "together (1: one transaction each).",
+    )
     consumer_prefetch: int = Field(
-        default=200, ge=1, description="Room for two batches of requests (handlers/__init__.py)."
+        default=200, ge=1, description="Messages in hand per queue: room for two batches."
     )
 
     sealing_public_key: str = Field(

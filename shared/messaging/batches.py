@@ -34,7 +34,7 @@ class BatchFailed(Exception):
     """The message's batch was rolled back: apply the message again on its own."""
 
 
-@dataclass
+@dataclass(eq=False)  # each one is itself: compared by identity
 class _Pending:
     event: CloudEvent[Any]
     handler: EventHandler
@@ -101,10 +101,10 @@ class BatchApplier:
                 pending.done.set_exception(BatchFailed(repr(error)))
             return
         for pending in batch:
-            pending.done.set_result(pending in applied)
+            pending.done.set_result(id(pending) in applied)
 
-    async def _apply_all(self, batch: list[_Pending]) -> list[_Pending]:
-        applied: list[_Pending] = []
+    async def _apply_all(self, batch: list[_Pending]) -> set[int]:
+        applied: set[int] = set()
         async with unit_of_work(self._db, self._uow_factory) as uow:
             fresh = await claim_messages(uow.session, self._consumer, [p.event.id for p in batch])
             for pending in batch:
@@ -114,5 +114,5 @@ class BatchApplier:
                 fresh.discard(event.id)
                 with bound_contextvars(event_type=event.type, tenant_id=str(event.tenantid)):
                     await pending.handler(uow, event)
-                applied.append(pending)
+                applied.add(id(pending))
         return applied

@@ -18,7 +18,6 @@ from shared.contracts.users import USER_DEACTIVATED, USER_REACTIVATED, USER_UPDA
 from shared.messaging.consumer import EventHandler
 from shared.messaging.topology import ConsumerQueue
 
-REQUEST_BATCH = 100
 REQUEST_HANDLERS: dict[str, EventHandler] = {
     INVITATION_REQUESTED: on_invitation_requested,
     PASSWORD_RESET_REQUESTED: on_password_reset_requested,
@@ -35,11 +34,14 @@ USER_HANDLERS: dict[str, EventHandler] = {
     USER_REACTIVATED: on_user_changed,
 }
 
-SUBSCRIPTIONS: dict[ConsumerQueue, dict[str, EventHandler]] = {
-    # A bulk invitation is thousands of requests at once: one transaction per batch.
-    ConsumerQueue(
-        "invitations.requests", tuple(REQUEST_HANDLERS), batch_size=REQUEST_BATCH
-    ): REQUEST_HANDLERS,
-    ConsumerQueue("invitations.email", tuple(EMAIL_HANDLERS)): EMAIL_HANDLERS,
-    ConsumerQueue("invitations.users", tuple(USER_HANDLERS)): USER_HANDLERS,
-}
+
+def subscriptions(request_batch: int) -> dict[ConsumerQueue, dict[str, EventHandler]]:
+    """The queues and their handlers. A bulk invitation is thousands of requests at once:
+    up to `request_batch` of those that arrive together are recorded in one transaction."""
+    return {
+        ConsumerQueue(
+            "invitations.requests", tuple(REQUEST_HANDLERS), batch_size=request_batch
+        ): REQUEST_HANDLERS,
+        ConsumerQueue("invitations.email", tuple(EMAIL_HANDLERS)): EMAIL_HANDLERS,
+        ConsumerQueue("invitations.users", tuple(USER_HANDLERS)): USER_HANDLERS,
+    }
