@@ -2,8 +2,8 @@
 user_groups, with a GIN index, so that the list intersects a group with any other filter
 inside the indexes (the group's memberships were otherwise hashed whole, then joined)
 
-Revision ID: 0003_users_group_ids
-Revises: 0002_suppressions
+Revision ID: 0005_users_group_ids
+Revises: 0004_bulk_jobs
 Create Date: 2026-12-04 02:00:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0003_users_group_ids"
-down_revision: str | None = "0002_suppressions"
+revision: str = "0005_users_group_ids"
+down_revision: str | None = "0004_bulk_jobs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
