@@ -266,6 +266,7 @@ async def test_a_job_whose_worker_died_is_resumed_where_it_stopped(
         lms.tenant.id,
         lms.tenant.admin_id,
     )
+    assert admin is not None
     job_id = uuid.uuid4()
     params = {
         "reason": "Reprise",
