@@ -8,6 +8,7 @@ admin, starts `python -m services.directory` on a local port, then:
 
   copy        PostgreSQL's own COPY of the file's rows into a table of the same columns
               (the baseline: what writing those rows costs without any rule or event)
+  copy-users  the same rows COPYed into a table like `users`, with its indexes
   preview     POST /api/v1/imports with the CSV: parsed, every row judged, the preview kept
   apply       POST /api/v1/imports/{id}/apply (invitations requested through the outbox; the
               e-mails themselves are the invitations service's, not measured here), until the
@@ -93,7 +94,7 @@ async def wait_done(client: httpx.AsyncClient, url: str, key: str | None = None)
         job = body[key] if key else body
         if job and job["state"] not in ("queued", "running"):
             return job
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(1)  # each look is a request the service serves beside the job
 
 
 async def copy_baseline(url: str, content: bytes) -> float:
@@ -111,6 +112,38 @@ async def copy_baseline(url: str, content: bytes) -> float:
             delimiter=";",
             header=True,
         )
+        return time.perf_counter() - started
+    finally:
+        await connection.close()
+
+
+async def copy_users_baseline(url: str, content: bytes) -> float:
+    """COPY of the same rows into a table like `users`, its indexes included (three text
+    GINs among them): what the rows cost the database before any rule or event."""
+    connection = await asyncpg.connect(url)
+    try:
+        tenant_id = await connection.fetchval("SELECT id FROM tenants LIMIT 1")
+        await connection.execute("CREATE TEMP TABLE copied_users (LIKE users INCLUDING ALL)")
+        rows = csv.reader(io.StringIO(content.decode().removeprefix("\ufeff")), delimiter=";")
+        next(rows)
+        records = [
+            (tenant_id, uuid.uuid4(), e, e, f, last, p, loc, "learner", "invited")
+            for e, f, last, p, loc, _ in rows
+        ]
+        columns = [
+            "tenant_id",
+            "id",
+            "email",
+            "email_normalized",
+            "first_name",
+            "last_name",
+            "phone",
+            "locale",
+            "role",
+            "status",
+        ]
+        started = time.perf_counter()
+        await connection.copy_records_to_table("copied_users", records=records, columns=columns)
         return time.perf_counter() - started
     finally:
         await connection.close()
@@ -164,6 +197,7 @@ async def measure(base_url: str, url: str, content: bytes, users: int, port: int
     print(f"service started: rss {rss} MB")
     copy_seconds = await copy_baseline(url, content)
     line("copy", copy_seconds, users, None, None)
+    line("copy-users", await copy_users_baseline(url, content), users, None, copy_seconds)
     async with shared_bench.logged_in_client(base_url) as client:
         client.timeout = httpx.Timeout(600)
         started = time.perf_counter()
@@ -179,7 +213,7 @@ async def measure(base_url: str, url: str, content: bytes, users: int, port: int
         (
             await client.post(f"/api/v1/imports/{import_id}/apply", json={"send_invitations": True})
         ).raise_for_status()
-        job = await wait_done(client, f"/api/v1/imports/{import_id}", "job")
+        job = await wait_done(client, f"/api/v1/imports/{import_id}?limit=1", "job")
         line("apply", time.perf_counter() - started, users, pid, copy_seconds)
         print(f"            {job['state']}: {job['counts']}")
         body = {
