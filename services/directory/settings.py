@@ -66,11 +66,12 @@ class DirectorySettings(ServiceSettings):
         default=20_000,
         description="Above this estimated number of matches, the list total is an estimate.",
     )
-    # An import's file is the largest body the directory takes (JSON bodies stay small: each
-    # route's model bounds its fields).
-    max_body_bytes: int = Field(default=31_000_000, ge=1024)
+    # An import's file is the largest body the directory takes, up to the gateway's own
+    # limit (nginx `client_max_body_size 10m`); JSON bodies stay small: each route's model
+    # bounds its fields. 100,000 users of 7 columns are ~7.5 MB of CSV.
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     import_max_rows: int = Field(default=100_000, ge=1, description="Most users one file holds.")
-    import_max_bytes: int = Field(default=30_000_000, ge=1000, description="Largest file taken.")
+    import_max_bytes: int = Field(default=10_000_000, ge=1000, description="Largest file taken.")
     job_keep_days: int = Field(
         default=7, ge=1, description="How long previews and per-row results are kept."
     )

@@ -18,7 +18,11 @@ from tests.support.servers import RunningServer, api_routes
 
 PREFIXES = ("/api/v1/users", "/api/v1/groups", "/api/v1/custom-fields")
 # Routes that take no input but the caller's identity: nothing to get wrong.
-NO_INPUT = {("GET", "/api/v1/groups"), ("GET", "/api/v1/custom-fields")}
+NO_INPUT = {
+    ("GET", "/api/v1/groups"),
+    ("GET", "/api/v1/custom-fields"),
+    ("GET", "/api/v1/users/bulk"),
+}
 
 NUL = "\u0000"
 JSON_TYPE = {"content-type": "application/json"}
@@ -53,6 +57,7 @@ def case(method: str, path: str, status: int, *words: str, **request: Any) -> Ca
 USERS, USER = "/api/v1/users", "/api/v1/users/{user_id}"
 GROUP, FIELD = "/api/v1/groups/{group_id}", "/api/v1/custom-fields/{field_id}"
 MEMBER = "/api/v1/groups/{group_id}/members/{user_id}"
+BULK = "/api/v1/users/bulk"
 NEW_USER = {"email": "new@example.com", "first_name": "New", "last_name": "User"}
 
 CASES = [
@@ -155,6 +160,27 @@ CASES = [
     case("PATCH", "/api/v1/custom-fields/unit", 422, "field_id", json={"label": "X"}),
     # DELETE /api/v1/custom-fields/{field_id}
     case("DELETE", "/api/v1/custom-fields/unit", 422, "field_id"),
+    # POST /api/v1/users/bulk (a preview: nothing is written either way)
+    case("POST", BULK, 422, "JSON", **BROKEN_JSON),
+    case("POST", BULK, 422, "action", json={"action": "delete", "filters": {}}),
+    case("POST", BULK, 422, "filters", "user_ids", json={"action": "reactivate"}),
+    case("POST", BULK, 422, "Unknown parameter", "colour",
+         json={"action": "reactivate", "filters": {"colour": "red"}}),
+    case("POST", BULK, 422, "status",
+         json={"action": "reactivate", "filters": {"status": ["asleep"]}}),
+    case("POST", BULK, 404, "no such group",
+         json={"action": "add_to_group", "filters": {}, "params": {"group_id": str(uuid.uuid4())}}),
+    case("POST", BULK, 422, "params.key",
+         json={"action": "set_custom_field", "filters": {}, "params": {"key": "nope"}}),
+    case("POST", BULK, 422, "role", json={"action": "change_role", "filters": {},
+         "params": {"role": "emperor"}}),
+    case("POST", BULK, 422, "reason",
+         json={"action": "deactivate", "filters": {}, "params": {"reason": "x" * 501}}),
+    # /api/v1/users/bulk/{job_id}...
+    case("GET", f"{BULK}/{uuid.uuid4()}", 404, "no such job"),
+    case("GET", f"{BULK}/not-a-job", 422, "job_id"),
+    case("POST", f"{BULK}/{uuid.uuid4()}/cancel", 404, "no such job"),
+    case("GET", f"{BULK}/{uuid.uuid4()}/results.csv", 404, "no such job"),
 ]  # fmt: skip
 
 
@@ -245,7 +271,9 @@ def _template(path: str) -> str:
     """The route a concrete path of the cases belongs to."""
     parts = path.split("/")
     names = {3: {"users": "{user_id}", "groups": "{group_id}", "custom-fields": "{field_id}"}}
-    if len(parts) > 4 and parts[4] not in ("invitations",):
+    if len(parts) > 5 and parts[4] == "bulk":
+        parts[5] = "{job_id}"
+    elif len(parts) > 4 and parts[4] not in ("invitations", "bulk"):
         parts[4] = names[3][parts[3]]
     if len(parts) > 6 and parts[5] == "members":
         parts[6] = "{user_id}"

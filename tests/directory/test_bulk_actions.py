@@ -3,6 +3,7 @@ then a job with progress and per-user results, the single-user routes' rules and
 one running job per tenant and action, cancellation, and no reach into another tenant."""
 
 import asyncio
+import json
 import uuid
 from typing import Any
 
@@ -247,3 +248,65 @@ async def test_role_custom_field_and_group_actions_announce_each_changed_user(
     last = max((e for e in events if e.body["subject"] == ids[0]), key=lambda e: e.body["version"])
     assert last.data["role"] == manager_role
     assert last.data["groups"] == []
+
+
+async def test_a_job_whose_worker_died_is_resumed_where_it_stopped(
+    lms: Lms, directory_sql: asyncpg.Pool
+) -> None:
+    """What a worker killed between two batches leaves: a running job, its lease held by a
+    process that is gone (run out), some users done. Another worker takes it over and does
+    the others; those done are not done again."""
+    group: dict[str, Any] = (
+        await lms.admin.post("/api/v1/groups", json={"name": "Reprise"})
+    ).json()
+    await add_learners(directory_sql, lms.tenant.id, group["id"], 40)
+    admin = await directory_sql.fetchrow(
+        "SELECT role, (SELECT permissions FROM roles WHERE key = 'admin') AS perms"
+        " FROM users WHERE tenant_id = $1 AND id = $2",
+        lms.tenant.id,
+        lms.tenant.admin_id,
+    )
+    assert admin is not None
+    job_id = uuid.uuid4()
+    params = {
+        "reason": "Reprise",
+        "filters": {"group": [group["id"]]},
+        "user_ids": None,
+        "resend_interval_seconds": 60,
+        "actor_role": admin["role"],
+        "actor_permissions": list(admin["perms"]),
+    }
+    async with directory_sql.acquire() as connection, connection.transaction():
+        await connection.execute(
+            "INSERT INTO bulk_jobs (tenant_id, id, kind, action, state, params, created_by,"
+            " started_at, expires_at, total, processed, counts, lease_owner, lease_expires_at)"
+            " VALUES ($1, $2, 'bulk', 'deactivate', 'running', $3::jsonb, $4, now(),"
+            " now() + interval '7 days', 40, 15, '{\"updated\": 15}', $5, now() - interval '1 s')",
+            lms.tenant.id,
+            job_id,
+            json.dumps(params),
+            lms.tenant.admin_id,
+            uuid.uuid4(),
+        )
+        await connection.execute(
+            "INSERT INTO bulk_job_items (tenant_id, job_id, user_id, outcome)"
+            " SELECT $1, $2, user_id, CASE WHEN row_number() OVER (ORDER BY user_id) <= 15"
+            " THEN 'updated' END FROM user_groups WHERE tenant_id = $1 AND group_id = $3",
+            lms.tenant.id,
+            job_id,
+            uuid.UUID(group["id"]),
+        )
+
+    job = await wait_job(lms, str(job_id))
+
+    assert job["state"] == "done"
+    assert job["processed"] == 40
+    assert job["counts"] == {"updated": 40}
+    deactivated = await directory_sql.fetchval(
+        "SELECT count(*) FROM users u JOIN bulk_job_items i ON i.tenant_id = u.tenant_id"
+        " AND i.user_id = u.id AND i.job_id = $2 WHERE u.tenant_id = $1"
+        " AND u.status = 'deactivated' AND u.deactivation_reason = 'Reprise'",
+        lms.tenant.id,
+        job_id,
+    )
+    assert deactivated == 25  # the 15 the dead worker had recorded were not done again

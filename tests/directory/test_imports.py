@@ -175,6 +175,7 @@ async def test_bad_files_are_refused_saying_why_and_write_nothing(
         ("nothing.csv", b"", 400, "empty"),
         ("no-email.csv", b"name,phone\nA,1\n", 422, "e-mail"),
         ("big.csv", b"email\n" + b"a@example.com\n" * 100_001, 413, "100,000"),
+        ("huge.csv", b"email\n" + b"x" * 10_100_000, 413, "10 MB"),
     ]
     for name, content, status, words in cases:
         response = await upload(lms, name, content)

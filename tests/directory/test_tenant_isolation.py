@@ -24,7 +24,17 @@ async def other_tenant_objects(b: Tenant) -> dict[str, Any]:
             "/api/v1/custom-fields", json={"key": "badge", "label": "Badge", "type": "text"}
         )
     ).json()
-    return {"user_id": user["id"], "group_id": group["id"], "field_id": field["id"]}
+    upload = {"file": ("b.csv", b"email,first name,last name\nnew@example.com,New,User\n")}
+    preview = (await b.admin.post("/api/v1/imports", files=upload)).json()
+    job = {"action": "reactivate", "user_ids": [user["id"]], "confirm": True}
+    bulk = (await b.admin.post("/api/v1/users/bulk", json=job)).json()
+    return {
+        "user_id": user["id"],
+        "group_id": group["id"],
+        "field_id": field["id"],
+        "import_id": preview["id"],
+        "job_id": bulk["id"],
+    }
 
 
 async def snapshot(b: Tenant, ids: dict[str, Any]) -> tuple[Any, ...]:

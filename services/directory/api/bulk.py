@@ -61,7 +61,10 @@ def _filters(body: BulkIn):  # type: ignore[no-untyped-def]
     try:
         return body.user_filters()
     except ValidationError as error:
-        problems = "; ".join(str(e["msg"]) for e in error.errors())
+        problems = "; ".join(
+            ": ".join([*(str(part) for part in e["loc"][:1]), str(e["msg"])])
+            for e in error.errors()
+        )
         raise Invalid(f"filters: {problems}") from None
 
 

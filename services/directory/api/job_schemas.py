@@ -31,7 +31,7 @@ class JobOut(BaseModel):
 
 
 def job_out(job: JobRecord) -> JobOut:
-    shown = {k: v for k, v in job.params.items() if not k.startswith("actor_")}
+    shown = {k: v for k, v in job.params.items() if not k.startswith("actor_") and k != "after"}
     return JobOut(
         id=job.id,
         kind=job.kind.value,

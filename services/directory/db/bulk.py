@@ -181,3 +181,15 @@ async def write_users(session: AsyncSession, users: Sequence[User], columns: Seq
         for name in names:
             set_committed_value(user, name, getattr(user, name))
         set_committed_value(user, "version", user.version + 1)
+
+
+async def insert_users(session: AsyncSession, users: Sequence[User]) -> None:
+    """New users in one executemany, without the ORM's per-object work (~60 % of an
+    import batch's Python time); the objects are not added to the session and stay as
+    built, which is what the row holds (their `NEW_USER_DEFAULTS` set as the row's)."""
+    if not users:
+        return
+    table = cast(Table, User.__table__)
+    written = [c.key for c in table.columns if c.computed is None]
+    rows = [{name: getattr(user, name) for name in written} for user in users]
+    await (await session.connection()).execute(insert(table), rows)

@@ -87,14 +87,16 @@ async def rows_page(
 
 
 async def rows_to_apply(
-    session: AsyncSession, tenant_id: uuid.UUID, import_id: uuid.UUID, limit: int
+    session: AsyncSession, tenant_id: uuid.UUID, import_id: uuid.UUID, limit: int, after: int
 ) -> list[ImportRowRecord]:
-    """The next rows not applied yet, in file order, locked."""
+    """The next rows not applied yet, in file order after row `after` (where the last batch
+    ended: without it each batch reads past every row applied before), locked."""
     query = (
         select(ImportRowRecord)
         .where(
             ImportRowRecord.tenant_id == tenant_id,
             ImportRowRecord.import_id == import_id,
+            ImportRowRecord.row_number > after,
             ImportRowRecord.outcome.is_(None),
         )
         .order_by(ImportRowRecord.row_number)
@@ -202,7 +204,7 @@ async def delete_expired(session: AsyncSession, now: datetime, limit: int) -> in
 
 async def fail_next_row(session: AsyncSession, job: Job, reason: str) -> None:
     import_id = uuid.UUID(job.params["import_id"])
-    [row] = await rows_to_apply(session, job.tenant_id, import_id, 1)
+    [row] = await rows_to_apply(session, job.tenant_id, import_id, 1, job.params.get("after", 0))
     failed = {"row_number": row.row_number, "outcome": ItemOutcome.FAILED}
     await record_outcomes(
         session,

@@ -80,11 +80,15 @@ async def add_targets(session: AsyncSession, job: Job, user_ids: Sequence[uuid.U
 
 
 async def next_targets(session: AsyncSession, job: Job, limit: int) -> list[uuid.UUID]:
+    """The next users not done yet, after the last batch's (`params.after`: without it each
+    batch reads past every user done before)."""
+    after = job.params.get("after")
     query = (
         select(JobItem.user_id)
         .where(
             JobItem.tenant_id == job.tenant_id,
             JobItem.job_id == job.id,
+            JobItem.user_id > (uuid.UUID(after) if after else uuid.UUID(int=0)),
             JobItem.outcome.is_(None),
         )
         .order_by(JobItem.user_id)

@@ -45,6 +45,7 @@ async def run_bulk_batch(uow: DirectoryUnitOfWork, job: Job, limit: int) -> Coun
     ids = await jobs_db.next_targets(uow.session, job, limit)
     if not ids:
         return Counter()
+    job.params = {**job.params, "after": str(ids[-1])}
     action = BulkAction(job.action)
     interval = timedelta(seconds=job.params.get("resend_interval_seconds", 60))
     rules = rules_for(action, job.created_by, job.params, interval)

@@ -85,9 +85,11 @@ async def apply_import(
 async def apply_import_batch(uow: DirectoryUnitOfWork, job: Job, limit: int) -> Counter[str]:
     """Apply the next `limit` rows; their outcomes, counted. Empty: nothing was left."""
     import_id = uuid.UUID(job.params["import_id"])
-    rows = await imports_db.rows_to_apply(uow.session, job.tenant_id, import_id, limit)
+    after = int(job.params.get("after", 0))
+    rows = await imports_db.rows_to_apply(uow.session, job.tenant_id, import_id, limit, after)
     if not rows:
         return Counter()
+    job.params = {**job.params, "after": rows[-1].row_number}
     actor = job_actor(job)
     record = await imports_db.get_import(uow.session, job.tenant_id, import_id)
     assert record is not None

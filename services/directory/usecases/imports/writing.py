@@ -11,7 +11,6 @@ from sqlalchemy.dialects.postgresql import insert
 
 from services.directory.db import bulk as bulk_db
 from services.directory.db import groups as groups_db
-from services.directory.db import users as users_db
 from services.directory.db.models import Group, Tenant, User, UserGroup
 from services.directory.domain.activities import ActivityKind
 from services.directory.domain.import_columns import Column
@@ -22,10 +21,18 @@ from services.directory.usecases.common import request_invitation
 from services.directory.usecases.imports.judging import Judged, Tenancy
 from services.directory.usecases.invite_user import EMAIL_TAKEN
 from services.directory.usecases.unit_of_work import DirectoryUnitOfWork
-from shared.contracts.users import InvitationState, UserStatus
+from shared.contracts.users import EmailState, InvitationState, UserStatus
 from shared.security.access_tokens import Principal
 
 NOT_UPDATED = "This user already exists; updating existing users was not asked for."
+# What the database would give a new row, set on the objects written without the ORM (their
+# snapshots are built from them).
+NEW_USER_DEFAULTS: dict[str, Any] = {
+    "invitation_resend_count": 0,
+    "invitation_send_count": 0,
+    "email_state": EmailState.OK,
+    "version": 1,
+}
 Outcome = tuple[ItemOutcome, str | None, uuid.UUID | None]
 Activity = tuple[uuid.UUID, str, dict[str, Any]]
 
@@ -49,6 +56,7 @@ class ImportWriter:
         self._links: list[dict[str, uuid.UUID]] = []
         self._activities: list[Activity] = []
         self._invite: list[User] = []
+        self._new: list[User] = []  # written together in finish()
         self._now = datetime.now(UTC)
         self._field_ids = {f.key: str(f.id) for f in tenancy_now.fields}
 
@@ -71,8 +79,7 @@ class ImportWriter:
 
     def _create(self, row: CleanRow) -> User:
         values = row.values
-        user = users_db.add_user(
-            self._uow.session,
+        user = User(
             tenant_id=self._actor.tenant_id,
             id=uuid.uuid4(),
             email=row.email,
@@ -88,7 +95,9 @@ class ImportWriter:
             invitation_request_id=uuid.uuid4() if self._send else None,
             invitation_requested_at=self._now if self._send else None,
             created_at=self._now,
+            **NEW_USER_DEFAULTS,
         )
+        self._new.append(user)
         self._uow.user_changed(user, UserChange.CREATED, at=self._now)
         self._activities.append(
             (user.id, ActivityKind.INVITED, {"role": user.role, "import": True})
@@ -121,6 +130,7 @@ class ImportWriter:
     async def finish(self) -> None:
         """Write the batch: users and groups, then memberships, activities, invitations."""
         await self._uow.flush(conflict=EMAIL_TAKEN)
+        await bulk_db.insert_users(self._uow.session, self._new)
         if self._links:
             rows = [{"tenant_id": self._actor.tenant_id, **link} for link in self._links]
             await self._uow.session.execute(insert(UserGroup).on_conflict_do_nothing(), rows)
