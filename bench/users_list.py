@@ -70,6 +70,10 @@ Params = list[tuple[str, str]]
 class Case:
     name: str
     params: Params  # the query string of GET /api/v1/users
+    path: str = "/api/v1/users"
+
+
+BASELINE_CASE = Case("GET /api/v1/auth/me (baseline)", [], "/api/v1/auth/me")
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,9 @@ class Fixtures:
     tenant_id: uuid.UUID
     groups: dict[str, uuid.UUID]
     now: datetime
+
+
+SORT_NEWEST, SORT_EMAIL = ("sort", "-created_at"), ("sort", "email")
 
 
 def build_cases(fx: Fixtures, deep: dict[str, str]) -> list[Case]:
@@ -159,6 +166,28 @@ def build_cases(fx: Fixtures, deep: dict[str, str]) -> list[Case]:
         Case(
             "bounced+invited, sort=-last_login",
             [("email_status", "bounced"), ("status", "invited"), ("sort", "-last_login_at")],
+        ),
+        # Adversarial mixes: selective and broad conditions together, in orders whose
+        # index the matches do not follow.
+        Case(
+            "two groups+active+q=marie, sort=-created_at",
+            [("group", g1), ("group", g2), ("status", "active"), ("q", "marie"), SORT_NEWEST],
+        ),
+        Case(
+            "admin+never logged in, sort=-last_login_at",
+            [("role", "admin"), ("never_logged_in", "true"), ("sort", "-last_login_at")],
+        ),
+        Case(
+            "q=tremblay+deactivated, sort=-created_at",
+            [("q", "tremblay"), ("status", "deactivated"), ("sort", "-created_at")],
+        ),
+        Case(
+            "TI+expired+group, sort=email",
+            [("field.department", "TI"), ("invitation", "expired"), ("group", g2), SORT_EMAIL],
+        ),
+        Case(
+            "bounced+group+logged in, sort=name",
+            [("email_status", "bounced"), ("group", g1), ("never_logged_in", "false")],
         ),
         *(Case(name, [*params_of(cursor)]) for name, cursor in deep.items()),
     ]
@@ -271,6 +300,10 @@ class Config:
     postgres_url: str
     amqp_url: str
     plans_dir: Path | None
+    clients: int
+    throughput_seconds: float
+    sql: bool
+    service_root: Path
 
 
 def database_url(config: Config, name: str, driver: str = "") -> str:
@@ -388,9 +421,20 @@ def own_vhost(config: Config, name: str) -> Iterator[str]:
         rabbitmqctl("delete_vhost", name)
 
 
+@dataclass(frozen=True)
+class Service:
+    base_url: str
+    pid: int
+
+    def cpu_ns(self) -> int:
+        """CPU time the service's main thread (the event loop) has used: the first field
+        of /proc/PID/schedstat, in nanoseconds, whatever the machine's load."""
+        return int(Path(f"/proc/{self.pid}/schedstat").read_text().split()[0])
+
+
 @asynccontextmanager
-async def running_service(config: Config, amqp_url: str) -> AsyncIterator[str]:
-    """`python -m services.directory` on a local port; yields its base URL."""
+async def running_service(config: Config, amqp_url: str) -> AsyncIterator[Service]:
+    """`python -m services.directory` on a local port."""
     private_key, _ = directory("keygen", env={}).split("-----END PRIVATE KEY-----")
     env = {
         **os.environ,
@@ -405,12 +449,18 @@ async def running_service(config: Config, amqp_url: str) -> AsyncIterator[str]:
     print(f"service log: {log_path}")
     with log_path.open("w+b") as log:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "services.directory", cwd=ROOT, env=env, stdout=log, stderr=log
+            sys.executable,
+            "-m",
+            "services.directory",
+            cwd=config.service_root,
+            env=env,
+            stdout=log,
+            stderr=log,
         )
         base_url = f"http://127.0.0.1:{config.port}"
         try:
             await wait_until_ready(base_url, process, log)
-            yield base_url
+            yield Service(base_url, process.pid)
         finally:
             if process.returncode is None:
                 process.terminate()
@@ -454,6 +504,7 @@ async def logged_in_client(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
 @dataclass
 class HttpResult:
     times_ms: list[float] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)  # the service's CPU per request
     total: int = 0
     total_is_exact: bool = True
     first_ids: list[str] = field(default_factory=list)
@@ -462,33 +513,115 @@ class HttpResult:
 
 
 async def measure_http(
-    client: httpx.AsyncClient, cases: Sequence[Case], rounds: int, warmup: int
+    client: httpx.AsyncClient, service: Service, cases: Sequence[Case], rounds: int, warmup: int
 ) -> dict[str, HttpResult]:
-    """Round-robin over the cases, so that noise on the machine hits every case alike."""
-    results = {case.name: HttpResult() for case in cases}
+    """Round-robin over the cases, so that noise on the machine hits every case alike; each
+    round also asks the service's trivial authenticated endpoint (the baseline)."""
+    results = {case.name: HttpResult() for case in [BASELINE_CASE, *cases]}
     for round_number in range(warmup + rounds):
         print("." if round_number >= warmup else "w", end="", flush=True)
-        for case in cases:
+        for case in [BASELINE_CASE, *cases]:
             result = results[case.name]
+            cpu_before = service.cpu_ns()
             started = time.perf_counter()
-            response = await get_users(client, case.params)
+            response = await get_case(client, case)
             elapsed = (time.perf_counter() - started) * 1000
+            cpu_ms = (service.cpu_ns() - cpu_before) / 1e6
             if response.status_code != 200:
                 result.error = f"HTTP {response.status_code}"
                 result.errors += 1
             elif round_number >= warmup:
                 result.times_ms.append(elapsed)
+                result.cpu_ms.append(cpu_ms)
+                if case is BASELINE_CASE:
+                    continue
                 body = response.json()
                 result.total, result.total_is_exact = body["total"], body["total_is_exact"]
                 result.first_ids = [item["id"] for item in body["items"]]
     return results
 
 
-async def get_users(client: httpx.AsyncClient, params: Params) -> httpx.Response:
+async def get_case(client: httpx.AsyncClient, case: Case) -> httpx.Response:
     try:
-        return await client.get("/api/v1/users", params=tuple(params))
+        return await client.get(case.path, params=tuple(case.params))
     except httpx.TransportError:  # a kept-alive connection the server closed after a 500
-        return await client.get("/api/v1/users", params=tuple(params))
+        return await client.get(case.path, params=tuple(case.params))
+
+
+# --- throughput: concurrent clients --------------------------------------------------------------
+
+THROUGHPUT_CASES = ("no filter, sort=name", "group", "q=marie")
+
+
+@dataclass
+class Throughput:
+    requests: int = 0
+    seconds: float = 0.0
+    times_ms: list[float] = field(default_factory=list)
+    cpu_ms: float = 0.0  # the service's, over all its requests
+    errors: int = 0
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+async def measure_throughput(
+    client: httpx.AsyncClient,
+    service: Service,
+    cases: Sequence[Case],
+    clients: int,
+    seconds: float,
+    repeats: int = 2,
+) -> dict[str, Throughput]:
+    """`clients` requests in flight at all times, `seconds` per case, the cases (and the
+    trivial endpoint) taken in turn `repeats` times, so that the machine's load hits all."""
+    results = {case.name: Throughput() for case in [BASELINE_CASE, *cases]}
+    for _ in range(repeats):
+        for case in [BASELINE_CASE, *cases]:
+            await run_clients(client, service, case, clients, seconds, results[case.name])
+            print(".", end="", flush=True)
+    return results
+
+
+async def run_clients(
+    client: httpx.AsyncClient,
+    service: Service,
+    case: Case,
+    clients: int,
+    seconds: float,
+    result: Throughput,
+) -> None:
+    deadline = time.perf_counter() + seconds
+
+    async def one_client() -> None:
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            response = await get_case(client, case)
+            result.times_ms.append((time.perf_counter() - started) * 1000)
+            result.requests += 1
+            result.errors += response.status_code != 200
+
+    cpu_before, started = service.cpu_ns(), time.perf_counter()
+    await asyncio.gather(*(one_client() for _ in range(clients)))
+    result.seconds += time.perf_counter() - started
+    result.cpu_ms += (service.cpu_ns() - cpu_before) / 1e6
+
+
+def print_throughput(results: dict[str, Throughput], clients: int) -> None:
+    base = results[BASELINE_CASE.name]
+    print(f"\nThroughput, {clients} concurrent clients, same service and run:")
+    print(f"{'case':<40} {'req/s':>7} {'×base':>6} {'p50':>6} {'p95':>6} │ svc CPU ms/req")
+    for name, r in results.items():
+        if not r.requests:
+            continue
+        ratio = r.per_second / base.per_second if base.per_second else 0.0
+        errors = f"  ({r.errors} errors)" if r.errors else ""
+        print(
+            f"{name[:40]:<40} {r.per_second:7.0f} {ratio:6.2f} "
+            f"{percentile(r.times_ms, 0.5):6.1f} {percentile(r.times_ms, 0.95):6.1f} │ "
+            f"{r.cpu_ms / r.requests:6.2f}{errors}"
+        )
 
 
 @dataclass(frozen=True)
@@ -499,6 +632,9 @@ class SqlResult:
     plan: Plan  # the costliest of them
     true_count: int
     true_count_ms: float  # an exact COUNT(*) of every match: what an always-exact total costs
+
+
+NOT_MEASURED = SqlResult("-", 0.0, 0.0, Plan(0.0, "", ""), 0, 0.0)  # run with --no-sql
 
 
 def median_of(values: Sequence[float]) -> float:
@@ -641,14 +777,21 @@ def print_cases(
     cases: Sequence[Case], http: dict[str, HttpResult], sql: dict[str, SqlResult]
 ) -> int:
     header = (
-        f"{'case':<40} {'p50':>6} {'p95':>6} {'p99':>6} │ {'total':>9} {'kind':<5} "
+        f"{'case':<40} {'p50':>6} {'p95':>6} {'p99':>6} {'cpu':>5} │ {'total':>9} {'kind':<5} "
         f"{'true':>9} │ {'how':<12} {'db':>6} {'pg':>6} {'COUNT(*)':>8} │ P1  plan"
     )
     print(header)
     print("─" * len(header))
+    base = http[BASELINE_CASE.name]
+    if base.times_ms:
+        print(
+            f"{BASELINE_CASE.name[:40]:<40} {percentile(base.times_ms, 0.5):6.1f} "
+            f"{percentile(base.times_ms, 0.95):6.1f} {percentile(base.times_ms, 0.99):6.1f} "
+            f"{statistics.mean(base.cpu_ms):5.1f} │"
+        )
     misses = 0
     for case in cases:
-        h, s = http[case.name], sql[case.name]
+        h, s = http[case.name], sql.get(case.name, NOT_MEASURED)
         db = f"{s.how:<12} {s.db_ms:6.1f} {s.pg_ms:6.1f} {s.true_count_ms:8.1f} │ "
         if h.error or not h.times_ms:
             misses += 1
@@ -661,7 +804,8 @@ def print_cases(
         kind = "exact" if h.total_is_exact else "est."
         print(
             f"{case.name[:40]:<40} {percentile(h.times_ms, 0.5):6.1f} {p95:6.1f} "
-            f"{percentile(h.times_ms, 0.99):6.1f} │ {h.total:>9,} {kind:<5} {s.true_count:>9,} │ "
+            f"{percentile(h.times_ms, 0.99):6.1f} {statistics.mean(h.cpu_ms):5.1f} │ "
+            f"{h.total:>9,} {kind:<5} {s.true_count:>9,} │ "
             f"{db}{'yes' if met else 'NO ':<3} {s.plan.shape[:60]}"
         )
     return misses
@@ -714,14 +858,16 @@ async def run(config: Config) -> int:
         deep = await deep_cursors(sessions, fx, config.users)
         cases = build_cases(fx, {name: query for name, (query, _, _) in deep.items()})
         with own_vhost(config, f"lms-bench-directory-{uuid.uuid4().hex[:6]}") as amqp_url:
-            async with running_service(config, amqp_url) as base_url:
-                http = await measure_over_http(base_url, cases, config)
-        print("measuring the same SQL in PostgreSQL ...", flush=True)
-        sql = {case.name: await measure_sql(sessions, fx, case, 3) for case in cases}
+            async with running_service(config, amqp_url) as service:
+                http, throughput = await measure_over_http(service, cases, config)
+        sql: dict[str, SqlResult] = {}
         offsets: list[OffsetResult] = []
         seen_lists: list[Params] = []
         keyset: dict[str, str] = {}
-        for name, (_, params, depth) in deep.items():
+        if config.sql:
+            print("measuring the same SQL in PostgreSQL ...", flush=True)
+            sql = {case.name: await measure_sql(sessions, fx, case, 3) for case in cases}
+        for name, (_, params, depth) in deep.items() if config.sql else ():
             for offset in (0, depth) if params not in seen_lists else (depth,):
                 ids = http[name].first_ids if offset == depth else None
                 result = await measure_offset(
@@ -737,11 +883,16 @@ async def run(config: Config) -> int:
         await engine.dispose()
     print()
     misses = print_cases(cases, http, sql)
-    print_offsets(offsets, http, keyset)
+    if offsets:
+        print_offsets(offsets, http, keyset)
+    if throughput:
+        print_throughput(throughput, config.clients)
     print(
         f"\nP1: p95 ≤ {TARGET_P95_MS:.0f} ms end to end: "
         f"{len(cases) - misses}/{len(cases)} cases met."
         "\n  p50/p95/p99: HTTP, ms, one client, requests in sequence, cases interleaved."
+        "\n  cpu: mean ms of CPU the service's event loop spent per request (not PostgreSQL's;"
+        "\n  /proc/PID/schedstat), the same whatever the machine's load."
         "\n  total/kind: as answered (exact, or the planner's estimate); true: COUNT(*) of them."
         "\n  how: the page read by collecting the matches or by walking a sort index (last-login"
         "\n  order: each part, logged in or never, on its own); db: ms of the service's whole"
@@ -753,13 +904,21 @@ async def run(config: Config) -> int:
 
 
 async def measure_over_http(
-    base_url: str, cases: Sequence[Case], config: Config
-) -> dict[str, HttpResult]:
-    async with logged_in_client(base_url) as client:
+    service: Service, cases: Sequence[Case], config: Config
+) -> tuple[dict[str, HttpResult], dict[str, Throughput]]:
+    async with logged_in_client(service.base_url) as client:
         print(f"measuring {len(cases)} cases × {config.rounds} rounds over HTTP ", end="")
-        results = await measure_http(client, cases, config.rounds, config.warmup)
+        results = await measure_http(client, service, cases, config.rounds, config.warmup)
         print()
-        return results
+        typical = [case for case in cases if case.name in THROUGHPUT_CASES]
+        throughput: dict[str, Throughput] = {}
+        if config.throughput_seconds > 0:
+            print(f"throughput: {config.clients} clients ", end="")
+            throughput = await measure_throughput(
+                client, service, typical, config.clients, config.throughput_seconds
+            )
+            print()
+        return results, throughput
 
 
 def write_plans(directory_path: Path, sql: dict[str, SqlResult]) -> None:
@@ -789,6 +948,19 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         "--amqp-url", default=os.environ.get("BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
     )
     parser.add_argument("--plans-dir", type=Path, help="write each case's EXPLAIN ANALYZE here")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients (throughput)")
+    parser.add_argument(
+        "--throughput-seconds", type=float, default=5.0, help="per case and turn; 0: skip"
+    )
+    parser.add_argument(
+        "--no-sql", action="store_true", help="HTTP only: no EXPLAIN, COUNT(*) or OFFSET part"
+    )
+    parser.add_argument(
+        "--service-root",
+        type=Path,
+        default=ROOT,
+        help="run the service from this checkout (e.g. an earlier commit, to compare)",
+    )
     args = parser.parse_args(argv)
     return Config(
         users=args.users,
@@ -800,6 +972,10 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         postgres_url=args.postgres_url,
         amqp_url=args.amqp_url,
         plans_dir=args.plans_dir,
+        clients=args.clients,
+        throughput_seconds=args.throughput_seconds,
+        sql=not args.no_sql,
+        service_root=args.service_root,
     )
 
 

@@ -3,10 +3,11 @@
 import base64
 import binascii
 import json
+import unicodedata
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from shared.errors import Malformed
 
@@ -59,6 +60,22 @@ def contains_nul(value: Any) -> bool:
     if isinstance(value, list | tuple | set | frozenset):
         return any(contains_nul(v) for v in value)
     return False
+
+
+# Joiners some scripts need inside a word (Persian, Indic, emoji sequences).
+_JOINERS = {"\u200c", "\u200d"}
+
+
+def _one_line_of_text(value: str) -> str:
+    """Names go verbatim into plain-text e-mails and spreadsheets: no line breaks, tabs or
+    other control characters, no invisible formatting (U+202E turns text around)."""
+    for char in value:
+        if char not in _JOINERS and unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+            raise ValueError(f"cannot contain control or formatting characters (U+{ord(char):04X})")
+    return value
+
+
+PlainName = Annotated[str, AfterValidator(_one_line_of_text)]
 
 
 class Page(BaseModel, Generic[ItemT]):

@@ -106,7 +106,7 @@ class Stack:
             "LINK_SECRET": self._secret("link-secret"),
             "COOKIE_SECRET": self._secret("cookie-secret"),
             "GATEWAY_URL": self.gateway_url,  # the admin console reaches the APIs there
-            "EXPORT_DIR": str(self.state / "exports"),  # the export files, in the state folder
+            "EXPORT_DIR": str(self.state / "exports"),  # the exports service's files
         }
 
     def _secret(self, name: str) -> str:

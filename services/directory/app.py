@@ -1,14 +1,16 @@
 """The directory's composition root: settings, runtime, routers, in one place."""
 
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.directory.api import auth, custom_fields, groups, users
+from services.directory.api import auth, bulk, custom_fields, groups, imports, users
 from services.directory.api.access_tokens import AccessTokenIssuer
 from services.directory.handlers import subscriptions
 from services.directory.settings import DirectorySettings
 from services.directory.usecases.unit_of_work import DirectoryUnitOfWork
+from services.directory.workers.job_runner import JobRunner
 from shared.http import create_service_app
 from shared.logging import configure_logging
 from shared.runtime import ServiceRuntime
@@ -35,10 +37,26 @@ def create_app(settings: DirectorySettings | None = None) -> FastAPI:
         migrations=MIGRATIONS,
         unit_of_work_factory=DirectoryUnitOfWork,
     )
+    jobs = JobRunner(
+        runtime.unit_of_work,  # type: ignore[arg-type]
+        lease=timedelta(seconds=settings.job_lease_seconds),
+        batch_size=settings.job_batch_size,
+        idle_seconds=settings.job_poll_seconds,
+        service=SERVICE,
+    )
+    runtime.add_worker(jobs.worker)
+    runtime.add_worker(jobs.tidier)
     app = create_service_app(
         title="LMS directory",
         runtime=runtime,
-        routers=[auth.router, users.router, groups.router, custom_fields.router],
+        routers=[
+            auth.router,
+            bulk.router,  # before users: /api/v1/users/bulk is not a user's id
+            users.router,
+            groups.router,
+            custom_fields.router,
+            imports.router,
+        ],
     )
     app.state.settings = settings
     app.state.token_issuer = issuer

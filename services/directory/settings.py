@@ -43,6 +43,12 @@ class DirectorySettings(ServiceSettings):
     login_alert_after: int = Field(
         default=10, ge=1, description="E-mail the user at this many failures on their account."
     )
+    password_reset_per_hour: int = Field(
+        default=3, ge=1, description="Reset requests per account name and client, per hour."
+    )
+    password_reset_per_client_per_hour: int = Field(
+        default=20, ge=1, description="Reset requests per client address, per hour."
+    )
     known_device_cookie_name: str = "lms_device"
     known_device_days: int = Field(
         default=180, ge=1, description="A device unused this long is no longer known."
@@ -54,6 +60,19 @@ class DirectorySettings(ServiceSettings):
         default=20_000,
         description="Above this estimated number of matches, the list total is an estimate.",
     )
+    # An import's file is the largest body the directory takes (JSON bodies stay small: each
+    # route's model bounds its fields).
+    max_body_bytes: int = Field(default=31_000_000, ge=1024)
+    import_max_rows: int = Field(default=100_000, ge=1, description="Most users one file holds.")
+    import_max_bytes: int = Field(default=30_000_000, ge=1000, description="Largest file taken.")
+    job_keep_days: int = Field(
+        default=7, ge=1, description="How long previews and per-row results are kept."
+    )
+    job_batch_size: int = Field(default=500, ge=1, le=5000, description="Users per batch.")
+    job_lease_seconds: int = Field(
+        default=60, ge=5, description="How long a worker holds a job it stopped reporting on."
+    )
+    job_poll_seconds: float = Field(default=0.5, gt=0, description="Idle wait between looks.")
 
     @model_validator(mode="after")
     def _read_private_key_file(self) -> "DirectorySettings":
@@ -75,6 +94,10 @@ class DirectorySettings(ServiceSettings):
     @property
     def known_device_ttl(self) -> timedelta:
         return timedelta(days=self.known_device_days)
+
+    @property
+    def job_keep_for(self) -> timedelta:
+        return timedelta(days=self.job_keep_days)
 
     @property
     def session_ttl(self) -> timedelta:

@@ -128,6 +128,7 @@ def build_sender(settings: InvitationsSettings) -> Sender:
 def sending_rules(settings: InvitationsSettings) -> SendingRules:
     return SendingRules(
         token_ttl=settings.token_ttl,
+        reset_token_ttl=settings.reset_token_ttl,
         lease=timedelta(seconds=_lease_seconds(settings)),
         reminders_on=settings.reminder_before is not None,
         message_domain=settings.sender_domain,

@@ -28,6 +28,9 @@ class InvitationsSettings(ServiceSettings):
     sender_name: str = Field(default="", description="Display name; empty: the tenant's name.")
 
     token_ttl_hours: int = Field(default=7 * 24, ge=1, le=90 * 24)
+    reset_token_ttl_minutes: int = Field(
+        default=60, ge=5, le=24 * 60, description="How long a password-reset link works."
+    )
     reminder_hours_before_expiry: int = Field(
         default=24, ge=0, description="Remind this long before a link expires; 0: no reminder."
     )
@@ -109,6 +112,10 @@ class InvitationsSettings(ServiceSettings):
     @property
     def token_ttl(self) -> timedelta:
         return timedelta(hours=self.token_ttl_hours)
+
+    @property
+    def reset_token_ttl(self) -> timedelta:
+        return timedelta(minutes=self.reset_token_ttl_minutes)
 
     @property
     def reminder_before(self) -> timedelta | None:

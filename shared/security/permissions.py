@@ -14,6 +14,7 @@ class Permission(StrEnum):
     EXPORTS_CREATE = "exports:create"
     HOOKS_MANAGE = "hooks:manage"
     SUPPRESSIONS_MANAGE = "suppressions:manage"  # see and lift the suppression list
+    USERS_BULK = "users:bulk"  # import files, act on many users at once
 
 
 ALL_PERMISSIONS = frozenset(Permission)

@@ -12,6 +12,7 @@ from services.admin.adapters.sealing import CookieSealer
 from services.admin.domain.filters import PAGE_SIZE
 from services.directory.settings import DirectorySettings
 from tests.support.admin import COOKIE_SECRET, ConsoleBrowser, admin_settings, start_admin
+from tests.support.bus import BusSpy
 from tests.support.directory import Tenant, directory_settings, start_directory
 from tests.support.servers import RunningServer
 
@@ -290,3 +291,24 @@ async def test_a_browser_that_logged_in_before_gets_in_while_the_account_is_atta
     finally:
         await stranger.aclose()
         await known.aclose()
+
+
+async def test_an_admin_sends_a_password_reset_from_the_profile(
+    signed_in: ConsoleBrowser, tenant: Tenant, bus: BusSpy
+) -> None:
+    profile = await signed_in.get(f"/users/{tenant.admin_id}")
+    assert "Send a password reset…" in profile.text
+    confirm = await signed_in.get(f"/users/{tenant.admin_id}/password-reset?origin=profile")
+    assert "a link to choose a new password" in confirm.text
+    done = await signed_in.post(f"/users/{tenant.admin_id}/password-reset", {"origin": "profile"})
+    assert done.status_code == 303
+    shown = await signed_in.get(done.headers["location"])
+    assert "A link to choose a new password is on its way." in shown.text
+    await bus.wait_for("password_reset.requested", subject=str(tenant.admin_id))
+
+    invited = await tenant.invite()
+    page = await signed_in.get(f"/users/{invited['id']}")
+    assert "Send a password reset…" not in page.text
+    refused = await signed_in.post(f"/users/{invited['id']}/password-reset", {"origin": "profile"})
+    assert refused.status_code == 409
+    assert "Only an active user" in refused.text

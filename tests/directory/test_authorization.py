@@ -14,6 +14,7 @@ from tests.support.servers import RunningServer, api_routes
 
 PUBLIC = {
     ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/auth/password-reset"),
     ("GET", "/api/v1/auth/jwks.json"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),

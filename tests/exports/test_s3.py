@@ -99,3 +99,43 @@ async def test_files_go_to_the_bucket_and_leave_it_at_expiry(
             assert not (tmp_path / "unused").exists()
         finally:
             await server.stop()
+
+
+async def test_a_build_that_keeps_failing_is_failed_with_the_reason(
+    infra: Infrastructure, exports_stack: ExportsStack, s3_url: str, tmp_path: Path
+) -> None:
+    tenant = uuid.uuid4()
+    async with own_database_and_vhost(infra, "s3_missing") as (database_url, amqp_url):
+        await insert_users(database_url, tenant, 10)
+        settings = exports_settings(
+            database_url,
+            amqp_url,
+            exports_stack.settings.jwt_public_key,
+            tmp_path,
+            export_storage="s3",
+            export_s3_bucket="no-such-bucket",
+            export_s3_endpoint_url=s3_url,
+            export_s3_region="us-east-1",
+            export_s3_access_key_id=CREDENTIALS["aws_access_key_id"],
+            export_s3_secret_access_key=CREDENTIALS["aws_secret_access_key"],
+            export_max_attempts=2,
+        )
+        server = await RunningServer(create_app(settings)).start()
+        try:
+            async with exports_stack.admin(tenant) as admin:
+                admin.base_url = server.url
+                job = await export_and_wait(admin, {"format": "csv"})
+                file = await admin.get(f"/api/v1/exports/{job['id']}/file")
+        finally:
+            await server.stop()
+        assert job["state"] == "failed"
+        assert job["attempts"] == 2
+        assert "NoSuchBucket" in job["error"]
+        assert file.status_code == 409
+        connection = await asyncpg.connect(database_url)
+        failed = await connection.fetch(
+            "SELECT body FROM outbox WHERE routing_key = 'export.failed'"
+        )
+        await connection.close()
+        assert len(failed) == 1
+        assert job["id"] in failed[0]["body"]

@@ -24,6 +24,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from services.directory.api.access_tokens import AccessTokenIssuer
 from services.invitations.app import create_app
 from services.invitations.settings import InvitationsSettings
+from shared.contracts.accounts import PASSWORD_RESET_REQUESTED, PasswordResetRequested
 from shared.contracts.invitations import INVITATION_REQUESTED, InvitationRequested
 from shared.contracts.users import (
     EmailSummary,
@@ -366,6 +367,21 @@ class Invitee:
             is_resend=is_resend,
         )
 
+    def reset_request(self, *, requested_at: datetime | None = None) -> PasswordResetRequested:
+        """What the directory publishes to have a password-reset link mailed."""
+        return PasswordResetRequested(
+            request_id=uuid.uuid4(),
+            user_id=self.id,
+            email=self.email,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            locale=self.locale,
+            tenant_slug="academie-nord",
+            tenant_name=self.tenant_name,
+            requested_by=None,
+            requested_at=requested_at or datetime.now(UTC),
+        )
+
     def snapshot(
         self,
         version: int,
@@ -407,6 +423,16 @@ async def request_invitation(
     requested = invitee.request(**request)
     await events.publish(
         INVITATION_REQUESTED, invitee.tenant_id, requested, subject=str(invitee.id)
+    )
+    return requested
+
+
+async def request_password_reset(
+    events: EventPublisher, invitee: Invitee, **request: Any
+) -> PasswordResetRequested:
+    requested = invitee.reset_request(**request)
+    await events.publish(
+        PASSWORD_RESET_REQUESTED, invitee.tenant_id, requested, subject=str(invitee.id)
     )
     return requested
 

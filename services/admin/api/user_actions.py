@@ -1,5 +1,6 @@
-"""Deactivate, reactivate, send the invitation again: a confirmation first (a fragment in
-the row with htmx, a page without), then the change; the API's refusal in words."""
+"""Deactivate, reactivate, send the invitation again, send a password reset: a
+confirmation first (a fragment in the row with htmx, a page without), then the change;
+the API's refusal in words."""
 
 from typing import Annotated, Any, Literal
 
@@ -14,12 +15,13 @@ from services.admin.usecases.users import (
     deactivate_user,
     reactivate_user,
     resend_invitation,
+    send_password_reset,
     show_user,
 )
 
 router = APIRouter(include_in_schema=False)
 
-Action = Literal["deactivate", "reactivate", "resend"]
+Action = Literal["deactivate", "reactivate", "resend", "password-reset"]
 Origin = Literal["directory", "profile"]
 
 
@@ -75,4 +77,7 @@ async def _perform(caller: Caller, user_id: str, action: Action, reason: str | N
         return await deactivate_user(caller, user_id, reason)
     if action == "reactivate":
         return await reactivate_user(caller, user_id)
+    if action == "password-reset":
+        await send_password_reset(caller, user_id)
+        return await show_user(caller, user_id)
     return await resend_invitation(caller, user_id)

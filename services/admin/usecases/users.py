@@ -71,3 +71,8 @@ async def resend_invitation(caller: Caller, user_id: str) -> dict[str, Any]:
     answer = await caller.send("POST", f"/api/v1/users/{user_id}/invitation/resend")
     user: dict[str, Any] = answer.body
     return user
+
+
+async def send_password_reset(caller: Caller, user_id: str) -> None:
+    """The directory asks the invitations service to mail the user a reset link."""
+    await caller.send("POST", f"/api/v1/users/{user_id}/password-reset")

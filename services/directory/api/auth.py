@@ -13,18 +13,27 @@ from services.directory.api.dependencies import (
     UoW,
     separate_unit_of_work,
 )
-from services.directory.api.schemas import LoginIn, LoginOut, Me, TokenOut
+from services.directory.api.schemas import (
+    Accepted,
+    LoginIn,
+    LoginOut,
+    Me,
+    PasswordResetIn,
+    TokenOut,
+)
 from services.directory.domain.known_devices import (
     device_cookie,
     device_secret,
     parse_device_cookie,
 )
 from services.directory.domain.login_throttle import LoginThrottle, ThrottlePolicy
+from services.directory.domain.password_reset import reset_throttle
 from services.directory.domain.users import UserRecord
 from services.directory.settings import DirectorySettings
 from services.directory.usecases.get_current_user import get_current_user
 from services.directory.usecases.log_in import Credentials, LoggedIn, LoginRules, log_in
 from services.directory.usecases.log_out import log_out
+from services.directory.usecases.password_reset import ResetAsked, ask_for_reset
 from shared.errors import RateLimited, Unauthenticated
 from shared.security.access_tokens import Principal
 
@@ -95,6 +104,31 @@ async def login(
         _set_device_cookie(response, settings, value)
     me = _me(outcome.principal, outcome.user)
     return LoginOut(**_token(issuer, outcome.principal).model_dump(), user=me)
+
+
+RESET_ANSWER = (
+    "If this address belongs to an active account of this platform, a link to choose a new "
+    "password is on its way to it. The link works once, for one hour."
+)
+
+
+@router.post(
+    "/password-reset",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Forgot the password: mail a link to choose a new one (the same answer always)",
+)
+async def password_reset(body: PasswordResetIn, request: Request, settings: Settings) -> Accepted:
+    """Nothing says whether the platform or the account exists, nor whether an e-mail
+    left; asking too often, for one address or from one client, is answered 429."""
+    asked = ResetAsked(body.tenant, body.email, client_address(request))
+    throttle = reset_throttle(
+        settings.password_reset_per_hour, settings.password_reset_per_client_per_hour
+    )
+    async with separate_unit_of_work(request) as uow:  # counted even when refused
+        wait = await ask_for_reset(uow, asked, throttle)
+    if wait:
+        raise RateLimited("Too many password-reset requests; try again later.", retry_after=wait)
+    return Accepted(detail=RESET_ANSWER)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="End this session")

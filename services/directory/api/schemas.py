@@ -32,7 +32,7 @@ from shared.contracts.users import (
     Locale,
     UserStatus,
 )
-from shared.schemas import RequestModel, contains_nul
+from shared.schemas import PlainName, RequestModel, contains_nul
 
 # --- users -----------------------------------------------------------------------------------
 
@@ -42,8 +42,8 @@ Phone = Field(default=None, max_length=40, pattern=r"^[0-9+().\- ]{3,40}$")
 
 class InvitationIn(RequestModel):
     email: EmailStr = Field(max_length=320)
-    first_name: str = Name
-    last_name: str = Name
+    first_name: PlainName = Name
+    last_name: PlainName = Name
     phone: str | None = Phone
     locale: Locale | None = Field(default=None, description="Defaults to the tenant's locale.")
     role: str = Field(default="learner", max_length=50)
@@ -60,8 +60,8 @@ class UserPatch(RequestModel):
         default=None, description="The version you read; or send it as If-Match."
     )
     email: EmailStr | None = Field(default=None, max_length=320)
-    first_name: str | None = Field(default=None, min_length=1, max_length=100)
-    last_name: str | None = Field(default=None, min_length=1, max_length=100)
+    first_name: PlainName | None = Field(default=None, min_length=1, max_length=100)
+    last_name: PlainName | None = Field(default=None, min_length=1, max_length=100)
     phone: str | None = Phone
     locale: Locale | None = None
     role: str | None = Field(default=None, max_length=50)
@@ -153,8 +153,21 @@ class ActivityOut(BaseModel):
     details: dict[str, Any]
 
 
+class CustomFieldDetail(BaseModel):
+    """A value with its field's key, label and type (the snapshot's, without its place)."""
+
+    key: str
+    label: str
+    type: str
+    value: Any
+
+    @classmethod
+    def of(cls, value: CustomFieldValue) -> "CustomFieldDetail":
+        return cls(key=value.key, label=value.label, type=value.type, value=value.value)
+
+
 class UserProfile(UserSummary):
-    custom_field_details: list[CustomFieldValue]
+    custom_field_details: list[CustomFieldDetail]
     activated_at: datetime | None
     deactivation: DeactivationOut | None
     enrollments: list[EnrollmentOut]
@@ -221,7 +234,9 @@ def user_profile(profile: Profile, now: datetime) -> UserProfile:
     user = profile.user
     return UserProfile(
         **summary_fields(user, profile.groups, profile.fields, now),
-        custom_field_details=values_shown(user.custom_fields or {}, profile.fields),
+        custom_field_details=[
+            CustomFieldDetail.of(v) for v in values_shown(user.custom_fields or {}, profile.fields)
+        ],
         activated_at=user.activated_at,
         deactivation=(
             DeactivationOut(
@@ -263,7 +278,7 @@ class UserListQuery(UserFilters):
 
 
 class GroupIn(RequestModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: PlainName = Field(min_length=1, max_length=200)
 
 
 class GroupOut(BaseModel):
@@ -282,7 +297,7 @@ def group_out(group: GroupRecord, members: int = 0) -> GroupOut:
 
 class FieldIn(RequestModel):
     key: str = Field(min_length=1, max_length=64, description="Fixed once created, e.g. hire_date.")
-    label: str = Field(min_length=1, max_length=200)
+    label: PlainName = Field(min_length=1, max_length=200)
     type: FieldType
     required: bool = False
     choices: list[str] = Field(default_factory=list, max_length=200)
@@ -290,7 +305,7 @@ class FieldIn(RequestModel):
 
 
 class FieldPatch(RequestModel):
-    label: str | None = Field(default=None, min_length=1, max_length=200)
+    label: PlainName | None = Field(default=None, min_length=1, max_length=200)
     required: bool | None = None
     choices: list[str] | None = Field(default=None, max_length=200)
     position: int | None = Field(default=None, ge=0, le=10_000)
@@ -326,6 +341,15 @@ class LoginIn(RequestModel):
     tenant: str = Field(min_length=1, max_length=63, description="The platform's slug.")
     email: str = Field(min_length=1, max_length=320)
     password: Password = Field(min_length=1, max_length=1024, description="Exactly as typed.")
+
+
+class PasswordResetIn(RequestModel):
+    tenant: str = Field(min_length=1, max_length=63, description="The platform's slug.")
+    email: str = Field(min_length=1, max_length=320)
+
+
+class Accepted(BaseModel):
+    detail: str
 
 
 class Me(BaseModel):

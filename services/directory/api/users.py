@@ -23,6 +23,7 @@ from services.directory.api.dependencies import (
     UoW,
 )
 from services.directory.api.schemas import (
+    Accepted,
     ActivityPage,
     DeactivationIn,
     InvitationIn,
@@ -40,6 +41,7 @@ from services.directory.usecases.get_profile import Profile, get_profile
 from services.directory.usecases.invite_user import NewInvitation, invite_user
 from services.directory.usecases.list_activities import list_activities
 from services.directory.usecases.list_users import list_users
+from services.directory.usecases.password_reset import send_reset
 from services.directory.usecases.reactivate_user import reactivate_user
 from services.directory.usecases.resend_invitation import resend_invitation
 from services.directory.usecases.update_user import update_user
@@ -187,6 +189,16 @@ async def resend(
 ) -> UserProfile:
     interval = timedelta(seconds=settings.invitation_resend_interval_seconds)
     return _profile(await resend_invitation(uow, actor, user_id, interval), response)
+
+
+@router.post(
+    "/{user_id}/password-reset",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Mail the user a link to choose a new password (active users only)",
+)
+async def send_password_reset(user_id: uuid.UUID, actor: CanWriteUsers, uow: UoW) -> Accepted:
+    user = await send_reset(uow, actor, user_id)
+    return Accepted(detail=f"A link to choose a new password is on its way to {user.email}.")
 
 
 def _profile(profile: Profile, response: Response) -> UserProfile:

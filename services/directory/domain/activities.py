@@ -17,6 +17,7 @@ class ActivityKind(StrEnum):
     DEACTIVATED = "user.deactivated"
     REACTIVATED = "user.reactivated"
     LOGGED_IN = "login"
+    PASSWORD_RESET_REQUESTED = "password_reset.requested"  # noqa: S105 - an activity kind
 
 
 class ActivityRecord(Protocol):

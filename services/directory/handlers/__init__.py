@@ -5,11 +5,13 @@ from collections.abc import Sequence
 from services.directory.handlers.email import on_email_notice, on_suppression_lifted
 from services.directory.handlers.invitations import (
     accepting_invitations,
+    completing_password_resets,
     on_invitation_failed,
     on_invitation_revoked,
     on_invitation_sent,
 )
 from services.directory.handlers.lms import on_enrollment, on_learning_activity
+from shared.contracts.accounts import PASSWORD_RESET_COMPLETED
 from shared.contracts.email import EMAIL_BOUNCED, EMAIL_COMPLAINED, EMAIL_DELIVERED
 from shared.contracts.invitations import (
     INVITATION_ACCEPTED,
@@ -24,7 +26,13 @@ from shared.messaging.topology import ConsumerQueue
 
 INVITATIONS = ConsumerQueue(
     "directory.invitations",
-    (INVITATION_SENT, INVITATION_FAILED, INVITATION_ACCEPTED, INVITATION_REVOKED),
+    (
+        INVITATION_SENT,
+        INVITATION_FAILED,
+        INVITATION_ACCEPTED,
+        INVITATION_REVOKED,
+        PASSWORD_RESET_COMPLETED,
+    ),
 )
 EMAIL = ConsumerQueue(
     "directory.email", (EMAIL_BOUNCED, EMAIL_COMPLAINED, EMAIL_DELIVERED, SUPPRESSION_LIFTED)
@@ -43,6 +51,7 @@ def subscriptions(
             INVITATION_FAILED: on_invitation_failed,
             INVITATION_ACCEPTED: accepting_invitations(sealing_keys),
             INVITATION_REVOKED: on_invitation_revoked,
+            PASSWORD_RESET_COMPLETED: completing_password_resets(sealing_keys),
         },
         EMAIL: {
             EMAIL_BOUNCED: on_email_notice,

@@ -1,9 +1,11 @@
-"""What the invitations service reports: sent, failed, accepted, revoked."""
+"""What the invitations service reports: sent, failed, accepted, revoked; a password
+chosen through a reset link."""
 
 from collections.abc import Sequence
 from typing import Any
 
 from services.directory.usecases.accept_invitation import accept_invitation
+from services.directory.usecases.password_reset import complete_reset
 from services.directory.usecases.record_invitation_failed import record_invitation_failed
 from services.directory.usecases.record_invitation_revoked import record_invitation_revoked
 from services.directory.usecases.record_invitation_sent import record_invitation_sent
@@ -31,3 +33,12 @@ def accepting_invitations(sealing_keys: Sequence[str]) -> EventHandler:
 
 async def on_invitation_revoked(uow: DirectoryUnitOfWork, event: CloudEvent[Any]) -> None:
     await record_invitation_revoked(uow, event.tenantid, event.id, event.data)
+
+
+def completing_password_resets(sealing_keys: Sequence[str]) -> EventHandler:
+    """The handler of `password_reset.completed`, holding the keys that open the hash."""
+
+    async def on_password_reset_completed(uow: DirectoryUnitOfWork, event: CloudEvent[Any]) -> None:
+        await complete_reset(uow, event.tenantid, event.id, event.data, sealing_keys)
+
+    return on_password_reset_completed

@@ -57,9 +57,12 @@ async def build_next_export(units: UnitsOfWork, settings: BuildSettings) -> bool
         await _build(units, settings, job)
     except LostClaim:
         log.warning("export claim lost to another worker", job_id=str(job.id))
+    except DomainError as error:  # the request no longer makes sense: trying again won't help
+        await _failed(units, job, error.detail, final=True)
     except Exception as error:
         log.warning("export failed", job_id=str(job.id), attempt=job.attempts, exc_info=error)
-        await _failed(units, settings, job, _reason(error))
+        reason = f"{type(error).__name__}: {error}"[:500]
+        await _failed(units, job, reason, final=job.attempts >= settings.max_attempts)
     return True
 
 
@@ -120,11 +123,9 @@ async def _done(
     return held
 
 
-async def _failed(
-    units: UnitsOfWork, settings: BuildSettings, job: ClaimedJob, reason: str
-) -> None:
+async def _failed(units: UnitsOfWork, job: ClaimedJob, reason: str, *, final: bool) -> None:
+    """Queued again (the error kept), or failed for good with `export.failed`."""
     now = datetime.now(UTC)
-    final = job.attempts >= settings.max_attempts or isinstance(reason, _Permanent)
     async with units() as uow:
         state = JobState.FAILED if final else JobState.QUEUED
         values = {"state": state, "error": reason, "finished_at": now if final else None}
@@ -134,16 +135,6 @@ async def _failed(
             stored = await jobs_db.get_job(uow.session, job.tenant_id, job.id)
             assert stored is not None
             uow.emit(failed_event(stored, reason, now))
-
-
-class _Permanent(str):
-    """A reason that trying again won't change (the filters no longer make sense)."""
-
-
-def _reason(error: Exception) -> str:
-    if isinstance(error, DomainError):
-        return _Permanent(error.detail)
-    return f"{type(error).__name__}: {error}"[:500]
 
 
 class Heartbeat:

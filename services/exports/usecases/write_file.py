@@ -3,17 +3,19 @@ cells computed in SQL, db/csv_copy.py), XLSX from a cursor through xlsxwriter, i
 written in a thread so the service's event loop keeps answering meanwhile."""
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Subquery
+
 from services.exports.adapters.files import XlsxExportWriter
 from services.exports.db import export_rows
 from services.exports.db.csv_copy import copy_csv
 from services.exports.db.export_rows import ProjectionReader
-from services.exports.domain.cells import xlsx_cells
+from services.exports.domain.cells import CellValue, xlsx_cells
 from services.exports.domain.columns import Column
 from services.exports.domain.filters import read_filters
 from services.exports.domain.jobs import ClaimedJob
@@ -60,22 +62,6 @@ async def write_export_file(
                 delimiter=job.delimiter,
                 on_progress=sink.progress,
             )
-    return await _write_xlsx(source, rows, job.sort, columns, header, job, zone, now, path, sink)
-
-
-async def _write_xlsx(
-    source: RowSource,
-    rows: Any,
-    sort: UserSort,
-    columns: Sequence[Column],
-    header: list[str],
-    job: ClaimedJob,
-    zone: ZoneInfo,
-    now: datetime,
-    path: Path,
-    sink: ProgressSink,
-) -> int:
-    convert = xlsx_cells(columns, zone, now)
     writer = XlsxExportWriter(
         path,
         header,
@@ -84,6 +70,16 @@ async def _write_xlsx(
         on_progress=sink.progress,
         tmpdir=path.parent,
     )
+    return await _write_xlsx(source, rows, job.sort, xlsx_cells(columns, zone, now), writer)
+
+
+async def _write_xlsx(
+    source: RowSource,
+    rows: Subquery,
+    sort: UserSort,
+    convert: Callable[[ExportRow], list[CellValue]],
+    writer: XlsxExportWriter,
+) -> int:
     try:
         async for chunk in export_rows.export_rows(source.connection, rows, sort):
             await asyncio.to_thread(_write, writer, convert, chunk)
@@ -93,5 +89,9 @@ async def _write_xlsx(
         raise
 
 
-def _write(writer: XlsxExportWriter, convert: Any, chunk: list[ExportRow]) -> None:
+def _write(
+    writer: XlsxExportWriter,
+    convert: Callable[[ExportRow], list[CellValue]],
+    chunk: list[ExportRow],
+) -> None:
     writer.write_rows(map(convert, chunk))

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from services.invitations.api.dependencies import PageContext, page_context
 from services.invitations.api.forms import BadForm, read_form
-from services.invitations.api.rendering import HEADING, LOG_IN, RELOAD, Notice
+from services.invitations.api.rendering import HEADING, LOG_IN, RELOAD, RESET_HEADING, Notice
 from services.invitations.domain.languages import Language, choose_language
 from services.invitations.domain.links import LinkedInvitation, LinkExpired
 from services.invitations.usecases.choose_password import (
@@ -73,7 +73,8 @@ async def submit(token: str, request: Request, context: Context) -> HTMLResponse
     button = None
     if context.login_url:
         button = (context.login_url, context.renderer.text(language, LOG_IN))
-    return _notice(context, Notice.DONE, language, token, 200, button=button)
+    done = Notice.PASSWORD_CHANGED if invitation.is_password_reset else Notice.DONE
+    return _notice(context, done, language, token, 200, button=button)
 
 
 def _refused(
@@ -82,7 +83,8 @@ def _refused(
     """Expired says so; used, revoked and unknown links get one and the same answer."""
     if isinstance(error, LinkExpired):
         language = _language(request, asked, error.locale)
-        return _notice(context, Notice.EXPIRED, language, token, 410)
+        expired = Notice.RESET_EXPIRED if error.is_password_reset else Notice.EXPIRED
+        return _notice(context, expired, language, token, 410)
     language = _language(request, asked)
     if isinstance(error, NotFound):
         return _notice(context, Notice.INVALID, language, token, 404)
@@ -118,7 +120,8 @@ def _form(
         language=language,
         token=token,
         status=status,
-        heading=renderer.text(language, HEADING),
+        heading=renderer.text(language, RESET_HEADING if invitation.is_password_reset else HEADING),
+        is_password_reset=invitation.is_password_reset,
         first_name=invitation.first_name,
         tenant_name=invitation.tenant_name,
         email=invitation.email,

@@ -53,6 +53,8 @@ class Notice(StrEnum):
     CSRF = "csrf"
     THROTTLED = "throttled"
     BAD_FORM = "bad_form"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a page, not a secret
+    RESET_EXPIRED = "reset_expired"
 
 
 NOTICES = {
@@ -71,6 +73,14 @@ NOTICES = {
             "password, log in; otherwise ask your administrator for a new invitation."
         ),
     ),
+    Notice.PASSWORD_CHANGED: (
+        N_("Your password is changed"),
+        N_("Log in with your new password. Every earlier session of your account was ended."),
+    ),
+    Notice.RESET_EXPIRED: (
+        N_("This link has expired"),
+        N_("This link is no longer valid. Ask for a new one on the login page."),
+    ),
     Notice.CSRF: (N_("The form has expired"), N_("Reload the page, then try again.")),
     Notice.THROTTLED: (
         N_("Too many attempts"),
@@ -82,6 +92,7 @@ NOTICES = {
     ),
 }
 HEADING = N_("Choose your password")
+RESET_HEADING = N_("Choose a new password")
 LOG_IN = N_("Log in")
 RELOAD = N_("Reload the page")
 

@@ -5,8 +5,20 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, exists, func, literal, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    Row,
+    Select,
+    Uuid,
+    and_,
+    any_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -14,6 +26,7 @@ from services.invitations.db.models import Delivery, Invitation, KnownUser, Supp
 from services.invitations.domain.emails import (
     LINK_STATES,
     OPEN_STATES,
+    RESET_KINDS,
     DeliveryState,
     Email,
     LatestUser,
@@ -25,28 +38,17 @@ from services.invitations.domain.suppression import SuppressedAddress
 DELIVERIES_CHANNEL = "invitation_deliveries"  # NOTIFY on insert (see the first migration)
 
 
-async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Email]:
-    """Lock due e-mails (pending ones, and `sending` ones whose time came: an unknown
-    outcome to retry, or a claim left by a process that died), then read what goes with
-    them. Locking on the one table keeps the claim on the queue's index whatever the
-    planner believes about the joins."""
-    locked = (
+def _locked() -> Select[uuid.UUID, uuid.UUID]:
+    return (
         select(Delivery.tenant_id, Delivery.id)
-        .where(Delivery.state.in_(OPEN_STATES), Delivery.next_attempt_at <= now)
+        .where(Delivery.state.in_(OPEN_STATES), Delivery.next_attempt_at <= bindparam("now"))
         .order_by(Delivery.next_attempt_at)
-        .limit(limit)
+        .limit(bindparam("limit"))
         .with_for_update(skip_locked=True)
     )
-    keys = (await session.execute(locked)).all()
-    if not keys:
-        return []
-    rows = (await session.execute(_with_context(keys))).all()
-    return [_email(row) for row in sorted(rows, key=lambda row: row.next_attempt_at)]
 
 
-def _with_context(
-    keys: Sequence[Row[uuid.UUID, uuid.UUID]],
-) -> Select[*tuple[Any, ...]]:
+def _with_context() -> Select[*tuple[Any, ...]]:
     other = aliased(Invitation)
     first_sent_at = (
         select(func.min(other.first_sent_at))
@@ -105,8 +107,34 @@ def _with_context(
                 KnownUser.user_id == Invitation.user_id,
             ),
         )
-        .where(tuple_(Delivery.tenant_id, Delivery.id).in_([tuple(k) for k in keys]))
+        # The locked keys as two arrays: one statement whatever their number.
+        .where(
+            Delivery.id == any_(bindparam("ids", type_=ARRAY(Uuid))),
+            Delivery.tenant_id == any_(bindparam("tenants", type_=ARRAY(Uuid))),
+        )
     )
+
+
+# Built once (building them cost more than running them: they run for every claim).
+_LOCKED = _locked()
+_WITH_CONTEXT = _with_context()
+
+
+async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Email]:
+    """Lock due e-mails (pending ones, and `sending` ones whose time came: an unknown
+    outcome to retry, or a claim left by a process that died), then read what goes with
+    them. Locking on the one table keeps the claim on the queue's index whatever the
+    planner believes about the joins."""
+    keys = {tuple(key) for key in (await session.execute(_LOCKED, {"now": now, "limit": limit}))}
+    if not keys:
+        return []
+    ids = {"ids": [id_ for _, id_ in keys], "tenants": list({tenant for tenant, _ in keys})}
+    rows = [
+        row
+        for row in (await session.execute(_WITH_CONTEXT, ids))
+        if (row.tenant_id, row.id) in keys  # the arrays alone would match across tenants
+    ]
+    return [_email(row) for row in sorted(rows, key=lambda row: row.next_attempt_at)]
 
 
 def _email(row: Row[Any]) -> Email:
@@ -227,6 +255,7 @@ async def find_by_token(
             Invitation.accepted_at,
             Invitation.revoked_at,
             Delivery.token_expires_at,
+            Delivery.kind,
         )
         .join(
             Delivery,
@@ -253,4 +282,5 @@ async def find_by_token(
         accepted_at=row.accepted_at,
         revoked_at=row.revoked_at,
         expires_at=row.token_expires_at,
+        is_password_reset=row.kind in RESET_KINDS,
     )

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.invitations.domain.addresses import normalize_email
 from services.invitations.domain.emails import DeliveryState, MailKind
+from shared.contracts.accounts import LoginFailuresNoticed, PasswordResetRequested
 from shared.contracts.invitations import InvitationRequested
 
 # One statement: record the request (nothing if its id is known), revoke the user's older
@@ -62,10 +63,13 @@ class Recorded:
 async def record_request(
     session: AsyncSession,
     tenant_id: uuid.UUID,
-    request: InvitationRequested,
+    request: InvitationRequested | PasswordResetRequested | LoginFailuresNoticed,
     revoke_reason: str,
     now: datetime,
+    kind: MailKind = MailKind.INVITATION,
 ) -> Recorded:
+    """A newer request of the user, whatever its kind, makes the older ones' links die:
+    the directory sends invitations to invited users only, resets to active ones only."""
     params = {
         "tenant_id": tenant_id,
         "id": request.request_id,
@@ -77,13 +81,13 @@ async def record_request(
         "locale": request.locale,
         "tenant_slug": request.tenant_slug,
         "tenant_name": request.tenant_name,
-        "requested_by": request.requested_by,
+        "requested_by": getattr(request, "requested_by", None),
         "requested_at": request.requested_at,
-        "is_resend": request.is_resend,
+        "is_resend": isinstance(request, InvitationRequested) and request.is_resend,
         "now": now,
         "reason": revoke_reason,
         "delivery_id": uuid.uuid4(),
-        "kind": MailKind.INVITATION.value,
+        "kind": kind.value,
         "pending": DeliveryState.PENDING.value,
         "cancelled": DeliveryState.CANCELLED.value,
     }

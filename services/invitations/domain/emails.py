@@ -13,6 +13,14 @@ from services.invitations.domain.suppression import SuppressedAddress
 class MailKind(StrEnum):
     INVITATION = "invitation"
     REMINDER = "reminder"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - a link to choose a new password
+    LOGIN_ALERT = "login_alert"  # logins keep failing: a word, and a reset link all the same
+
+
+# The e-mails the directory hears about (`invitation.sent`, `invitation.failed`).
+INVITATION_KINDS = (MailKind.INVITATION, MailKind.REMINDER)
+# The e-mails whose link chooses a new password for an active user (one hour).
+RESET_KINDS = (MailKind.PASSWORD_RESET, MailKind.LOGIN_ALERT)
 
 
 class DeliveryState(StrEnum):

@@ -89,14 +89,16 @@ class LinkedInvitation:
     accepted_at: datetime | None
     revoked_at: datetime | None
     expires_at: datetime | None  # the link's
+    is_password_reset: bool = False  # a reset link (an active user), not an invitation
 
 
 class LinkExpired(Gone):
     """The link was good but its time is over; `locale` is its invitee's."""
 
-    def __init__(self, locale: str) -> None:
-        super().__init__("This invitation has expired.")
+    def __init__(self, locale: str, *, is_password_reset: bool = False) -> None:
+        super().__init__("This link has expired.")
         self.locale = locale
+        self.is_password_reset = is_password_reset
 
 
 def unusable_link() -> NotFound:
@@ -119,7 +121,7 @@ def usable(invitation: LinkedInvitation | None, now: datetime) -> LinkedInvitati
     """The invitation, if its link can be used now; else the error to show."""
     status = link_status(invitation, now)
     if status is LinkStatus.EXPIRED and invitation is not None:
-        raise LinkExpired(invitation.locale)
+        raise LinkExpired(invitation.locale, is_password_reset=invitation.is_password_reset)
     if status is not LinkStatus.USABLE or invitation is None:
         raise unusable_link()
     return invitation

@@ -5,8 +5,13 @@ from services.invitations.handlers.email import (
     on_email_complained,
     on_email_delivered,
 )
-from services.invitations.handlers.requests import on_invitation_requested
+from services.invitations.handlers.requests import (
+    on_invitation_requested,
+    on_login_failures_noticed,
+    on_password_reset_requested,
+)
 from services.invitations.handlers.users import on_user_changed
+from shared.contracts.accounts import LOGIN_FAILURES_NOTICED, PASSWORD_RESET_REQUESTED
 from shared.contracts.email import EMAIL_BOUNCED, EMAIL_COMPLAINED, EMAIL_DELIVERED
 from shared.contracts.invitations import INVITATION_REQUESTED
 from shared.contracts.users import USER_DEACTIVATED, USER_REACTIVATED, USER_UPDATED
@@ -14,7 +19,11 @@ from shared.messaging.consumer import EventHandler
 from shared.messaging.topology import ConsumerQueue
 
 REQUEST_BATCH = 100
-REQUEST_HANDLERS: dict[str, EventHandler] = {INVITATION_REQUESTED: on_invitation_requested}
+REQUEST_HANDLERS: dict[str, EventHandler] = {
+    INVITATION_REQUESTED: on_invitation_requested,
+    PASSWORD_RESET_REQUESTED: on_password_reset_requested,
+    LOGIN_FAILURES_NOTICED: on_login_failures_noticed,
+}
 EMAIL_HANDLERS: dict[str, EventHandler] = {
     EMAIL_BOUNCED: on_email_bounced,
     EMAIL_COMPLAINED: on_email_complained,

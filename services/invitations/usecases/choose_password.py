@@ -1,4 +1,5 @@
-"""The invitee chooses a password: the invitation is accepted, once.
+"""The invitee chooses a password: the invitation is accepted, once. A password-reset
+link goes the same way (the directory hears `password_reset.completed`).
 
 Two transactions with the password hashed between them (argon2id takes tens of
 milliseconds of CPU in a thread: no row is locked, no connection held meanwhile): the
@@ -98,5 +99,8 @@ async def _accept(uow: UnitOfWork, token: str, sealed_hash: str, now: datetime) 
         now,
         keep=invitation.invitation_id,
     )
-    uow.emit(events.accepted(invitation, sealed_hash, now))
+    if invitation.is_password_reset:
+        uow.emit(events.password_reset_completed(invitation, sealed_hash, now))
+    else:
+        uow.emit(events.accepted(invitation, sealed_hash, now))
     return invitation

@@ -12,7 +12,13 @@ from datetime import datetime, timedelta
 from services.invitations.db import deliveries as deliveries_db
 from services.invitations.db import invitations as invitations_db
 from services.invitations.db import outcomes as outcomes_db
-from services.invitations.domain.emails import DeliveryState, Email, MailKind, new_message_id
+from services.invitations.domain.emails import (
+    RESET_KINDS,
+    DeliveryState,
+    Email,
+    MailKind,
+    new_message_id,
+)
 from services.invitations.domain.links import LinkMaker
 from services.invitations.domain.retry import RetryPolicy
 from services.invitations.domain.sending import Action, Decision, decide
@@ -26,6 +32,7 @@ log = get_logger(__name__)
 @dataclass(frozen=True)
 class SendingRules:
     token_ttl: timedelta
+    reset_token_ttl: timedelta
     lease: timedelta
     reminders_on: bool
     message_domain: str
@@ -57,6 +64,8 @@ def _prepare(email: Email, rules: SendingRules, now: datetime) -> Email:
         )
     if link is None:
         expires_at = now + rules.token_ttl
+        if email.kind in RESET_KINDS:
+            expires_at = now + rules.reset_token_ttl
         if email.kind is MailKind.REMINDER and email.invitation_expires_at is not None:
             expires_at = email.invitation_expires_at  # a reminder's link dies with it
         link = rules.links.new(expires_at)

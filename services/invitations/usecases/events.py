@@ -9,6 +9,7 @@ from services.invitations.domain.emails import Email, MailKind
 from services.invitations.domain.links import LinkedInvitation
 from services.invitations.domain.suppression import SuppressedAddress
 from shared.contracts import CloudEvent, new_event
+from shared.contracts.accounts import PASSWORD_RESET_COMPLETED, PasswordResetCompleted
 from shared.contracts.invitations import (
     INVITATION_ACCEPTED,
     INVITATION_FAILED,
@@ -81,6 +82,19 @@ def accepted(
         accepted_at=now,
     )
     return _event(INVITATION_ACCEPTED, invitation.tenant_id, invitation.user_id, data)
+
+
+def password_reset_completed(
+    invitation: LinkedInvitation, sealed_password_hash: str, now: datetime
+) -> CloudEvent[PasswordResetCompleted]:
+    data = PasswordResetCompleted(
+        request_id=invitation.invitation_id,
+        user_id=invitation.user_id,
+        email=invitation.email,
+        sealed_password_hash=sealed_password_hash,
+        completed_at=now,
+    )
+    return _event(PASSWORD_RESET_COMPLETED, invitation.tenant_id, invitation.user_id, data)
 
 
 def suppression_lifted(

@@ -5,7 +5,7 @@ import random
 from collections.abc import Sequence
 
 from services.invitations.db import outcomes as outcomes_db
-from services.invitations.domain.emails import DeliveryState, Email, MailKind
+from services.invitations.domain.emails import INVITATION_KINDS, DeliveryState, Email, MailKind
 from services.invitations.domain.retry import Attempt, GiveUp, RetryPolicy, after_failure
 from services.invitations.usecases import events
 from shared.logging import get_logger
@@ -18,7 +18,8 @@ async def record_attempts(uow: UnitOfWork, attempts: Sequence[Attempt], retry: R
     sent = [(attempt.email, attempt.at) for attempt in attempts if attempt.failure is None]
     if sent:
         await outcomes_db.mark_sent(uow.session, sent)
-        uow.emit(*(events.sent(email, at) for email, at in sent))
+        # A reset link's e-mail concerns no invitation: the directory needs no word of it.
+        uow.emit(*(events.sent(email, at) for email, at in sent if email.kind in INVITATION_KINDS))
     for attempt in attempts:
         if attempt.failure is not None:
             await _record_failure(uow, attempt, retry)

@@ -8,11 +8,13 @@ from pydantic import BaseModel, Field
 from services.webhooks.domain.states import AttemptOutcome, HookState
 from services.webhooks.domain.targets import MAX_URL_LENGTH
 from services.webhooks.usecases.views import ApiKeyView, AttemptView, HookView, NewApiKey
-from shared.schemas import RequestModel
+from shared.schemas import PlainName, RequestModel
 
 
 class ApiKeyIn(RequestModel):
-    name: str = Field(min_length=1, max_length=200, description="What the key is for: Zapier…")
+    name: PlainName = Field(
+        min_length=1, max_length=200, description="What the key is for: Zapier…"
+    )
 
 
 class ApiKeyOut(BaseModel):

@@ -10,9 +10,11 @@ import pytest
 
 from services.invitations.adapters.mail.mailer import MailWriter
 from services.invitations.adapters.mail.message import MailFrom
-from services.invitations.adapters.mail.render import MailRenderer
+from services.invitations.adapters.mail.render import TEMPLATES, MailRenderer
 from services.invitations.domain.emails import Email, MailKind
+from services.invitations.domain.languages import Language
 from services.invitations.domain.links import LinkMaker
+from services.invitations.locales import environment
 from tests.unit.invitations.emails import email as claimed
 
 RENDERER = MailRenderer("https://learn.example.com/", "America/Toronto")
@@ -98,3 +100,27 @@ def test_an_address_that_cannot_be_written_is_refused() -> None:
     writer = MailWriter(RENDERER, MailFrom("", "no-reply@learn.example.com"))
     with pytest.raises(ValueError, match="can't be written"):
         writer.write(_mail(MailKind.INVITATION, "en", address="a@b.c>, x@y.z"))
+
+
+@pytest.mark.parametrize("kind", list(MailKind))
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("first_name", ["Zoé", "<b>Ann</b> & 'Bo' \"C\"", "%(tenant)s {{ x }}"])
+def test_e_mails_filled_from_a_rendered_skeleton_read_as_rendered_directly(
+    kind: MailKind, language: str, first_name: str
+) -> None:
+    """The templates run once per tenant and expiry; each e-mail is filled in. The result
+    is the very text the templates give with the invitee's own values."""
+    renderer = MailRenderer("https://learn.example.com/", "America/Toronto")
+    for name in ("Someone else", first_name):  # the second one is filled from the cache
+        content = renderer.render(_mail(kind, language, first_name=name), LINK.token)
+    env = environment(TEMPLATES, Language(language), "America/Toronto", keep_trailing_newline=True)
+    context = {
+        "language": language,
+        "subject": content.subject,
+        "first_name": first_name,
+        "tenant_name": "Académie Nord",
+        "link": URL,
+        "expires": env.filters["moment"](EXPIRES),
+    }
+    assert content.text == env.get_template(f"{kind.value}.txt").render(context)
+    assert content.html == env.get_template(f"{kind.value}.html").render(context)

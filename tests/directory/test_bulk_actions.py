@@ -1,0 +1,249 @@
+"""Bulk actions over every user a filter matches: preview (count, sample, refusals by rule),
+then a job with progress and per-user results, the single-user routes' rules and events;
+one running job per tenant and action, cancellation, and no reach into another tenant."""
+
+import asyncio
+import uuid
+from typing import Any
+
+import asyncpg
+
+from services.directory.settings import DirectorySettings
+from tests.support.directory import Lms, new_tenant, problem
+from tests.support.servers import RunningServer
+
+MANY = 1500
+
+
+async def add_learners(
+    sql: asyncpg.Pool, tenant_id: uuid.UUID, group_id: str, count: int, status: str = "active"
+) -> None:
+    """Many users at once (no API creates thousands in a test's time): plain rows, as a
+    past import would have left them."""
+    async with sql.acquire() as connection, connection.transaction():
+        ids = await connection.fetch(
+            "INSERT INTO users (tenant_id, id, email, email_normalized, first_name, last_name,"
+            " locale, role, status) SELECT $1, gen_random_uuid(), e, e, 'Prénom', 'Nom' || n,"
+            " 'fr', 'learner', $3 FROM generate_series(1, $2) n,"
+            " LATERAL (SELECT 'bulk' || n || '-' || $4 || '@example.com' AS e) m RETURNING id",
+            tenant_id,
+            count,
+            status,
+            uuid.uuid4().hex[:8],
+        )
+        await connection.executemany(
+            "INSERT INTO user_groups (tenant_id, user_id, group_id) VALUES ($1, $2, $3)",
+            [(tenant_id, row["id"], uuid.UUID(group_id)) for row in ids],
+        )
+
+
+async def wait_job(lms: Lms, job_id: str) -> dict[str, Any]:
+    for _ in range(600):
+        job: dict[str, Any] = (await lms.admin.get(f"/api/v1/users/bulk/{job_id}")).json()
+        if job["state"] not in ("queued", "running"):
+            return job
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the job did not end: {job}")
+
+
+async def cohort(lms: Lms, sql: asyncpg.Pool, name: str = "Cohorte") -> str:
+    group: dict[str, Any] = (await lms.admin.post("/api/v1/groups", json={"name": name})).json()
+    await add_learners(sql, lms.tenant.id, group["id"], MANY)
+    return str(group["id"])
+
+
+async def test_deactivating_a_filter_of_thousands_refuses_by_rule_and_does_the_rest(
+    lms: Lms, directory_sql: asyncpg.Pool
+) -> None:
+    group_id = await cohort(lms, directory_sql)
+    await add_learners(directory_sql, lms.tenant.id, group_id, 3, status="deactivated")
+    admin = str(lms.tenant.admin_id)
+    joined = await lms.admin.put(f"/api/v1/groups/{group_id}/members/{admin}")
+    assert joined.status_code < 300, joined.text
+    body = {"action": "deactivate", "filters": {"group": [group_id]}, "params": {"reason": "Fin"}}
+
+    preview = await lms.admin.post("/api/v1/users/bulk", json=body)
+
+    assert preview.status_code == 200, preview.text
+    shown = preview.json()
+    assert shown["count"] == MANY + 4
+    assert shown["refusals"] == {"self": 1, "already_deactivated": 3}
+    assert shown["would_act_on"] == MANY
+    assert len(shown["sample"]) == 10
+    assert (
+        await directory_sql.fetchval(
+            "SELECT count(*) FROM users WHERE tenant_id = $1 AND status = 'deactivated'",
+            lms.tenant.id,
+        )
+        == 3
+    )  # a preview changes nothing
+
+    started = await lms.admin.post("/api/v1/users/bulk", json={**body, "confirm": True})
+
+    assert started.status_code == 202, started.text
+    job = await wait_job(lms, started.json()["id"])
+    assert job["state"] == "done"
+    assert job["total"] == job["processed"] == MANY + 4
+    assert job["counts"] == {"updated": MANY, "refused": 4}
+    assert (
+        await directory_sql.fetchval(
+            "SELECT count(*) FROM users WHERE tenant_id = $1 AND status = 'deactivated'"
+            " AND deactivation_reason = 'Fin'",
+            lms.tenant.id,
+        )
+        == MANY
+    )
+    events = await lms.bus.wait_for(
+        "user.deactivated", within=60, count=MANY, tenantid=str(lms.tenant.id)
+    )
+    assert events[0].data["deactivation"]["reason"] == "Fin"
+    results = await lms.admin.get(f"/api/v1/users/bulk/{job['id']}/results.csv")
+    assert results.status_code == 200
+    assert f"{admin},refused,You cannot deactivate yourself." in results.text
+    assert results.text.count(",updated,") == MANY
+    listed = (await lms.admin.get("/api/v1/users/bulk")).json()
+    assert [j["id"] for j in listed] == [job["id"]]
+
+
+async def test_one_running_job_per_action_and_cancelling_it(
+    lms: Lms, directory_sql: asyncpg.Pool
+) -> None:
+    group_id = await cohort(lms, directory_sql)
+    body = {"action": "deactivate", "filters": {"group": [group_id]}, "confirm": True}
+    first = await lms.admin.post("/api/v1/users/bulk", json=body)
+    assert first.status_code == 202, first.text
+
+    second = await lms.admin.post("/api/v1/users/bulk", json=body)
+    problem(second, 409, "already running")
+    other_action = {**body, "action": "add_to_group", "params": {"group_id": group_id}}
+    assert (await lms.admin.post("/api/v1/users/bulk", json=other_action)).status_code == 202
+
+    cancelled = await lms.admin.post(f"/api/v1/users/bulk/{first.json()['id']}/cancel")
+    assert cancelled.status_code == 200, cancelled.text
+    job = await wait_job(lms, first.json()["id"])
+    assert job["state"] == "cancelled"
+    deactivated = await directory_sql.fetchval(
+        "SELECT count(*) FROM users WHERE tenant_id = $1 AND status = 'deactivated'",
+        lms.tenant.id,
+    )
+    assert deactivated == job["processed"] < MANY  # what was done stays done, no more
+    again = await lms.admin.post(f"/api/v1/users/bulk/{job['id']}/cancel")
+    problem(again, 409, "cancelled")
+    assert (await lms.admin.post("/api/v1/users/bulk", json=body)).status_code == 202
+
+
+async def test_resending_invitations_refuses_suppressed_addresses(
+    lms: Lms, directory_sql: asyncpg.Pool
+) -> None:
+    invited = [await lms.invite() for _ in range(3)]
+    await directory_sql.execute(
+        "UPDATE users SET email_state = 'bounced', email_bounce_kind = 'hard',"
+        " invitation_requested_at = now() - interval '1 hour' WHERE tenant_id = $1 AND id = $2",
+        lms.tenant.id,
+        uuid.UUID(invited[0]["id"]),
+    )
+    await directory_sql.execute(
+        "UPDATE users SET invitation_requested_at = now() - interval '1 hour'"
+        " WHERE tenant_id = $1 AND id = $2",
+        lms.tenant.id,
+        uuid.UUID(invited[1]["id"]),
+    )
+    ids = [u["id"] for u in invited] + [str(lms.tenant.admin_id)]
+    body = {"action": "resend_invitation", "user_ids": ids}
+
+    shown = (await lms.admin.post("/api/v1/users/bulk", json=body)).json()
+
+    assert shown["count"] == 4
+    assert shown["refusals"] == {
+        "suppressed_address": 1,
+        "invited_recently": 1,
+        "not_invited": 1,
+    }
+    job = (await lms.admin.post("/api/v1/users/bulk", json={**body, "confirm": True})).json()
+    done = await wait_job(lms, job["id"])
+    assert done["counts"] == {"updated": 1, "refused": 3}
+    [event] = await lms.bus.wait_for(
+        "invitation.requested", subject=invited[1]["id"], is_resend="True"
+    )
+    assert event.data["email"] == invited[1]["email"]
+
+
+async def test_no_reach_into_another_tenant(
+    lms: Lms,
+    directory_sql: asyncpg.Pool,
+    directory: RunningServer,
+    directory_config: DirectorySettings,
+) -> None:
+    group_id = await cohort(lms, directory_sql)
+    mine = (await lms.admin.get("/api/v1/users", params={"group": group_id, "limit": 5})).json()
+    other = await new_tenant(directory_config, directory.url, "other")
+    try:
+        theirs = {"action": "deactivate", "user_ids": [u["id"] for u in mine["items"]]}
+        shown = (await other.admin.post("/api/v1/users/bulk", json=theirs)).json()
+        assert shown["count"] == 0
+        filtered = {"action": "deactivate", "filters": {"group": [group_id]}}
+        assert (await other.admin.post("/api/v1/users/bulk", json=filtered)).json()["count"] == 0
+        job = await lms.admin.post(
+            "/api/v1/users/bulk",
+            json={"action": "reactivate", "filters": {"group": [group_id]}, "confirm": True},
+        )
+        job_id = job.json()["id"]
+        assert (await other.admin.get(f"/api/v1/users/bulk/{job_id}")).status_code == 404
+        assert (await other.admin.post(f"/api/v1/users/bulk/{job_id}/cancel")).status_code == 404
+        assert (await other.admin.get("/api/v1/users/bulk")).json() == []
+    finally:
+        await other.admin.aclose()
+
+
+async def test_a_learner_may_not_act_in_bulk(lms: Lms) -> None:
+    _, client = await lms.learner()
+    try:
+        response = await client.post(
+            "/api/v1/users/bulk", json={"action": "deactivate", "filters": {}}
+        )
+        problem(response, 403, "users:bulk")
+    finally:
+        await client.aclose()
+
+
+async def test_role_custom_field_and_group_actions_announce_each_changed_user(
+    lms: Lms, manager_role: str
+) -> None:
+    group: dict[str, Any] = (await lms.admin.post("/api/v1/groups", json={"name": "Bloc"})).json()
+    field = {"key": "unit", "label": "Unité", "type": "choice", "choices": ["3B", "4C"]}
+    assert (await lms.admin.post("/api/v1/custom-fields", json=field)).status_code == 201
+    users = [await lms.invite(group_ids=[group["id"]]) for _ in range(3)]
+    ids = [u["id"] for u in users]
+
+    bad = await lms.admin.post(
+        "/api/v1/users/bulk",
+        json={
+            "action": "set_custom_field",
+            "user_ids": ids,
+            "params": {"key": "unit", "value": "9Z"},
+        },
+    )
+    problem(bad, 422, "unit")
+    for action, params in (
+        ("set_custom_field", {"key": "unit", "value": "4C"}),
+        ("change_role", {"role": manager_role}),
+        ("remove_from_group", {"group_id": group["id"]}),
+    ):
+        body = {"action": action, "user_ids": ids, "params": params, "confirm": True}
+        started = await lms.admin.post("/api/v1/users/bulk", json=body)
+        assert started.status_code == 202, started.text
+        done = await wait_job(lms, started.json()["id"])
+        assert done["counts"] == {"updated": 3}, (action, done)
+
+    for user in users:
+        profile = await lms.profile(user["id"])
+        assert profile["role"] == manager_role
+        assert profile["groups"] == []
+        assert profile["custom_fields"] == {"unit": "4C"}, profile["custom_fields"]
+        assert profile["version"] == user["version"] + 3
+    kinds = [a["kind"] for a in (await lms.profile(ids[0]))["recent_activities"]]
+    assert "user.role_changed" in kinds
+    events = await lms.bus.wait_for("user.updated", count=9, tenantid=str(lms.tenant.id))
+    last = max((e for e in events if e.body["subject"] == ids[0]), key=lambda e: e.body["version"])
+    assert last.data["role"] == manager_role
+    assert last.data["groups"] == []
