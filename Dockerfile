@@ -11,8 +11,10 @@ COPY stack ./stack
 RUN uv sync --frozen --no-dev
 
 FROM python:3.11-slim
-# /keys belongs to the app user so the named volume mounted there (compose) is writable.
-RUN useradd --system --uid 10001 --no-create-home app && mkdir /keys && chown app /keys
+# /keys and /exports belong to the app user so the named volumes mounted there (compose)
+# are writable.
+RUN useradd --system --uid 10001 --no-create-home app && mkdir /keys /exports \
+    && chown app /keys /exports
 WORKDIR /app
 COPY --from=build /app /app
 USER app

@@ -67,8 +67,9 @@ class ServiceSettings(ProcessSettings):
     )
     database_listen_url: PostgresDsn | None = Field(
         default=None,
-        description="A direct connection to the same database for LISTEN (it lives as long as "
-        "the session, which PgBouncer's transaction mode does not keep); default DATABASE_URL.",
+        description="A direct connection to the same database for LISTEN and streaming reads "
+        "(they live as long as the session, which PgBouncer's transaction mode does not "
+        "keep); default DATABASE_URL.",
     )
     outbox_batch_size: int = Field(default=500, ge=1, le=5000)
     publish_timeout_seconds: float = Field(

@@ -4,6 +4,7 @@ ports, the bus as the other services see it. A folder's own conftest only adds w
 folder alone needs (`tests/directory/conftest.py`: `lms`, `dead_letters`)."""
 
 import asyncio
+import dataclasses
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -33,6 +34,7 @@ from tests.support.infra import (
     drop_database,
 )
 from tests.support.invitations import RunningInvitations, SmtpSink, running_invitations
+from tests.support.postgres_servers import private_postgres
 from tests.support.servers import RunningServer
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.webhooks import HookReceiver, WebhooksStack, start_webhooks_stack
@@ -69,6 +71,15 @@ async def private_vhost(infra: Infrastructure) -> AsyncIterator[str]:
     await asyncio.to_thread(infra.make_vhost, vhost)
     yield infra.vhost_url(vhost)
     await asyncio.to_thread(infra.drop_vhost, vhost)
+
+
+@pytest.fixture
+async def own_server(infra: Infrastructure) -> AsyncIterator[Infrastructure]:
+    """The run's infrastructure, but a PostgreSQL server of this test's own (default
+    settings, max_connections 100), for tests running many service processes: they take
+    none of the shared server's connections, and what they take is theirs alone to count."""
+    async with private_postgres() as server_url:
+        yield dataclasses.replace(infra, postgres_url=server_url)
 
 
 @pytest.fixture(scope="session")

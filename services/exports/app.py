@@ -16,7 +16,6 @@ from services.exports.settings import ExportsSettings
 from services.exports.usecases.build_export import BuildSettings
 from services.exports.workers.builder import export_builder
 from services.exports.workers.expiry import expiry_sweeper
-from shared.db import asyncpg_dsn
 from shared.http import create_service_app
 from shared.logging import configure_logging
 from shared.runtime import ServiceRuntime
@@ -32,7 +31,8 @@ def create_app(settings: ExportsSettings | None = None) -> FastAPI:
     configure_logging(SERVICE, settings.log_level, settings.log_json)
     runtime = ServiceRuntime(SERVICE, settings, SUBSCRIPTIONS, migrations=MIGRATIONS)
     storage = file_storage(settings)
-    dsn = asyncpg_dsn(settings.sqlalchemy_url)
+    # LISTEN and the streaming reads (a cursor, COPY) hold their session: a direct URL.
+    dsn = settings.listen_dsn
 
     async def open_rows() -> ProjectionReader:
         return await ProjectionReader.connect(dsn)

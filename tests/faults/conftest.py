@@ -1,7 +1,6 @@
 """What the fault tests share: a proxy before RabbitMQ in the test's own virtual host, a
 spy on that vhost's bus, the directory as a real process in its own database."""
 
-import dataclasses
 import urllib.parse
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,7 +13,6 @@ from tests.support.bus import BusSpy
 from tests.support.directory import Tenant, directory_settings, new_tenant
 from tests.support.infra import Infrastructure
 from tests.support.keys import JWT_PRIVATE_KEY
-from tests.support.postgres_servers import private_postgres
 
 
 @pytest.fixture
@@ -50,15 +48,6 @@ def directory_process(
     return new_service(
         "directory", lambda port: directory_env(directory_database, amqp, port), tmp_path
     )
-
-
-@pytest.fixture
-async def own_server(infra: Infrastructure) -> AsyncIterator[Infrastructure]:
-    """The run's infrastructure, but a PostgreSQL server of this test's own (default
-    settings, max_connections 100): many processes at once take none of the shared
-    server's connections, and what they take is theirs alone to count."""
-    async with private_postgres() as server_url:
-        yield dataclasses.replace(infra, postgres_url=server_url)
 
 
 async def tenant_on(directory: ServiceProcess, private_vhost: str) -> Tenant:

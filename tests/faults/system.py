@@ -39,13 +39,14 @@ from tests.support.webhooks import HookReceiver, new_integration
 REPLICAS = 2
 # Eight processes starting at once on a 2-core machine shared with other work.
 STARTUP_SECONDS = 150
-# Every service with a database. The exports service joins here once it is on main
-# ("exports": its own env below, and its part of the stream in Stream).
-SERVICES = ("directory", "invitations", "bounces", "webhooks")
+# Every service with a database.
+SERVICES = ("directory", "invitations", "bounces", "webhooks", "exports")
+EXPORTS = 8  # requested during the stream, half before the kill, half after
 BOUNCE_SECRET = new_generic_secret()
 HOOK_PATH = "/created"
 # A killed replica's claims on hook deliveries are taken over after this.
 DELIVERY_LEASE_SECONDS = 6
+EXPORT_LEASE_SECONDS = 3  # an export job's, likewise
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,13 @@ class Pooler:
 
 
 def _env(
-    service: str, database: str, amqp: str, smtp_port: int, pooler: Pooler, port: int
+    service: str,
+    database: str,
+    amqp: str,
+    smtp_port: int,
+    export_dir: str,
+    pooler: Pooler,
+    port: int,
 ) -> dict[str, str]:
     if service == "directory":
         env = directory_env(database, amqp, port)
@@ -77,6 +84,13 @@ def _env(
         env = invitations_env(database, amqp, port, smtp_port, SEND_CONCURRENCY="4")
     elif service == "bounces":
         env = {**common_env(database, amqp, port), "GENERIC_WEBHOOK_SECRET": BOUNCE_SECRET}
+    elif service == "exports":
+        env = {
+            **common_env(database, amqp, port),
+            "EXPORT_DIR": export_dir,  # the replicas share one machine's folder
+            "EXPORT_LEASE_SECONDS": str(EXPORT_LEASE_SECONDS),
+            "EXPORT_POLL_SECONDS": "0.2",
+        }
     else:
         env = {
             **common_env(database, amqp, port),
@@ -96,6 +110,7 @@ class System:
     databases: dict[str, str]  # direct URLs
     amqp_url: str
     smtp: SmtpSink
+    export_dir: Path
 
     def all(self) -> list[ServiceProcess]:
         return [process for processes in self.replicas.values() for process in processes]
@@ -113,16 +128,22 @@ async def replicated_system(
             name: await stack.enter_async_context(service_database(infra, name))
             for name in SERVICES
         }
+        export_dir = logs / "exports"
+        export_dir.mkdir()
         replicas = {
             name: [
                 new_service(
-                    name, partial(_env, name, databases[name], amqp_url, smtp.port, pooler), logs
+                    name,
+                    partial(
+                        _env, name, databases[name], amqp_url, smtp.port, str(export_dir), pooler
+                    ),
+                    logs,
                 )
                 for _ in range(REPLICAS)
             ]
             for name in SERVICES
         }
-        system = System(replicas, databases, amqp_url, smtp)
+        system = System(replicas, databases, amqp_url, smtp, export_dir)
         await stack.enter_async_context(running(*system.all()))
         for process in system.all():
             await process.healthy(within=STARTUP_SECONDS)
@@ -144,6 +165,8 @@ class Stream:
     invited: list[str] = field(default_factory=list)
     reports: dict[str, Report] = field(default_factory=dict)  # by address
     posted: int = 0  # reports a bounces replica answered 200
+    export_ids: list[str] = field(default_factory=list)
+    access_token: str = ""  # the admin's, for the exports API
 
     def addresses(self) -> list[str]:
         run = uuid.uuid4().hex[:6]
@@ -157,6 +180,8 @@ class Stream:
             self.system.databases["directory"], self.system.amqp_url, JWT_PRIVATE_KEY
         )
         self.tenant = await new_tenant(settings, directory.url)
+        token = await self.tenant.admin.post("/api/v1/auth/token")
+        self.access_token = token.json()["access_token"]
         webhooks = self.system.replicas["webhooks"][0]
         integration = await new_integration(webhooks.url, JWT_PRIVATE_KEY, self.tenant.id)
         try:
@@ -171,9 +196,11 @@ class Stream:
         bouncing = asyncio.create_task(self._report_bounces())
         inviting = asyncio.create_task(self._invite_all(self.addresses()))
         try:
+            await self._request_exports(EXPORTS // 2)
             if midway is not None:
                 await self._when_mailed(self.users // 3)
                 await midway()
+            await self._request_exports(EXPORTS - EXPORTS // 2)
             await inviting
             await self._when_mailed(self.users, within=90, nudge=True)
             await self._until_reported(bouncing)
@@ -181,6 +208,16 @@ class Stream:
             for task in (bouncing, inviting):
                 task.cancel()
             await asyncio.gather(bouncing, inviting, return_exceptions=True)
+
+    async def _request_exports(self, count: int) -> None:
+        """CSV and XLSX in turn, to one exports replica or, when it can't answer, the other."""
+        urls = [process.url for process in self.system.replicas["exports"]]
+        async with httpx.AsyncClient(
+            timeout=30, headers={"Authorization": f"Bearer {self.access_token}"}
+        ) as admin:
+            for n in range(count):
+                body = {"format": ("csv", "xlsx")[n % 2]}
+                self.export_ids.append(await _first_answer(admin, urls, n, body))
 
     async def _invite_all(self, addresses: list[str]) -> None:
         assert self.tenant is not None
@@ -245,6 +282,48 @@ class Stream:
                 if bouncing.done():
                     bouncing.result()  # its failure, said
                 await asyncio.sleep(0.1)
+
+
+async def _first_answer(
+    admin: httpx.AsyncClient, urls: list[str], turn: int, body: dict[str, str]
+) -> str:
+    for url in urls[turn % 2 :] + urls[: turn % 2]:
+        try:
+            started = await admin.post(f"{url}/api/v1/exports", json=body)
+        except httpx.TransportError:
+            continue
+        assert started.status_code == 202, started.text
+        job_id: str = started.json()["id"]
+        return job_id
+    raise AssertionError("no exports replica answered")
+
+
+async def exports_done(system: System, export_ids: list[str]) -> dict[str, str]:
+    """Each export's state once none is queued or running (read in its database)."""
+    connection = await asyncpg.connect(system.databases["exports"])
+    try:
+        async with asyncio.timeout(60):
+            while True:
+                rows = await connection.fetch(
+                    "SELECT id::text, state FROM export_jobs WHERE id = any($1::uuid[])",
+                    export_ids,
+                )
+                states = {row["id"]: str(row["state"]) for row in rows}
+                if len(states) == len(export_ids) and all(
+                    state in ("done", "failed") for state in states.values()
+                ):
+                    return states
+                await asyncio.sleep(0.2)
+    finally:
+        await connection.close()
+
+
+def export_events(spy: BusSpy) -> dict[str, set[str]]:
+    """The distinct `export.completed` events published for each export."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for seen in spy.matching("export.completed"):
+        found[str(seen.body.get("subject"))].add(str(seen.message_id))
+    return found
 
 
 async def _post_bounce(report: Report, urls: list[str]) -> None:

@@ -12,7 +12,6 @@ import asyncpg
 
 from tests.faults.support import report
 from tests.faults.system import (
-    HOOK_PATH,
     REPLICAS,
     SERVICES,
     Pooler,
@@ -35,11 +34,11 @@ PER_PROCESS = {
     "invitations": 3 + 3 + 2 + 2,  # + SEND_DB_POOL_SIZE, LISTEN for the outbox and sending
     "bounces": 3 + 3 + 1,
     "webhooks": 3 + 3 + 2 + 2,  # + the sender's 2, LISTEN for the outbox and deliveries
+    # + per builder (EXPORT_CONCURRENCY 1): its LISTEN and the connection its rows stream on
+    "exports": 3 + 3 + 1 + 2,
 }
 # Kept free: PostgreSQL's superuser_reserved_connections (3), migrations, an operator's psql.
 RESERVED = 3 + 10
-# What the exports service (not on main yet) may take, two replicas of it.
-EXPORTS_SHARE = 2 * 8
 
 
 class ConnectionSampler:
@@ -80,7 +79,7 @@ class ConnectionSampler:
 
 
 def test_the_budget_of_two_replicas_of_every_service_fits_the_default_server() -> None:
-    planned = REPLICAS * sum(PER_PROCESS.values()) + EXPORTS_SHARE
+    planned = REPLICAS * sum(PER_PROCESS.values())
     assert set(PER_PROCESS) == set(SERVICES)
     assert planned + RESERVED <= DEFAULT_MAX_CONNECTIONS, planned
 
@@ -100,7 +99,7 @@ async def test_two_replicas_of_every_service_under_work_stay_within_their_budget
         assert refused == []
         for service, limit in PER_PROCESS.items():
             assert measured.get(service, 0) <= REPLICAS * limit, (service, measured)
-        assert sampler.peak <= DEFAULT_MAX_CONNECTIONS - RESERVED - EXPORTS_SHARE
+        assert sampler.peak <= DEFAULT_MAX_CONNECTIONS - RESERVED
 
 
 async def test_every_service_works_behind_pgbouncer_in_transaction_mode(
@@ -131,7 +130,9 @@ async def _work(system: System, receiver: HookReceiver) -> None:
     stream = Stream(system, receiver, USERS)
     await stream.prepare()
     await stream.run()
-    await receiver.wait_for(HOOK_PATH, count=USERS, within=60)
+    async with asyncio.timeout(60):
+        while len(deliveries_per_user(receiver)) < USERS:
+            await asyncio.sleep(0.2)
     async with asyncio.timeout(60):
         while await bounced_users(system.databases["directory"]) < len(stream.reports):
             await asyncio.sleep(0.2)

@@ -11,7 +11,9 @@ third of the e-mails went out: every effect still happens exactly once.
   shows every one.
 - webhooks: each user's `user.created` reaches the hook with one webhook-id, even those
   the killed replica had claimed (another replica sends them after the lease).
-- exports: joins once the exports service is on main (no export built twice)."""
+- exports: each export requested (CSV and XLSX, before and after the kill) is built and
+  stored once: one file each in the shared folder, one `export.completed` each, even for
+  a job the killed replica had under way (another replica takes it after its lease)."""
 
 import asyncio
 from collections.abc import Callable
@@ -27,14 +29,17 @@ from tests.faults.system import (
     copies,
     deliveries_per_user,
     emails_per_user,
+    export_events,
+    exports_done,
     replicated_system,
 )
 from tests.support.bus import BusSpy
+from tests.support.exports import files_in
 from tests.support.infra import Infrastructure
 from tests.support.webhooks import HookReceiver
 
 USERS = 90
-KILLED = ("invitations", "bounces", "webhooks")  # one replica of each consumer service
+KILLED = ("invitations", "bounces", "webhooks", "exports")  # one replica of each consumer service
 
 
 async def test_one_replica_of_each_consumer_killed_midway_every_effect_happens_once(
@@ -55,7 +60,11 @@ async def test_one_replica_of_each_consumer_killed_midway_every_effect_happens_o
                 system.replicas[name][1].kill()
 
         await stream.run(midway=kill_one_of_each)
-        await hook_receiver.wait_for(HOOK_PATH, count=USERS, within=DELIVERY_LEASE_SECONDS + 30)
+        await _until(
+            lambda: len(deliveries_per_user(hook_receiver)) >= USERS,
+            lambda: f"users with a delivery: {len(deliveries_per_user(hook_receiver))}",
+            within=DELIVERY_LEASE_SECONDS + 60,
+        )
         bounced = len(stream.reports)
         await _until(
             lambda: len(bounce_events(spy)) >= bounced,
@@ -63,6 +72,11 @@ async def test_one_replica_of_each_consumer_killed_midway_every_effect_happens_o
         )
         while await bounced_users(system.databases["directory"]) < bounced:
             await asyncio.sleep(0.2)
+        exports = await exports_done(system, stream.export_ids)
+        await _until(
+            lambda: len(export_events(spy)) >= len(exports),
+            lambda: f"exports published: {len(export_events(spy))} of {len(exports)}",
+        )
         await asyncio.sleep(2.0)  # a duplicate would show by now
 
         per_user, per_report = emails_per_user(system.smtp), bounce_events(spy)
@@ -76,6 +90,8 @@ async def test_one_replica_of_each_consumer_killed_midway_every_effect_happens_o
             bounce_reports=bounced,
             bounce_events=sum(len(ids) for ids in per_report.values()),
             hook_deliveries=len(hook_receiver.accepted(HOOK_PATH)),
+            exports=len(exports),
+            export_files=len(files_in(system.export_dir)),
         )
         assert set(per_user) == {address.lower() for address in stream.invited}
         assert all(len(ids) == 1 for ids in per_user.values()), "one e-mail (Message-ID) each"
@@ -86,6 +102,10 @@ async def test_one_replica_of_each_consumer_killed_midway_every_effect_happens_o
         assert await bounced_users(system.databases["directory"]) == bounced
         assert len(hooks) == USERS
         assert all(len(ids) == 1 for ids in hooks.values()), "one webhook-id per user"
+        assert set(exports.values()) == {"done"}
+        assert len(files_in(system.export_dir)) == len(exports), "one file per export"
+        assert set(export_events(spy)) == set(exports)
+        assert all(len(ids) == 1 for ids in export_events(spy).values()), "built once each"
 
 
 async def _until(check: Callable[[], bool], what: Callable[[], str], within: float = 60) -> None:

@@ -42,7 +42,8 @@ class RunningStack:
                 if found := next((line for line in self.output if wanted in line), None):
                     return found
                 if self.process.poll() is not None:
-                    raise RuntimeError(f"the stack exited with {self.process.returncode}")
+                    said = "".join(self.output[-5:])
+                    raise RuntimeError(f"the stack exited with {self.process.returncode}: {said}")
                 await asyncio.sleep(0.1)
 
 
