@@ -184,8 +184,8 @@ async def run(config: shared_bench.Config, users: int) -> None:
         load = os.getloadavg()[0]
         print(f"{users:,} users, file {len(content) / 1e6:.1f} MB; machine load {load:.2f}")
         with shared_bench.own_vhost(config, f"bench-bulk-{uuid.uuid4().hex[:6]}") as amqp_url:
-            async with shared_bench.running_service(config, amqp_url) as base_url:
-                await measure(base_url, url, content, users, config.port)
+            async with shared_bench.running_service(config, amqp_url) as service:
+                await measure(service.base_url, url, content, users, config.port)
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{config.database}" WITH (FORCE)')
         await admin.close()
@@ -250,6 +250,10 @@ def main() -> None:
         ),
         amqp_url=os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),
         plans_dir=None,
+        clients=0,
+        throughput_seconds=0,
+        sql=False,
+        service_root=shared_bench.ROOT,
     )
     asyncio.run(run(config, args.users))
 
