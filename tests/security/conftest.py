@@ -23,6 +23,7 @@ from stack.services import GATEWAY_CLIENTS, available
 from tests.support.bounces import BouncesStack
 from tests.support.bus import BusSpy, EventPublisher
 from tests.support.directory import Lms, Tenant
+from tests.support.exports import ExportsStack
 from tests.support.servers import RunningServer
 from tests.support.webhooks import WebhooksStack
 
@@ -44,6 +45,7 @@ def running(
     invitations: RunningServer,
     bounces_stack: BouncesStack,
     webhooks_stack: WebhooksStack,
+    exports_stack: ExportsStack,
 ) -> Callable[[str], RunningServer]:
     """Each API service, running (a root fixture). A service added to stack/services.py
     without a line here fails the audit rather than escaping it."""
@@ -52,6 +54,7 @@ def running(
         "invitations": invitations,
         "bounces": bounces_stack.server,
         "webhooks": webhooks_stack.server,
+        "exports": exports_stack.server,
     }
 
     def server(name: str) -> RunningServer:

@@ -20,7 +20,11 @@ OPERATIONS = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
 DOCUMENTATION = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 # Routes anyone may call, by service; every other route needs a caller the service trusts.
 PUBLIC = {
-    "directory": {("POST", "/api/v1/auth/login"), ("GET", "/api/v1/auth/jwks.json")},
+    "directory": {
+        ("POST", "/api/v1/auth/login"),
+        ("POST", "/api/v1/auth/password-reset"),
+        ("GET", "/api/v1/auth/jwks.json"),
+    },
     "invitations": {("GET", "/invite/{token:path}"), ("POST", "/invite/{token:path}")},
 }
 # Routes any logged-in user may call (their own session and profile).
