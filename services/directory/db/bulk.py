@@ -22,7 +22,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from services.directory.db.models import Activity, LoginSession, Role, User, UserGroup
+from services.directory.db.models import (
+    KEPT_BY_TRIGGER,
+    Activity,
+    LoginSession,
+    Role,
+    User,
+    UserGroup,
+)
 from shared.contracts.users import BounceKind, EmailState, UserStatus
 from shared.db import uuid_array
 
@@ -190,6 +197,6 @@ async def insert_users(session: AsyncSession, users: Sequence[User]) -> None:
     if not users:
         return
     table = cast(Table, User.__table__)
-    written = [c.key for c in table.columns if c.computed is None]
+    written = [c.key for c in table.columns if c.computed is None and c.key not in KEPT_BY_TRIGGER]
     rows = [{name: getattr(user, name) for name in written} for user in users]
     await (await session.connection()).execute(insert(table), rows)

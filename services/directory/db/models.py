@@ -75,6 +75,10 @@ class Role(Base):
     label_en: Mapped[str] = mapped_column(String(100))
 
 
+# Users' columns PostgreSQL keeps itself from other tables: no INSERT or UPDATE names them.
+KEPT_BY_TRIGGER = frozenset({"group_ids"})
+
+
 class User(Base):
     __tablename__ = "users"
 
@@ -121,8 +125,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
     version: Mapped[int] = mapped_column(Integer, server_default="1")
-    # The user's groups (ids, ordered), kept from user_groups by a trigger (migration 0003)
-    # for the list's filter: never written here.
+    # The user's groups (ids, ordered), kept from user_groups by a trigger (migration 0005)
+    # for the list's filter: never written here (see `KEPT_BY_TRIGGER`).
     group_ids: Mapped[list[uuid.UUID]] = mapped_column(
         ARRAY(Uuid), server_default=text("'{}'"), deferred=True
     )
