@@ -61,7 +61,7 @@ async def test_a_newcomer_runs_the_whole_journey_through_the_gateway(
         )
         assert login.status_code == 200, login.text
         token = login.json()["access_token"]
-        secret = await subscribe(stack.gateway, token, hook_receiver.url("/zap/activated"))
+        secret = await subscribe(stack.gateway, token, hook_receiver.url(f"/zap/activated/{TENANT}"))
 
         user = await invite(admin, "camille.tremblay@example.com", "Camille")
         mail = await mail_to(stack, "camille.tremblay@example.com")
@@ -71,7 +71,7 @@ async def test_a_newcomer_runs_the_whole_journey_through_the_gateway(
         assert accepted.status_code == 200, accepted.text
         await user_logs_in("camille.tremblay@example.com", stack.gateway)
 
-        [hit] = await hook_receiver.wait_for("/zap/activated", within=30)
+        [hit] = await hook_receiver.wait_for(f"/zap/activated/{TENANT}", within=30)
         payload = Webhook(secret).verify(hit.body, hit.headers)
         assert payload["event"] == "user.activated"
         assert payload["user_id"] == user["id"]

@@ -26,7 +26,7 @@ async def test_a_subscriber_receives_the_signed_event_when_an_invited_user_accep
         assert me["tenant_id"] == str(tenant.id)
         hook = await zapier.post(
             "/api/v1/hooks",
-            json={"target_url": hook_receiver.url("/zap/activated"), "event": "user.activated"},
+            json={"target_url": hook_receiver.url(f"/zap/activated/{tenant.slug}"), "event": "user.activated"},
         )
     assert hook.status_code == 201, hook.text
 
@@ -36,7 +36,7 @@ async def test_a_subscriber_receives_the_signed_event_when_an_invited_user_accep
         accepted = await choose_password(browser, mail.link)
     assert accepted.status_code == 200, accepted.text
 
-    [hit] = await hook_receiver.wait_for("/zap/activated", within=20)
+    [hit] = await hook_receiver.wait_for(f"/zap/activated/{tenant.slug}", within=20)
     payload = Webhook(hook.json()["secret"]).verify(hit.body, hit.headers)
     assert hit.webhook_id == payload["id"]
     assert payload["event"] == "user.activated"
