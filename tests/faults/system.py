@@ -43,7 +43,6 @@ STARTUP_SECONDS = 150
 SERVICES = ("directory", "invitations", "bounces", "webhooks", "exports")
 EXPORTS = 8  # requested during the stream, half before the kill, half after
 BOUNCE_SECRET = new_generic_secret()
-HOOK_PATH = "/created"
 # A killed replica's claims on hook deliveries are taken over after this.
 DELIVERY_LEASE_SECONDS = 6
 EXPORT_LEASE_SECONDS = 3  # an export job's, likewise
@@ -167,6 +166,8 @@ class Stream:
     posted: int = 0  # reports a bounces replica answered 200
     export_ids: list[str] = field(default_factory=list)
     access_token: str = ""  # the admin's, for the exports API
+    # Its own path on the session's shared receiver: other tests' streams post there too.
+    hook_path: str = field(default_factory=lambda: f"/created/{uuid.uuid4().hex[:8]}")
 
     def addresses(self) -> list[str]:
         run = uuid.uuid4().hex[:6]
@@ -185,7 +186,7 @@ class Stream:
         webhooks = self.system.replicas["webhooks"][0]
         integration = await new_integration(webhooks.url, JWT_PRIVATE_KEY, self.tenant.id)
         try:
-            await integration.subscribe(self.receiver.url(HOOK_PATH), "user.created")
+            await integration.subscribe(self.receiver.url(self.hook_path), "user.created")
         finally:
             await integration.aclose()
 
@@ -379,10 +380,10 @@ def bounce_events(spy: BusSpy) -> dict[str, set[str]]:
     return found
 
 
-def deliveries_per_user(receiver: HookReceiver) -> dict[str, set[str]]:
+def deliveries_per_user(stream: Stream) -> dict[str, set[str]]:
     """The distinct webhook-ids each user's `user.created` arrived with."""
     found: dict[str, set[str]] = defaultdict(set)
-    for hit in receiver.accepted(HOOK_PATH):
+    for hit in stream.receiver.accepted(stream.hook_path):
         found[str(hit.payload["user_id"])].add(hit.webhook_id)
     return found
 

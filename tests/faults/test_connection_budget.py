@@ -131,7 +131,7 @@ async def _work(system: System, receiver: HookReceiver) -> None:
     await stream.prepare()
     await stream.run()
     async with asyncio.timeout(60):
-        while len(deliveries_per_user(receiver)) < USERS:
+        while len(deliveries_per_user(stream)) < USERS:
             await asyncio.sleep(0.2)
     async with asyncio.timeout(60):
         while await bounced_users(system.databases["directory"]) < len(stream.reports):
@@ -139,4 +139,4 @@ async def _work(system: System, receiver: HookReceiver) -> None:
     per_user = emails_per_user(system.smtp)
     assert set(per_user) == {address.lower() for address in stream.invited}
     assert all(len(ids) == 1 for ids in per_user.values())
-    assert all(len(ids) == 1 for ids in deliveries_per_user(receiver).values())
+    assert all(len(ids) == 1 for ids in deliveries_per_user(stream).values())

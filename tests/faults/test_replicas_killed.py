@@ -22,7 +22,6 @@ from pathlib import Path
 from tests.faults.support import report
 from tests.faults.system import (
     DELIVERY_LEASE_SECONDS,
-    HOOK_PATH,
     Stream,
     bounce_events,
     bounced_users,
@@ -61,8 +60,8 @@ async def test_one_replica_of_each_consumer_killed_midway_every_effect_happens_o
 
         await stream.run(midway=kill_one_of_each)
         await _until(
-            lambda: len(deliveries_per_user(hook_receiver)) >= USERS,
-            lambda: f"users with a delivery: {len(deliveries_per_user(hook_receiver))}",
+            lambda: len(deliveries_per_user(stream)) >= USERS,
+            lambda: f"users with a delivery: {len(deliveries_per_user(stream))}",
             within=DELIVERY_LEASE_SECONDS + 60,
         )
         bounced = len(stream.reports)
@@ -80,7 +79,7 @@ async def test_one_replica_of_each_consumer_killed_midway_every_effect_happens_o
         await asyncio.sleep(2.0)  # a duplicate would show by now
 
         per_user, per_report = emails_per_user(system.smtp), bounce_events(spy)
-        hooks, sent = deliveries_per_user(hook_receiver), copies(system.smtp)
+        hooks, sent = deliveries_per_user(stream), copies(system.smtp)
         report(
             "replicas killed",
             users=USERS,
@@ -89,7 +88,7 @@ async def test_one_replica_of_each_consumer_killed_midway_every_effect_happens_o
             resent_same_message=sum(n - 1 for n in sent.values()),
             bounce_reports=bounced,
             bounce_events=sum(len(ids) for ids in per_report.values()),
-            hook_deliveries=len(hook_receiver.accepted(HOOK_PATH)),
+            hook_deliveries=len(hook_receiver.accepted(stream.hook_path)),
             exports=len(exports),
             export_files=len(files_in(system.export_dir)),
         )
