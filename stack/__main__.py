@@ -28,7 +28,7 @@ from stack.checks import Missing, check_port_free, check_postgres, check_rabbitm
 from stack.gateway import nginx_config
 from stack.services import GATEWAY_CLIENTS, GATEWAY_HEALTH, READY_PATH, ServiceSpec, available
 
-READY_TIMEOUT = 60.0
+READY_TIMEOUT = 120.0  # a busy machine: services connect to RabbitMQ slowly
 RABBITMQ_MANAGEMENT_PORT = 15672
 # The gateway's address: the only one whose X-Forwarded-For the services trust (uvicorn).
 GATEWAY_ADDRESS = "127.0.0.1"

@@ -19,7 +19,7 @@ from stack.services import available
 from tests.support.infra import Infrastructure, drop_database
 from tests.support.servers import free_port
 
-STARTUP_SECONDS = 120
+STARTUP_SECONDS = 240
 
 
 @dataclass
