@@ -4,7 +4,11 @@ for `python -m stack` and for compose (deploy/nginx.conf):
     uv run python -m stack.gateway > deploy/nginx.conf
 
 X-Forwarded-For is set to the address nginx sees, replacing whatever the client sent: the
-services trust it from the gateway's address only (uvicorn's FORWARDED_ALLOW_IPS).
+services trust it from the gateway's address only (uvicorn's FORWARDED_ALLOW_IPS). In
+compose, a gateway client (the admin console, which logs in for the browser) has a fixed
+address: from it, the gateway keeps the X-Forwarded-For it sent (the browser's address) and
+appends its own, and the services trust that address too, so the directory's login throttle
+sees the browser's address, not the console's.
 """
 
 import os
@@ -16,19 +20,22 @@ from stack.services import GATEWAY_HEALTH, HIDDEN_PREFIXES, ServiceSpec, availab
 
 BODY_LIMIT_BYTES = 10 * 1024 * 1024  # nginx's client_max_body_size 10m
 COMPOSE_PORT = 8080
+# compose.yaml's fixed addresses (tests/stack/test_compose.py checks them).
+COMPOSE_GATEWAY_ADDRESS = "172.28.80.80"
+COMPOSE_CLIENT_ADDRESSES = {"admin": "172.28.80.86"}  # each of GATEWAY_CLIENTS
 
 _TEMPLATE = """\
 {runtime}events {{ worker_connections 1024; }}
 http {{
     access_log off;
 {temp_paths}    client_max_body_size {body_limit_mb}m;
-{upstreams}
+{forwarded_map}{upstreams}
     server {{
         listen {listen};
         proxy_http_version 1.1;
         proxy_set_header Connection "";
         proxy_set_header Host $host;
-        proxy_set_header X-Forwarded-For $remote_addr;
+        proxy_set_header X-Forwarded-For {forwarded_for};
         proxy_set_header X-Forwarded-Proto $scheme;
         proxy_set_header X-Request-ID $request_id;
         location = {health} {{ return 200 "ok\\n"; }}
@@ -48,7 +55,9 @@ def _render(
     upstream: Callable[[ServiceSpec], str],
     runtime: str = "",
     temp_paths: str = "",
+    clients: tuple[str, ...] = (),
 ) -> str:
+    """`clients`: the addresses whose X-Forwarded-For is kept (and appended to)."""
     upstreams = "".join(
         f"    upstream {s.name} {{ server {upstream(s)}; keepalive 32; }}\n" for s in services
     )
@@ -60,8 +69,17 @@ def _render(
         f"        location {r.prefix} {{ proxy_pass http://{r.service.name}; }}\n"
         for r in routes(services)
     )
+    forwarded_map = (
+        "    map $remote_addr $forwarded_for {\n"
+        + "".join(f"        {a} $proxy_add_x_forwarded_for;\n" for a in clients)
+        + "        default $remote_addr;\n    }\n"
+        if clients
+        else ""
+    )
     return _TEMPLATE.format(
         runtime=runtime,
+        forwarded_map=forwarded_map,
+        forwarded_for="$forwarded_for" if clients else "$remote_addr",
         temp_paths=temp_paths,
         body_limit_mb=BODY_LIMIT_BYTES // (1024 * 1024),
         upstreams=upstreams,
@@ -87,7 +105,17 @@ def nginx_config(services: list[ServiceSpec], port: int, prefix: Path) -> str:
 
 def compose_nginx_config(services: list[ServiceSpec]) -> str:
     """For compose.yaml: each service is reached by its compose name."""
-    return _COMPOSE_HEADER + _render(services, str(COMPOSE_PORT), lambda s: f"{s.name}:{s.port}")
+    clients = tuple(COMPOSE_CLIENT_ADDRESSES.values())
+
+    def by_name(service: ServiceSpec) -> str:
+        return f"{service.name}:{service.port}"
+
+    return _COMPOSE_HEADER + _render(services, str(COMPOSE_PORT), by_name, clients=clients)
+
+
+def compose_forwarded_allow_ips() -> str:
+    """What every service of compose.yaml trusts X-Forwarded-For from."""
+    return ",".join((COMPOSE_GATEWAY_ADDRESS, *COMPOSE_CLIENT_ADDRESSES.values()))
 
 
 if __name__ == "__main__":

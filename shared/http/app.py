@@ -5,7 +5,9 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 
+from shared.http.authentication import AuthenticatedRoute
 from shared.http.health import health_router
 from shared.http.middleware import RequestContextMiddleware
 from shared.http.openapi import problem_openapi
@@ -33,5 +35,12 @@ def create_service_app(*, title: str, runtime: AnyRuntime, routers: Sequence[API
     app.include_router(health_router(runtime))
     for router in routers:
         app.include_router(router)
+    unguarded = [
+        r.path
+        for r in app.routes
+        if isinstance(r, APIRoute) and not isinstance(r, AuthenticatedRoute)
+    ]
+    if unguarded:
+        raise TypeError(f"{title}: routes not on a ServiceRouter, body read first: {unguarded}")
     app.openapi = problem_openapi(app)  # type: ignore[method-assign]
     return app

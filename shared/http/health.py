@@ -4,15 +4,16 @@ The gateway does not route /metrics: it is for the scraper inside the network.""
 
 from dataclasses import asdict
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from shared.http.authentication import ServiceRouter
 from shared.runtime import AnyRuntime
 
 
-def health_router(runtime: AnyRuntime) -> APIRouter:
-    router = APIRouter(tags=["operations"])
+def health_router(runtime: AnyRuntime) -> ServiceRouter:
+    router = ServiceRouter(tags=["operations"])
 
     @router.get("/healthz", summary="The process is alive")
     async def healthz() -> dict[str, str]:

@@ -57,9 +57,8 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            if _declared_length(headers) > self.max_body_bytes:
-                raise BodyTooLarge(self.max_body_bytes)
-            await self.app(scope, self._limited(receive), send_with_headers)
+            limited = self._limited(receive, _declared_length(headers))
+            await self.app(scope, limited, send_with_headers)
         except BodyTooLarge as too_large:
             if not response_started:
                 await problem_response(413, "content-too-large", too_large.detail)(
@@ -72,12 +71,16 @@ class RequestContextMiddleware:
         finally:
             self._measure(scope, status, time.perf_counter() - started)
 
-    def _limited(self, receive: Receive) -> Receive:
-        """Counts the body as it is read: a chunked body can't slip past the limit."""
+    def _limited(self, receive: Receive, declared: int) -> Receive:
+        """Refuses a body declared too large when the app first reads it (not before: a
+        route authenticates its caller first, and an anonymous caller gets a 401), and
+        counts the body as it is read: a chunked body can't slip past the limit."""
         received = 0
 
         async def limited() -> Message:
             nonlocal received
+            if declared > self.max_body_bytes:
+                raise BodyTooLarge(self.max_body_bytes)
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))

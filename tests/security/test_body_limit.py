@@ -1,6 +1,7 @@
 """Every service limits request bodies itself (issue 9.8): the gateway's limit is not the
-only guard. An anonymous oversized body is refused with 413 before it is read whole,
-whether its length is declared or it comes chunked."""
+only guard. An oversized body is refused with 413 before it is read whole, whether its
+length is declared or it comes chunked. (An anonymous caller is refused earlier still, with
+a 401: test_authenticate_first.py.)"""
 
 from collections.abc import AsyncIterator, Callable
 from typing import cast
@@ -9,6 +10,7 @@ import httpx
 import pytest
 
 from tests.security.conftest import api_service_names
+from tests.support.directory import Tenant
 from tests.support.servers import RunningServer, api_routes
 
 
@@ -40,12 +42,13 @@ async def chunks(total: int) -> AsyncIterator[bytes]:
 
 @pytest.mark.parametrize("service", api_service_names())
 async def test_an_oversized_body_is_refused(
-    service: str, running: Callable[[str], RunningServer]
+    service: str, running: Callable[[str], RunningServer], tenant: Tenant
 ) -> None:
     server = running(service)
     path = a_post_route(server).replace("{token:path}", "t" * 43)
     kind = "application/x-www-form-urlencoded" if "/invite/" in path else "application/json"
-    headers = {"Content-Type": kind}
+    token = (await tenant.admin.post("/api/v1/auth/token")).json()["access_token"]
+    headers = {"Content-Type": kind, "Authorization": f"Bearer {token}"}
     limit = body_limit(server)
     async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
         declared = await client.post(path, content=b"x" * (limit + 1), headers=headers)

@@ -11,7 +11,12 @@ import yaml
 
 from shared.settings import ProcessSettings
 from stack.__main__ import Stack, migrate_command, serve_command
-from stack.gateway import compose_nginx_config
+from stack.gateway import (
+    COMPOSE_CLIENT_ADDRESSES,
+    COMPOSE_GATEWAY_ADDRESS,
+    compose_forwarded_allow_ips,
+    compose_nginx_config,
+)
 from stack.services import GATEWAY_CLIENTS, READY_PATH, ServiceSpec, available
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,6 +93,16 @@ def test_the_gateway_uses_the_generated_nginx_config(compose: dict[str, Any]) ->
 
 
 def test_services_trust_forwarded_headers_from_the_gateway_only(compose: dict[str, Any]) -> None:
-    address = compose["gateway"]["networks"]["backend"]["ipv4_address"]
+    """The gateway, and the gateway's clients (the console): the gateway keeps what such a
+    client sends (the browser's address) and replaces what anyone else sends."""
+    assert compose["gateway"]["networks"]["backend"]["ipv4_address"] == COMPOSE_GATEWAY_ADDRESS
+    assert set(COMPOSE_CLIENT_ADDRESSES) == set(GATEWAY_CLIENTS)
+    for client, address in COMPOSE_CLIENT_ADDRESSES.items():
+        assert compose[client]["networks"]["backend"]["ipv4_address"] == address
     for service in available():
-        assert compose[service.name]["environment"]["FORWARDED_ALLOW_IPS"] == address
+        trusted = compose[service.name]["environment"]["FORWARDED_ALLOW_IPS"]
+        assert trusted == compose_forwarded_allow_ips(), service.name
+    nginx = (ROOT / "deploy" / "nginx.conf").read_text()
+    for address in COMPOSE_CLIENT_ADDRESSES.values():
+        assert f"{address} $proxy_add_x_forwarded_for;" in nginx
+    assert "default $remote_addr;" in nginx

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.admin.api.context import (
@@ -25,8 +25,9 @@ from services.admin.usecases.sign_in import (
     log_in,
     log_out,
 )
+from shared.http.authentication import ServiceRouter
 
-router = APIRouter(include_in_schema=False)
+router = ServiceRouter(include_in_schema=False)
 
 
 @router.get("/")

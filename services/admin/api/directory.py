@@ -1,7 +1,7 @@
 """The directory: the table of users, its filters and search (updated in place by htmx,
 kept in the URL), sorting and cursor pagination."""
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from services.admin.adapters.api_client import ApiProblem
@@ -9,8 +9,9 @@ from services.admin.api.context import AdminCaller, console, render, targets
 from services.admin.domain.filters import DirectoryQuery
 from services.admin.domain.refusals import refusal_of
 from services.admin.usecases.directory import browse_directory, directory_choices
+from shared.http.authentication import ServiceRouter
 
-router = APIRouter(include_in_schema=False)
+router = ServiceRouter(include_in_schema=False)
 
 
 @router.get("/users")

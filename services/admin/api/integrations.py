@@ -6,7 +6,7 @@ import re
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import Form, Query, Request
 from fastapi.responses import Response
 
 from services.admin.adapters.api_client import ApiProblem, ServiceUnavailable
@@ -16,8 +16,9 @@ from services.admin.domain.filters import DirectoryQuery
 from services.admin.domain.refusals import Refusal, refusal_of
 from services.admin.usecases import integrations as use
 from services.admin.usecases.common import Caller
+from shared.http.authentication import ServiceRouter
 
-router = APIRouter(include_in_schema=False)
+router = ServiceRouter(include_in_schema=False)
 
 EXPORT_FORMATS = ("csv", "xlsx")
 _FILENAME = re.compile(r'filename="?([^";]+)"?')

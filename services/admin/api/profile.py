@@ -1,7 +1,7 @@
 """A user's profile (details, activity, groups, enrollments, custom fields, invitation and
 e-mail history, deactivation), editing it, and inviting a new user."""
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from services.admin.adapters.api_client import ApiProblem
@@ -11,8 +11,9 @@ from services.admin.domain.user_forms import changes_of, invitation_of
 from services.admin.usecases.common import Caller
 from services.admin.usecases.directory import directory_choices
 from services.admin.usecases.users import edit_user, invite_user, show_profile, show_user
+from shared.http.authentication import ServiceRouter
 
-router = APIRouter(include_in_schema=False)
+router = ServiceRouter(include_in_schema=False)
 
 
 def _refusal(problem: ApiProblem) -> Refusal:

@@ -2,15 +2,16 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import Response
 
 from services.admin.adapters.api_client import ApiProblem
 from services.admin.api.context import AdminCaller, go_to, render
 from services.admin.domain.refusals import Refusal, refusal_of
 from services.admin.usecases import settings_pages as use
+from shared.http.authentication import ServiceRouter
 
-router = APIRouter(include_in_schema=False)
+router = ServiceRouter(include_in_schema=False)
 
 FIELD_TYPES = ("text", "number", "date", "choice", "yes_no")
 

@@ -4,7 +4,7 @@ the API's refusal in words."""
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import Response
 
 from services.admin.adapters.api_client import ApiProblem
@@ -18,8 +18,9 @@ from services.admin.usecases.users import (
     send_password_reset,
     show_user,
 )
+from shared.http.authentication import ServiceRouter
 
-router = APIRouter(include_in_schema=False)
+router = ServiceRouter(include_in_schema=False)
 
 Action = Literal["deactivate", "reactivate", "resend", "password-reset"]
 Origin = Literal["directory", "profile"]

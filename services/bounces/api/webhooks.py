@@ -3,7 +3,7 @@ generic), answered with 2xx once stored, or with what is wrong."""
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Request, status
+from fastapi import Request, status
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
@@ -16,11 +16,12 @@ from services.bounces.domain.records import RawOutcome
 from services.bounces.usecases.ingest_request import IngestOutcome, ingest_request
 from services.bounces.usecases.verify_request import WebhookRequest
 from shared.errors import TooLarge
+from shared.http.authentication import ServiceRouter
 from shared.http.dependencies import UoW
 from shared.http.problems import problem_response
 from shared.logging import get_logger
 
-router = APIRouter(tags=["webhooks"])
+router = ServiceRouter(tags=["webhooks"])
 log = get_logger(__name__)
 
 UNREADABLE = (

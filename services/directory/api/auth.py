@@ -3,7 +3,7 @@
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import Depends, Request, Response, status
 
 from services.directory.api.access_tokens import AccessTokenIssuer
 from services.directory.api.dependencies import (
@@ -35,9 +35,10 @@ from services.directory.usecases.log_in import Credentials, LoggedIn, LoginRules
 from services.directory.usecases.log_out import log_out
 from services.directory.usecases.password_reset import ResetAsked, ask_for_reset
 from shared.errors import RateLimited, Unauthenticated
+from shared.http.authentication import ServiceRouter
 from shared.security.access_tokens import Principal
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = ServiceRouter(prefix="/api/v1/auth", tags=["auth"])
 
 INVALID_CREDENTIALS = "Invalid e-mail address or password."
 

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
-from fastapi import APIRouter, Request, status
+from fastapi import Request, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
 
@@ -29,9 +29,10 @@ from services.directory.usecases.bulk.preview_bulk import preview_bulk, start_bu
 from services.directory.usecases.bulk.request import BulkRequest
 from services.directory.usecases.jobs.read_jobs import cancel_job, get_job, job_items, list_jobs
 from shared.errors import Invalid
+from shared.http.authentication import ServiceRouter
 from shared.security.access_tokens import Principal
 
-router = APIRouter(prefix="/api/v1/users/bulk", tags=["bulk actions"])
+router = ServiceRouter(prefix="/api/v1/users/bulk", tags=["bulk actions"])
 
 
 @router.post("", summary="Preview a bulk action (confirm: false) or start it (confirm: true)")

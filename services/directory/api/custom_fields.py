@@ -2,7 +2,7 @@
 
 import uuid
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from services.directory.api.dependencies import CanManageCustomFields, CanReadUsers, UoW
 from services.directory.api.schemas import FieldIn, FieldOut, FieldPatch, field_out
@@ -10,8 +10,9 @@ from services.directory.usecases.change_custom_field import change_custom_field
 from services.directory.usecases.define_custom_field import NewField, define_custom_field
 from services.directory.usecases.delete_custom_field import delete_custom_field
 from services.directory.usecases.list_custom_fields import list_custom_fields
+from shared.http.authentication import ServiceRouter
 
-router = APIRouter(prefix="/api/v1/custom-fields", tags=["custom fields"])
+router = ServiceRouter(prefix="/api/v1/custom-fields", tags=["custom fields"])
 
 
 @router.get("", summary="All custom fields, in display order")

@@ -17,6 +17,7 @@ from services.directory.settings import DirectorySettings
 from services.directory.usecases.authenticate import authenticate
 from services.directory.usecases.unit_of_work import DirectoryUnitOfWork
 from shared.errors import Forbidden, Unauthenticated
+from shared.http.authentication import authenticates_first
 from shared.http.dependencies import bearer_token, runtime, unit_of_work
 from shared.security.access_tokens import AccessTokenVerifier, Principal
 from shared.security.permissions import Permission
@@ -72,6 +73,7 @@ Settings = Annotated[DirectorySettings, Depends(settings)]
 Issuer = Annotated[AccessTokenIssuer, Depends(token_issuer)]
 
 
+@authenticates_first
 async def current_principal(request: Request, uow: UoW) -> Principal:
     token = bearer_token(request)
     claimed = _token_verifier(request).verify(token) if token is not None else None

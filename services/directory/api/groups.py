@@ -2,7 +2,7 @@
 
 import uuid
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from services.directory.api.dependencies import CanManageGroups, CanReadUsers, UoW
 from services.directory.api.schemas import GroupIn, GroupOut, group_out
@@ -12,8 +12,9 @@ from services.directory.usecases.delete_group import delete_group
 from services.directory.usecases.list_groups import list_groups
 from services.directory.usecases.remove_group_member import remove_group_member
 from services.directory.usecases.rename_group import rename_group
+from shared.http.authentication import ServiceRouter
 
-router = APIRouter(prefix="/api/v1/groups", tags=["groups"])
+router = ServiceRouter(prefix="/api/v1/groups", tags=["groups"])
 
 
 @router.get("", summary="All groups, with their number of members")

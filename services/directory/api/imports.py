@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
+from fastapi import File, Form, Query, Request, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 
 from services.directory.api.dependencies import (
@@ -30,9 +30,10 @@ from services.directory.usecases.jobs.read_jobs import (
     list_imports,
 )
 from shared.errors import Conflict, TooLarge
+from shared.http.authentication import ServiceRouter
 from shared.security.access_tokens import Principal
 
-router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
+router = ServiceRouter(prefix="/api/v1/imports", tags=["imports"])
 RESULT_HEADERS = ["row", "email", "preview", "changes", "problem", "outcome", "detail", "user_id"]
 
 

@@ -5,7 +5,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import Header, Query, Response, status
 from pydantic_core import to_json
 
 from services.directory.api.cursors import (
@@ -46,13 +46,14 @@ from services.directory.usecases.reactivate_user import reactivate_user
 from services.directory.usecases.resend_invitation import resend_invitation
 from services.directory.usecases.update_user import update_user
 from shared.errors import Invalid, VersionRequired
+from shared.http.authentication import ServiceRouter
 from shared.schemas import Page
 
 # ASCII digits only: "²" and "٣" are digits to str.isdigit, not to int(). Past 100 digits
 # it is no version anyone read (and int() refuses 4,300).
 VERSION_TAG = re.compile(r"[0-9]{1,100}")
 
-router = APIRouter(prefix="/api/v1/users", tags=["users"])
+router = ServiceRouter(prefix="/api/v1/users", tags=["users"])
 
 
 @router.get(

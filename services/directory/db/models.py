@@ -22,8 +22,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
+from services.directory.domain.addresses import address_skeleton
 from services.directory.domain.users import LoginState
 from shared.contracts.custom_fields import FieldType
 from shared.contracts.users import BounceKind, EmailState, InvitationState, UserStatus
@@ -86,6 +87,9 @@ class User(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     email: Mapped[str] = mapped_column(String(320))
     email_normalized: Mapped[str] = mapped_column(String(320))
+    # What the address looks like (set with `email`): one that looks like another user's
+    # address is refused (domain/addresses.py).
+    email_skeleton: Mapped[str] = mapped_column(Text)
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(40))
@@ -156,6 +160,11 @@ class User(Base):
         ),
     )
 
+    @validates("email")
+    def _keep_skeleton(self, _: str, email: str) -> str:
+        self.email_skeleton = address_skeleton(email)
+        return email
+
     # The list's indexes (services/directory/db/user_search.py says which filter uses which).
     # GIN indexes leave tenant_id out: in a GIN it is one more key whose list of every row
     # of the tenant is read and intersected on each search (3-12 ms for a 1M-user tenant);
@@ -163,6 +172,7 @@ class User(Base):
     # from its btree (tenant_id first) rather than from a GIN.
     __table_args__ = (
         Index("uq_users_email", "tenant_id", "email_normalized", unique=True),
+        Index("ix_users_email_skeleton", "tenant_id", "email_skeleton"),
         Index("ix_users_created", "tenant_id", "created_at", "id"),
         Index("ix_users_sort_name", "tenant_id", "sort_name", "id"),
         Index("ix_users_last_login", "tenant_id", "last_login_sort", "id"),

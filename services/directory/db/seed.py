@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
+from services.directory.domain.addresses import address_skeleton
 from shared.db import asyncpg_dsn
 
 FIRST_NAMES = (
@@ -204,6 +205,7 @@ USER_COLUMNS = (
     "id",
     "email",
     "email_normalized",
+    "email_skeleton",
     "first_name",
     "last_name",
     "phone",
@@ -403,6 +405,7 @@ def _user(
         uuid.uuid4(),
         email,
         email,
+        address_skeleton(email),
         first,
         last,
         f"+1 514 555 {number % 10000:04d}" if rng.random() < 0.6 else None,

@@ -76,6 +76,22 @@ async def email_taken(session: AsyncSession, tenant_id: uuid.UUID, email_normali
     return (await session.execute(query)).first() is not None
 
 
+async def addresses_looking_like(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    skeletons: Iterable[str],
+    *,
+    except_user: uuid.UUID | None = None,
+) -> list[str]:
+    """The addresses of the tenant's users (but `except_user`) with one of these skeletons."""
+    query = select(User.email).where(
+        User.tenant_id == tenant_id, User.email_skeleton.in_(list(skeletons))
+    )
+    if except_user is not None:
+        query = query.where(User.id != except_user)
+    return list((await session.scalars(query)).all())
+
+
 async def lock_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> None:
     """Serialize changes to who administers the tenant (the last-admin rules)."""
     await session.execute(select(Tenant.id).where(Tenant.id == tenant_id).with_for_update())

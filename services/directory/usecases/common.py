@@ -1,8 +1,10 @@
 """Small steps several use cases share: finding what they act on (or saying it is not
-there), checking a role or groups given by the caller, requesting an invitation."""
+there), checking a role or groups given by the caller, requesting an invitation or an
+e-mail about the user's account."""
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,11 +17,14 @@ from services.directory.domain.custom_fields import check_definition
 from services.directory.domain.roles import RoleInfo
 from services.directory.usecases.unit_of_work import SOURCE, DirectoryUnitOfWork
 from shared.contracts import new_event
+from shared.contracts.accounts import AccountMailRequest
 from shared.contracts.custom_fields import FieldType, InvalidFieldValue
 from shared.contracts.invitations import INVITATION_REQUESTED, InvitationRequested
 from shared.errors import Forbidden, Invalid, NotFound
 from shared.security.access_tokens import Principal
 from shared.security.permissions import Permission
+
+MailRequest = TypeVar("MailRequest", bound=AccountMailRequest)
 
 
 async def load_user(
@@ -124,3 +129,34 @@ def request_invitation(
             data=request,
         )
     )
+
+
+def request_account_mail(
+    uow: DirectoryUnitOfWork,
+    event_type: str,
+    contract: type[MailRequest],
+    tenant: Tenant,
+    user: User,
+    now: datetime,
+    **fields: Any,
+) -> MailRequest:
+    """Ask the invitations service to mail `user` about their account (`event_type`): the
+    recipient every such request names, and the `fields` of its own."""
+    request = contract(
+        request_id=uuid.uuid4(),
+        user_id=user.id,
+        email=user.email,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        locale=user.locale,
+        tenant_slug=tenant.slug,
+        tenant_name=tenant.name,
+        requested_at=now,
+        **fields,
+    )
+    uow.emit(
+        new_event(
+            event_type, source=SOURCE, tenant_id=tenant.id, subject=str(user.id), data=request
+        )
+    )
+    return request

@@ -6,10 +6,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from services.directory.db import users as users_db
 from services.directory.db.activities import record_activity
 from services.directory.domain.activities import ActivityKind
-from services.directory.domain.addresses import address_problem
+from services.directory.domain.addresses import (
+    LOOKS_LIKE_ANOTHER,
+    address_problem,
+    address_skeletons,
+    looks_like_another,
+)
 from services.directory.domain.users import UserChange, normalize_email
 from services.directory.usecases.common import (
     assignable_role,
@@ -25,6 +32,17 @@ from shared.errors import Conflict, Invalid
 from shared.security.access_tokens import Principal
 
 EMAIL_TAKEN = "A user with this e-mail address already exists."
+
+
+async def refuse_look_alike(
+    session: AsyncSession, tenant_id: uuid.UUID, email: str, user_id: uuid.UUID | None = None
+) -> None:
+    """Conflict when `email` passes for the address of another user of the tenant."""
+    others = await users_db.addresses_looking_like(
+        session, tenant_id, address_skeletons(email), except_user=user_id
+    )
+    if looks_like_another(email, others):
+        raise Conflict(LOOKS_LIKE_ANOTHER)
 
 
 @dataclass(frozen=True)
@@ -48,6 +66,7 @@ async def invite_user(
     email = normalize_email(new.email)
     if await users_db.email_taken(uow.session, tenant.id, email):
         raise Conflict(EMAIL_TAKEN)
+    await refuse_look_alike(uow.session, tenant.id, new.email)
     role = await assignable_role(uow.session, actor, new.role)
     await check_groups(uow.session, tenant.id, new.group_ids)
     values = await merge_custom_values(uow.session, tenant.id, new.custom_fields)

@@ -25,10 +25,14 @@ from services.directory.domain.password_reset import (
     reset_bucket_keys,
 )
 from services.directory.domain.users import normalize_email
-from services.directory.usecases.common import load_tenant, load_user, user_reported
+from services.directory.usecases.common import (
+    load_tenant,
+    load_user,
+    request_account_mail,
+    user_reported,
+)
 from services.directory.usecases.log_in import NO_TENANT
-from services.directory.usecases.unit_of_work import SOURCE, DirectoryUnitOfWork
-from shared.contracts import new_event
+from services.directory.usecases.unit_of_work import DirectoryUnitOfWork
 from shared.contracts.accounts import (
     PASSWORD_RESET_COMPLETED,
     PASSWORD_RESET_REQUESTED,
@@ -95,26 +99,8 @@ async def send_reset(uow: DirectoryUnitOfWork, actor: Principal, user_id: uuid.U
 def _request_reset(
     uow: DirectoryUnitOfWork, tenant: Tenant, user: User, actor: uuid.UUID | None, now: datetime
 ) -> None:
-    request = PasswordResetRequested(
-        request_id=uuid.uuid4(),
-        user_id=user.id,
-        email=user.email,
-        first_name=user.first_name,
-        last_name=user.last_name,
-        locale=user.locale,
-        tenant_slug=tenant.slug,
-        tenant_name=tenant.name,
-        requested_by=actor,
-        requested_at=now,
-    )
-    uow.emit(
-        new_event(
-            PASSWORD_RESET_REQUESTED,
-            source=SOURCE,
-            tenant_id=tenant.id,
-            subject=str(user.id),
-            data=request,
-        )
+    request_account_mail(
+        uow, PASSWORD_RESET_REQUESTED, PasswordResetRequested, tenant, user, now, requested_by=actor
     )
     record_activity(
         uow.session,

@@ -16,7 +16,7 @@ from services.directory.domain.users import AdminChange, ensure_can_change_role,
 from services.directory.usecases.common import assignable_role, check_groups, load_user
 from services.directory.usecases.custom_values import merge_custom_values
 from services.directory.usecases.get_profile import Profile, read_profile
-from services.directory.usecases.invite_user import EMAIL_TAKEN
+from services.directory.usecases.invite_user import EMAIL_TAKEN, refuse_look_alike
 from services.directory.usecases.unit_of_work import DirectoryUnitOfWork
 from shared.contracts.users import UserStatus
 from shared.errors import Conflict, Invalid, StaleVersion
@@ -85,6 +85,7 @@ async def _change_email(session: AsyncSession, user: User, email: str) -> bool:
         return _set(user, "email", email.strip())
     if await users_db.email_taken(session, user.tenant_id, normalized):
         raise Conflict(EMAIL_TAKEN)
+    await refuse_look_alike(session, user.tenant_id, email, user.id)
     user.email, user.email_normalized = email.strip(), normalized
     fresh = email_state.after_address_change()
     user.email_state, user.email_bounce_kind = fresh.state, fresh.bounce_kind

@@ -6,11 +6,13 @@ from fastapi import Depends, Request
 
 from services.exports.adapters.storage import FileStorage
 from services.exports.settings import ExportsSettings
+from shared.http.authentication import authenticates_first
 from shared.http.dependencies import require_permission
 from shared.security.access_tokens import AccessTokenVerifier, Principal
 from shared.security.permissions import Permission
 
 
+@authenticates_first
 async def exporting_admin(request: Request) -> Principal:
     verifier: AccessTokenVerifier = request.app.state.token_verifier
     return await require_permission(verifier, Permission.EXPORTS_CREATE)(request)

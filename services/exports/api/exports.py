@@ -3,7 +3,7 @@
 import uuid
 from urllib.parse import quote
 
-from fastapi import APIRouter, Header, status
+from fastapi import Header, status
 from fastapi.responses import StreamingResponse
 
 from services.exports.api.dependencies import Admin, Settings, Storage
@@ -12,9 +12,10 @@ from services.exports.domain.filters import read_sort
 from services.exports.domain.jobs import MEDIA_TYPES, ExportRequest
 from services.exports.usecases.request_export import request_export
 from services.exports.usecases.show_exports import open_export_file, recent_exports, show_export
+from shared.http.authentication import ServiceRouter
 from shared.http.dependencies import UoW
 
-router = APIRouter(prefix="/api/v1/exports", tags=["exports"])
+router = ServiceRouter(prefix="/api/v1/exports", tags=["exports"])
 
 
 @router.post(

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from services.invitations.api.csrf import CsrfGuard
 from services.invitations.api.rendering import PageRenderer
 from services.invitations.usecases.choose_password import AcceptRules
+from shared.http.authentication import authenticates_first
 from shared.http.dependencies import require_permission
 from shared.security.access_tokens import AccessTokenVerifier, Principal
 from shared.security.permissions import Permission
@@ -27,6 +28,7 @@ def page_context(request: Request) -> PageContext:
     return context
 
 
+@authenticates_first
 async def suppressions_admin(request: Request) -> Principal:
     """An administrator whose access token allows managing the suppression list."""
     verifier: AccessTokenVerifier = request.app.state.token_verifier

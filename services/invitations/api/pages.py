@@ -5,7 +5,7 @@ document: a person reads these)."""
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 
 from services.invitations.api.dependencies import PageContext, page_context
@@ -20,10 +20,11 @@ from services.invitations.usecases.choose_password import (
 )
 from services.invitations.usecases.open_invitation import open_invitation
 from shared.errors import DomainError, NotFound, RateLimited
+from shared.http.authentication import ServiceRouter
 from shared.http.dependencies import UoW, runtime
 from shared.security.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
-router = APIRouter(tags=["invitation pages"])
+router = ServiceRouter(tags=["invitation pages"])
 
 Context = Annotated[PageContext, Depends(page_context)]
 PATH = "/invite/{token:path}"

@@ -3,7 +3,7 @@ token must allow `suppressions:manage`), and lifting one address."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from services.invitations.api.dependencies import SuppressionsAdmin
 from services.invitations.api.schemas import (
@@ -14,9 +14,10 @@ from services.invitations.api.schemas import (
 )
 from services.invitations.usecases.lift_suppression import lift_suppression
 from services.invitations.usecases.list_suppressions import list_suppressions
+from shared.http.authentication import ServiceRouter
 from shared.http.dependencies import UoW
 
-router = APIRouter(prefix="/api/v1/suppressions", tags=["suppressions"])
+router = ServiceRouter(prefix="/api/v1/suppressions", tags=["suppressions"])
 
 
 @router.get("", summary="The addresses not mailed, newest first")

@@ -27,12 +27,16 @@ def header_safe(text: str, max_length: int = 200) -> str:
 
 def wire_address(email: str) -> str:
     """The address as it goes to the SMTP server and into the To header: an
-    internationalized domain in punycode (IDNA), which every server takes.
-    ValueError when it can't be written in ASCII (non-ASCII before the @-sign)."""
+    internationalized domain in punycode (IDNA), which every server takes; a non-ASCII
+    part before the @-sign as it is, in UTF-8 (it needs SMTPUTF8: `needs_smtputf8`).
+    ValueError when it isn't an address."""
     try:
-        valid = validate_email(email, check_deliverability=False, allow_smtputf8=False)
+        valid = validate_email(email, check_deliverability=False, allow_smtputf8=True)
     except EmailNotValidError as error:
         raise ValueError(f"{email!r} can't be written as an address: {error}") from None
-    if valid.ascii_email is None:
-        raise ValueError(f"{email} can't be written in ASCII")
-    return valid.ascii_email
+    return valid.ascii_email or f"{valid.local_part}@{valid.ascii_domain}"
+
+
+def needs_smtputf8(address: str) -> bool:
+    """Whether the SMTP server must offer SMTPUTF8 to take `address` (a `wire_address`)."""
+    return not address.isascii()

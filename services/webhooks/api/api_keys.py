@@ -2,16 +2,17 @@
 
 import uuid
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from services.webhooks.api.dependencies import AdminCaller, Settings
 from services.webhooks.api.schemas import ApiKeyIn, ApiKeyOut, NewApiKeyOut
 from services.webhooks.usecases.create_api_key import create_api_key
 from services.webhooks.usecases.list_api_keys import list_api_keys
 from services.webhooks.usecases.revoke_api_key import revoke_api_key
+from shared.http.authentication import ServiceRouter
 from shared.http.dependencies import UoW
 
-router = APIRouter(prefix="/api/v1/api-keys", tags=["api keys"])
+router = ServiceRouter(prefix="/api/v1/api-keys", tags=["api keys"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create an API key (shown once)")

@@ -11,6 +11,7 @@ from services.webhooks.settings import WebhooksSettings
 from services.webhooks.usecases.authenticate import authenticate_key
 from services.webhooks.usecases.subscribe import SubscriptionRules
 from shared.errors import Forbidden, Unauthenticated
+from shared.http.authentication import authenticates_first
 from shared.http.dependencies import UoW, bearer_token, require_permission
 from shared.security.access_tokens import AccessTokenVerifier
 from shared.security.permissions import Permission
@@ -42,6 +43,7 @@ def _presented_key(request: Request) -> str | None:
     return None
 
 
+@authenticates_first
 async def key_caller(request: Request, uow: UoW) -> Caller:
     key = _presented_key(request)
     if key is None:
@@ -50,6 +52,7 @@ async def key_caller(request: Request, uow: UoW) -> Caller:
     return Caller(identity.tenant_id, key=identity)
 
 
+@authenticates_first
 async def admin_caller(request: Request) -> Caller:
     if _presented_key(request) is not None:
         raise Forbidden("An API key can't do this: an administrator's access token is needed.")
@@ -58,6 +61,7 @@ async def admin_caller(request: Request) -> Caller:
     return Caller(principal.tenant_id, user_id=principal.user_id)
 
 
+@authenticates_first
 async def any_caller(request: Request, uow: UoW) -> Caller:
     if _presented_key(request) is not None:
         return await key_caller(request, uow)

@@ -4,7 +4,7 @@ samples), and their health and attempts for administrators."""
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 
 from services.webhooks.api.dependencies import AnyCaller, Rules
 from services.webhooks.api.schemas import AttemptOut, HookIn, HookOut, NewHookOut
@@ -14,10 +14,11 @@ from services.webhooks.usecases.list_samples import list_samples
 from services.webhooks.usecases.show_hooks import list_hooks, show_hook
 from services.webhooks.usecases.subscribe import subscribe
 from services.webhooks.usecases.unsubscribe import unsubscribe
+from shared.http.authentication import ServiceRouter
 from shared.http.dependencies import UoW
 from shared.schemas import Page
 
-router = APIRouter(prefix="/api/v1/hooks", tags=["hooks"])
+router = ServiceRouter(prefix="/api/v1/hooks", tags=["hooks"])
 
 
 @router.post(

@@ -2,13 +2,14 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from services.webhooks.api.dependencies import AnyCaller
 from services.webhooks.usecases.find_user import find_user_by_email
+from shared.http.authentication import ServiceRouter
 from shared.http.dependencies import UoW
 
-router = APIRouter(prefix="/api/v1/integrations", tags=["integrations"])
+router = ServiceRouter(prefix="/api/v1/integrations", tags=["integrations"])
 
 
 @router.get(

@@ -1,11 +1,10 @@
 """/api/v1/me: who an API key belongs to (Zapier's connection test and label)."""
 
-from fastapi import APIRouter
-
 from services.webhooks.api.dependencies import KeyCaller
 from services.webhooks.api.schemas import MeOut
+from shared.http.authentication import ServiceRouter
 
-router = APIRouter(prefix="/api/v1/me", tags=["api keys"])
+router = ServiceRouter(prefix="/api/v1/me", tags=["api keys"])
 
 
 @router.get("", summary="The API key's tenant and name")

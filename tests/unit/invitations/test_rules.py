@@ -7,7 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from services.invitations.domain.addresses import address_problem, header_safe
+from services.invitations.domain.addresses import (
+    address_problem,
+    header_safe,
+    needs_smtputf8,
+    wire_address,
+)
 from services.invitations.domain.emails import LatestUser, MailKind
 from services.invitations.domain.languages import Language, accepted_languages, choose_language
 from services.invitations.domain.links import (
@@ -284,3 +289,21 @@ def test_dates_read_naturally() -> None:
     assert format_moment(moment, Language.EN, "America/Toronto").startswith(
         "December 8, 2026, 2:05"
     )
+
+
+@pytest.mark.parametrize(
+    ("typed", "wire", "smtputf8"),
+    [
+        ("zoe@bücher.example.com", "zoe@xn--bcher-kva.example.com", False),
+        ("josé@example.com", "josé@example.com", True),
+        ("josé@bücher.example.com", "josé@xn--bcher-kva.example.com", True),
+    ],
+)
+def test_the_address_on_the_wire(typed: str, wire: str, smtputf8: bool) -> None:
+    assert wire_address(typed) == wire
+    assert needs_smtputf8(wire_address(typed)) is smtputf8
+
+
+def test_what_is_no_address_is_not_written() -> None:
+    with pytest.raises(ValueError, match="can't be written"):
+        wire_address("not-an-address@")

@@ -10,13 +10,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory.db import custom_fields as fields_db
 from services.directory.db import imports as imports_db
+from services.directory.db import users as users_db
 from services.directory.db.models import CustomField, Group, User
+from services.directory.domain.addresses import (
+    LOOKS_LIKE_ANOTHER,
+    address_skeleton,
+    address_skeletons,
+    looks_like_another,
+)
 from services.directory.domain.custom_fields import definition_of, values_by_key
 from services.directory.domain.import_rows import (
     CleanRow,
     ExistingUser,
     ImportContext,
     ImportRow,
+    RowPlan,
     Verdict,
     clean_row,
     duplicate_verdict,
@@ -82,6 +90,7 @@ async def judge(
         cleaned.append((row, clean, errors))
     emails = {normalize_email(c.email) for _, c, _ in cleaned if c is not None}
     existing = await _existing(session, tenant_id, tenancy_now, emails, for_update)
+    look_alikes = await _addresses_by_skeleton(session, tenant_id, emails)
     judged: list[Judged] = []
     for row, clean, errors in cleaned:
         if clean is None:
@@ -94,8 +103,24 @@ async def judge(
             verdict = duplicate_verdict(clean, first)
         else:
             verdict = plan_row(clean, found[1] if found else None, ctx)
+        if verdict.plan is RowPlan.CREATE:
+            others = [a for s in address_skeletons(email) for a in look_alikes.get(s, [])]
+            if looks_like_another(email, others):
+                verdict = invalid_verdict([LOOKS_LIKE_ANOTHER])
+            else:  # a later row of the file that looks like this one is refused
+                look_alikes.setdefault(address_skeleton(email), []).append(email)
         judged.append(Judged(row.number, row.cells, verdict, found[0] if found else None))
     return judged
+
+
+async def _addresses_by_skeleton(
+    session: AsyncSession, tenant_id: uuid.UUID, emails: set[str]
+) -> dict[str, list[str]]:
+    skeletons = {skeleton for email in emails for skeleton in address_skeletons(email)}
+    found: dict[str, list[str]] = {}
+    for address in await users_db.addresses_looking_like(session, tenant_id, skeletons):
+        found.setdefault(address_skeleton(address), []).append(address)
+    return found
 
 
 async def _existing(

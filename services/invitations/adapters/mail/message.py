@@ -9,7 +9,7 @@ from email.header import Header
 from email.utils import format_datetime, formataddr
 
 from services.invitations.adapters.mail.render import MailContent
-from services.invitations.domain.addresses import header_safe, wire_address
+from services.invitations.domain.addresses import header_safe, needs_smtputf8, wire_address
 from services.invitations.domain.emails import Email
 
 
@@ -20,6 +20,7 @@ class MimeMessage:
     sender: str  # the SMTP envelope's MAIL FROM
     recipient: str  # its RCPT TO
     data: bytes  # the message itself
+    smtputf8: bool = False  # an address in UTF-8 (RFC 6531): the server must offer SMTPUTF8
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,11 @@ def trace_headers(email: Email) -> dict[str, str]:
 def _address(name: str, address: str) -> str:
     if any(c in address for c in '\r\n<>,;"') or address.count("@") != 1:
         raise ValueError(f"{address!r} can't be written in a header")
-    return formataddr((header_safe(name), address), charset="utf-8")
+    if address.isascii():
+        return formataddr((header_safe(name), address), charset="utf-8")
+    # formataddr insists on an ASCII address; in UTF-8 (RFC 6532) it is written as is.
+    shown = formataddr((header_safe(name), "@"), charset="utf-8")
+    return f"{shown.removesuffix('<@>')}<{address}>" if shown != "@" else address
 
 
 def _encoded(text: str) -> str:
@@ -100,4 +105,7 @@ def build_message(
         for text, subtype in ((content.text, "plain"), (content.html, "html"))
     )
     message = f"{head}\n{body}--{boundary}--\n".replace("\r\n", "\n").replace("\n", "\r\n")
+    if needs_smtputf8(recipient) or needs_smtputf8(sender.address):
+        # RFC 6532: the headers hold the address in UTF-8, as the envelope does.
+        return MimeMessage(sender.address, recipient, message.encode("utf-8"), smtputf8=True)
     return MimeMessage(sender.address, recipient, message.encode("ascii"))

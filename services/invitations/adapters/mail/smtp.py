@@ -52,9 +52,13 @@ class SmtpSession:
         except (aiosmtplib.SMTPException, OSError) as error:
             await self.close()
             return SendFailure(_describe(error), FailureKind.UNREACHABLE)
+        options, encoding = (["SMTPUTF8"], "utf-8") if mail.smtputf8 else ([], "ascii")
         try:
-            await client.mail(mail.sender)
-            await client.rcpt(mail.recipient)
+            if mail.smtputf8 and not await _offers_smtputf8(client):
+                reason = "the mail server does not offer SMTPUTF8, needed for a non-ASCII address"
+                return SendFailure(reason, FailureKind.REFUSED)
+            await client.mail(mail.sender, options=options, encoding=encoding)
+            await client.rcpt(mail.recipient, encoding=encoding)
         except aiosmtplib.SMTPRecipientRefused as error:
             await self.close()
             return _refused(f"the server refused the address: {error.code} {error.message}", error)
@@ -100,6 +104,12 @@ class SmtpSession:
         await client.connect()
         self._client = client
         return client
+
+
+async def _offers_smtputf8(client: aiosmtplib.SMTP) -> bool:
+    if client.is_ehlo_or_helo_needed:
+        await client.ehlo()
+    return client.supports_extension("smtputf8")
 
 
 def _refused(reason: str, error: aiosmtplib.SMTPResponseException) -> SendFailure:
