@@ -4,7 +4,11 @@ line (see usecases/republish_users.py)."""
 import time
 from collections.abc import Callable
 
-from services.directory.usecases.republish_users import republish_batch, tenants_to_republish
+from services.directory.usecases.republish_users import (
+    republish_batch,
+    republish_fields,
+    tenants_to_republish,
+)
 from services.directory.usecases.unit_of_work import DirectoryUnitOfWork
 from shared.db import Database
 from shared.unit_of_work import unit_of_work
@@ -21,6 +25,8 @@ async def republish(database_url: str, slug: str | None, batch_size: int, say: S
         async with unit_of_work(db, DirectoryUnitOfWork) as uow:
             tenants = await tenants_to_republish(uow, slug)
         for tenant_id in tenants:
+            async with unit_of_work(db, DirectoryUnitOfWork) as uow:
+                await republish_fields(uow, tenant_id)
             after = None
             while True:
                 async with unit_of_work(db, DirectoryUnitOfWork) as uow:

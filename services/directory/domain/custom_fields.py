@@ -8,7 +8,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from shared.contracts.custom_fields import FieldDefinition, FieldType, InvalidFieldValue
+from shared.contracts.custom_fields import (
+    CustomFieldDefined,
+    FieldDefinition,
+    FieldType,
+    InvalidFieldValue,
+)
 from shared.contracts.users import CustomFieldValue
 
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -25,6 +30,7 @@ class CustomFieldRecord(Protocol):
     choices: list[str]
     position: int
     created_at: datetime
+    version: int
 
 
 def check_definition(field_type: FieldType, choices: tuple[str, ...]) -> None:
@@ -46,6 +52,23 @@ def definition_of(field: CustomFieldRecord) -> FieldDefinition:
         type=field.type,
         required=field.required,
         choices=tuple(field.choices),
+    )
+
+
+def published_definition(
+    tenant_id: uuid.UUID, field: CustomFieldRecord, version: int | None = None
+) -> CustomFieldDefined:
+    """What `custom_field.*` events carry (`version`: the deletion's, for a deleted field)."""
+    return CustomFieldDefined(
+        id=field.id,
+        tenant_id=tenant_id,
+        key=field.key,
+        label=field.label,
+        type=field.type,
+        required=field.required,
+        choices=tuple(field.choices),
+        position=field.position,
+        version=field.version if version is None else version,
     )
 
 

@@ -2,15 +2,22 @@
 by another service (the exports') can be rebuilt: its consumers keep a snapshot only when it
 is newer than theirs, so what they have stays and what they miss comes back.
 
+The tenant's custom-field definitions go first (`custom_field.republished`), so that a
+projection knows every field, including those no user has a value for.
+
 Each batch is one transaction: its snapshots are written to the outbox with it, and the
 relay publishes them as it does every event. Nothing about the users changes."""
 
 import uuid
 from dataclasses import dataclass
 
+from services.directory.db import custom_fields as fields_db
 from services.directory.db import republish as republish_db
 from services.directory.db.snapshots import snapshots_of
+from services.directory.domain.custom_fields import published_definition
+from services.directory.usecases.common import announce_field
 from shared.contracts import new_event
+from shared.contracts.custom_fields import CUSTOM_FIELD_REPUBLISHED
 from shared.contracts.users import USER_REPUBLISHED
 from shared.unit_of_work import UnitOfWork
 
@@ -26,6 +33,14 @@ class Batch:
 
 async def tenants_to_republish(uow: UnitOfWork, slug: str | None) -> list[uuid.UUID]:
     return await republish_db.tenant_ids(uow.session, slug)
+
+
+async def republish_fields(uow: UnitOfWork, tenant_id: uuid.UUID) -> int:
+    """The tenant's field definitions sent again; how many."""
+    fields = await fields_db.list_fields(uow.session, tenant_id)
+    for field in fields:
+        announce_field(uow, CUSTOM_FIELD_REPUBLISHED, published_definition(tenant_id, field))
+    return len(fields)
 
 
 async def republish_batch(
