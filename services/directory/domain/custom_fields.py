@@ -81,14 +81,22 @@ def values_shown(
     values: Mapping[str, Any], fields: Sequence[CustomFieldRecord]
 ) -> list[CustomFieldValue]:
     """A user's values with their field's key, label and type, in the fields' order."""
+    return [CustomFieldValue(**shown) for shown in values_shown_data(values, fields)]
+
+
+def values_shown_data(
+    values: Mapping[str, Any], fields: Sequence[CustomFieldRecord]
+) -> list[dict[str, Any]]:
+    """`values_shown` as plain data, for a snapshot validated whole (one call, not one per
+    value: building many small models was a quarter of `republish`'s time)."""
     return [
-        CustomFieldValue(
-            key=f.key,
-            label=f.label,
-            type=f.type.value,
-            value=values[str(f.id)],
-            position=f.position,
-        )
+        {
+            "key": f.key,
+            "label": f.label,
+            "type": f.type.value,
+            "value": values[str(f.id)],
+            "position": f.position,
+        }
         for f in fields
         if str(f.id) in values
     ]
