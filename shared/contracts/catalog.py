@@ -4,7 +4,16 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from shared.contracts import accounts, email, exports, invitations, lms, suppressions, users
+from shared.contracts import (
+    accounts,
+    custom_fields,
+    email,
+    exports,
+    invitations,
+    lms,
+    suppressions,
+    users,
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +34,26 @@ CATALOG: tuple[EventSpec, ...] = (
         users.USER_REPUBLISHED,
         users.UserSnapshot,
         "A user's current snapshot sent again, unchanged, to rebuild projections.",
+    ),
+    EventSpec(
+        custom_fields.CUSTOM_FIELD_DEFINED,
+        custom_fields.CustomFieldDefined,
+        "An admin defined a custom field for the tenant's users.",
+    ),
+    EventSpec(
+        custom_fields.CUSTOM_FIELD_CHANGED,
+        custom_fields.CustomFieldDefined,
+        "A custom field's label, choices, required flag or place changed.",
+    ),
+    EventSpec(
+        custom_fields.CUSTOM_FIELD_DELETED,
+        custom_fields.CustomFieldDefined,
+        "A custom field was deleted with its values (the users holding one are updated).",
+    ),
+    EventSpec(
+        custom_fields.CUSTOM_FIELD_REPUBLISHED,
+        custom_fields.CustomFieldDefined,
+        "A field's current definition sent again, unchanged, to rebuild projections.",
     ),
     EventSpec(
         invitations.INVITATION_REQUESTED,

@@ -3,15 +3,29 @@
 A tenant's admins define fields (the directory keeps the definitions); a value given for
 one, in a profile or in a list filter (`field.<key>=<value>`), is read here, so that every
 service reading the directory's filters gives them the same meaning.
+
+The directory publishes each definition as it is defined, changed or deleted
+(`custom_field.*`, carrying the whole definition and its `version`): a consumer keeps a
+copy by upserting when the version is newer, as with user snapshots. Versions come from
+one sequence, so a field deleted and defined again under the same key is newer still.
 """
 
 import math
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from shared.contracts.envelope import Contract
+
 MAX_TEXT_LENGTH = 1000
+
+CUSTOM_FIELD_DEFINED = "custom_field.defined"
+CUSTOM_FIELD_CHANGED = "custom_field.changed"
+CUSTOM_FIELD_DELETED = "custom_field.deleted"
+# The current definition sent again (`python -m services.directory republish`), nothing changed.
+CUSTOM_FIELD_REPUBLISHED = "custom_field.republished"
 
 
 class FieldType(StrEnum):
@@ -33,6 +47,21 @@ class FieldDefinition:
     type: FieldType
     required: bool = False
     choices: tuple[str, ...] = ()
+
+
+class CustomFieldDefined(Contract):
+    """A field's definition as the directory holds it (on `custom_field.deleted`: as it was,
+    with the version of its deletion)."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    key: str
+    label: str
+    type: FieldType
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    position: int = 0
+    version: int
 
 
 def clean_value(field: FieldDefinition, value: Any) -> Any:

@@ -1,6 +1,7 @@
 """The directory's users, exported: the directory publishes each change, the exports service
 keeps its copy, and an export holds exactly the users the directory's list shows for the
-same filters and sort, over many filter mixes. `republish` rebuilds an emptied copy."""
+same filters and sort, over many filter mixes (a field nobody has a value for included).
+`republish` rebuilds an emptied copy, the fields' definitions with it."""
 
 import asyncio
 import os
@@ -30,6 +31,7 @@ MIXES: list[dict[str, Any]] = [
     {"field.seniority": "3"},
     {"field.seniority": "3.0", "status": ["invited"]},
     {"field.mentor": "oui"},
+    {"field.badge": "Or"},  # defined, nobody has a value yet: nobody
     {"field.department": "Ventes", "q": "roy"},
     {"created_from": "2000-01-01T00:00:00Z"},
     {"created_to": "2000-01-01T00:00:00Z"},
@@ -69,9 +71,12 @@ async def _export_emails(
 
 async def _people(tenant: Tenant) -> None:
     admin = tenant.admin
-    for key, kind in (("department", "text"), ("seniority", "number"), ("mentor", "yes_no")):
+    fields = [("department", "text"), ("seniority", "number"), ("mentor", "yes_no")]
+    for key, kind in [*fields, ("badge", "choice")]:
+        choices = ["Or", "Argent"] if kind == "choice" else []
         made = await admin.post(
-            "/api/v1/custom-fields", json={"key": key, "label": key.title(), "type": kind}
+            "/api/v1/custom-fields",
+            json={"key": key, "label": key.title(), "type": kind, "choices": choices},
         )
         assert made.status_code == 201, made.text
     people = [
@@ -113,8 +118,13 @@ async def test_exports_list_what_the_directory_lists(
             assert exported == await _directory_emails(tenant.admin, filters, sort), (filters, sort)
             sizes.add(len(exported))
         assert len(sizes) >= 5, "the mixes select different users"
+        unknown = await exports.post(
+            "/api/v1/exports", json={"format": "csv", "filters": {"field.nope": "x"}}
+        )
+        assert unknown.status_code == 422, unknown.text
 
         await exports_stack.sql.execute("DELETE FROM export_users WHERE tenant_id = $1", tenant.id)
+        await exports_stack.sql.execute("DELETE FROM export_fields WHERE tenant_id = $1", tenant.id)
         republished = await asyncio.to_thread(
             subprocess.run,
             [sys.executable, "-m", "services.directory", "republish", "--tenant", tenant.slug],
@@ -129,3 +139,4 @@ async def test_exports_list_what_the_directory_lists(
         assert await _export_emails(exports, {}, "email") == await _directory_emails(
             tenant.admin, {}, "email"
         )
+        assert await _export_emails(exports, {"field.badge": "Or"}, "name") == []

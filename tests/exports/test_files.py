@@ -77,8 +77,10 @@ async def test_a_csv_export_holds_the_filtered_users_in_order(population: Popula
     assert answer.headers["content-type"].startswith("text/csv")
     disposition = answer.headers["content-disposition"]
     assert disposition.startswith("attachment;")
-    assert str(population.tenant_id)[:8] in disposition
-    assert ".csv" in disposition
+    day = job["created_at"][:10]
+    assert f'filename="users-{day}-' in disposition
+    assert f'{job["id"][:8]}.csv"' in disposition
+    assert str(population.tenant_id)[:8] not in disposition
     assert int(answer.headers["content-length"]) == job["size_bytes"] == len(answer.content)
     header, *rows = read_csv(answer.content)
     assert header[0] == "Prénom"  # the language asked for

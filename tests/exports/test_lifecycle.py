@@ -71,6 +71,8 @@ async def test_a_killed_worker_leaves_no_file_and_the_job_is_done_once(
     infra: Infrastructure, exports_stack: ExportsStack, tmp_path: Path
 ) -> None:
     tenant, users = uuid.uuid4(), 40_000
+    work, stored = tmp_path / "work", tmp_path / "files"
+    work.mkdir()
     async with own_database_and_vhost(infra, "killed") as (database_url, amqp_url):
         await insert_users(database_url, tenant, users)
         port = free_port()
@@ -79,7 +81,8 @@ async def test_a_killed_worker_leaves_no_file_and_the_job_is_done_once(
                 "DATABASE_URL": database_url,
                 "AMQP_URL": amqp_url,
                 "JWT_PUBLIC_KEY": exports_stack.settings.jwt_public_key,
-                "EXPORT_DIR": str(tmp_path),
+                "EXPORT_DIR": str(stored),
+                "EXPORT_WORK_DIR": str(work),
                 "PORT": str(port),
                 "EXPORT_LEASE_SECONDS": "2",
                 "EXPORT_POLL_SECONDS": "0.2",
@@ -97,13 +100,15 @@ async def test_a_killed_worker_leaves_no_file_and_the_job_is_done_once(
         finally:
             process.send_signal(signal.SIGKILL)
             process.wait()
-        assert files_in(tmp_path) == []  # nothing stored, no partial file visible
+        assert files_in(stored) == []  # nothing stored, no partial file visible
+        assert [p.name.startswith(f"export-{job_id}-") for p in work.iterdir()] == [True]
         settings = exports_settings(
             database_url,
             amqp_url,
             exports_stack.settings.jwt_public_key,
-            tmp_path,
+            stored,
             export_lease_seconds=2.0,
+            export_work_dir=work,
         )
         server = await RunningServer(create_app(settings)).start()
         try:
@@ -112,7 +117,8 @@ async def test_a_killed_worker_leaves_no_file_and_the_job_is_done_once(
             assert job["state"] == "done", job
             assert job["attempts"] == 2
             assert job["row_count"] == users
-            assert len(files_in(tmp_path)) == 1
+            assert len(files_in(stored)) == 1
+            assert list(work.iterdir()) == []  # the killed attempt's files removed
             await admin.aclose()
         finally:
             await server.stop()

@@ -4,16 +4,19 @@ the invitations service and it (docs/invitations.md, "Sending"):
 - the server's reply to a whole message is lost (swallowed, then the line cut) for a few
   seconds: the server accepted the message, the service can't know. Every user must end
   with one link that works in every copy they got, and one `invitation.sent`;
-- the server is unreachable for a while, then back: everything is sent once.
+- the server is unreachable for a while, then back: everything is sent once, and the log
+  says so in a few lines (not one per e-mail and attempt), then says it is over.
 
 Each test is bounded in time and prints its counts."""
 
 import asyncio
+import logging
 import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import pytest
@@ -165,8 +168,9 @@ async def test_lost_replies_after_data_leave_one_working_link_per_user(
 
 
 async def test_smtp_unreachable_for_a_while_then_everything_is_sent_once(
-    faulty: Faulty, capsys: pytest.CaptureFixture[str]
+    faulty: Faulty, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="services.invitations")
     smtp, proxy = faulty.service.smtp, faulty.service.proxy
     invitees = [Invitee() for _ in range(USERS)]
     started = time.monotonic()
@@ -181,6 +185,7 @@ async def test_smtp_unreachable_for_a_while_then_everything_is_sent_once(
     received = Counter(len(smtp.to(invitee.email)) for invitee in invitees)
     ids = {str(invitee.id) for invitee in invitees}
     attempts = Counter(_sent_attempts(faulty, invitees).values())
+    said = _sending_log(caplog)
     failed = [
         s
         for s in faulty.bus.seen
@@ -191,9 +196,24 @@ async def test_smtp_unreachable_for_a_while_then_everything_is_sent_once(
         f"{USERS} users, SMTP unreachable for {FAULT_SECONDS:.0f} s:"
         f" e-mails per user {dict(received)}, {sum(sent.values())} invitation.sent"
         f" (attempts: {dict(sorted(attempts.items()))}), {len(failed)} invitation.failed,"
-        f" {time.monotonic() - started:.1f} s",
+        f" {time.monotonic() - started:.1f} s, log: {dict(Counter(e['event'] for e in said))}",
     )
     assert max(attempts) > 1, "nothing waited for the server: the test proved nothing"
     assert received == Counter({1: USERS}), "every user got exactly one e-mail"
     assert set(sent.values()) == {1}
     assert failed == []
+    warned = [e for e in said if e["level"] == "warning"]
+    assert len(warned) == 1, "the outage told once"
+    assert "invitation_id" in warned[0]
+    [over] = [e for e in said if e["event"] == "e-mails sent again"]
+    failures = sum((attempt - 1) * users for attempt, users in attempts.items())
+    assert 0 < over["failed_attempts"] <= failures
+
+
+def _sending_log(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    """What the sender wrote, as an operator reads it (one JSON object a line)."""
+    return [
+        r.msg
+        for r in caplog.records
+        if r.name.startswith("services.invitations") and isinstance(r.msg, dict)
+    ]

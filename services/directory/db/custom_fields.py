@@ -19,12 +19,22 @@ async def list_fields(session: AsyncSession, tenant_id: uuid.UUID) -> list[Custo
 
 
 async def get_field(
-    session: AsyncSession, tenant_id: uuid.UUID, field_id: uuid.UUID
+    session: AsyncSession, tenant_id: uuid.UUID, field_id: uuid.UUID, *, for_update: bool = False
 ) -> CustomField | None:
+    """The field; locked when it is about to change, so that versions follow commits."""
     query = select(CustomField).where(
         CustomField.tenant_id == tenant_id, CustomField.id == field_id
     )
+    if for_update:
+        query = query.with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def next_version(session: AsyncSession) -> int:
+    """A version newer than any definition's so far (all fields share the sequence)."""
+    return int(
+        (await session.execute(text("SELECT nextval('custom_field_versions')"))).scalar_one()
+    )
 
 
 async def key_taken(session: AsyncSession, tenant_id: uuid.UUID, key: str) -> bool:
@@ -42,6 +52,7 @@ def add_field(
     required: bool,
     choices: list[str],
     position: int,
+    version: int,
 ) -> CustomField:
     field = CustomField(
         tenant_id=tenant_id,
@@ -52,6 +63,7 @@ def add_field(
         required=required,
         choices=choices,
         position=position,
+        version=version,
     )
     session.add(field)
     return field

@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Computed,
     DateTime,
@@ -261,6 +262,10 @@ class CustomField(Base):
     choices: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
     position: Mapped[int] = mapped_column(Integer, server_default="0")
     created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+    # Taken from the sequence at each change (db/custom_fields.py: next_version).
+    version: Mapped[int] = mapped_column(
+        BigInteger, server_default=text("nextval('custom_field_versions')")
+    )
 
     __table_args__ = (Index("uq_custom_fields_key", "tenant_id", "key", unique=True),)
 

@@ -8,7 +8,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from shared.contracts.custom_fields import FieldDefinition, FieldType, InvalidFieldValue
+from shared.contracts.custom_fields import (
+    CustomFieldDefined,
+    FieldDefinition,
+    FieldType,
+    InvalidFieldValue,
+)
 from shared.contracts.users import CustomFieldValue
 
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -25,6 +30,7 @@ class CustomFieldRecord(Protocol):
     choices: list[str]
     position: int
     created_at: datetime
+    version: int
 
 
 def check_definition(field_type: FieldType, choices: tuple[str, ...]) -> None:
@@ -49,6 +55,23 @@ def definition_of(field: CustomFieldRecord) -> FieldDefinition:
     )
 
 
+def published_definition(
+    tenant_id: uuid.UUID, field: CustomFieldRecord, version: int | None = None
+) -> CustomFieldDefined:
+    """What `custom_field.*` events carry (`version`: the deletion's, for a deleted field)."""
+    return CustomFieldDefined(
+        id=field.id,
+        tenant_id=tenant_id,
+        key=field.key,
+        label=field.label,
+        type=field.type,
+        required=field.required,
+        choices=tuple(field.choices),
+        position=field.position,
+        version=field.version if version is None else version,
+    )
+
+
 def values_by_key(values: Mapping[str, Any], fields: Sequence[CustomFieldRecord]) -> dict[str, Any]:
     """A user's values (stored by field id) by the key of each field they have a value for."""
     return {f.key: values[str(f.id)] for f in fields if str(f.id) in values}
@@ -58,14 +81,22 @@ def values_shown(
     values: Mapping[str, Any], fields: Sequence[CustomFieldRecord]
 ) -> list[CustomFieldValue]:
     """A user's values with their field's key, label and type, in the fields' order."""
+    return [CustomFieldValue(**shown) for shown in values_shown_data(values, fields)]
+
+
+def values_shown_data(
+    values: Mapping[str, Any], fields: Sequence[CustomFieldRecord]
+) -> list[dict[str, Any]]:
+    """`values_shown` as plain data, for a snapshot validated whole (one call, not one per
+    value: building many small models was a quarter of `republish`'s time)."""
     return [
-        CustomFieldValue(
-            key=f.key,
-            label=f.label,
-            type=f.type.value,
-            value=values[str(f.id)],
-            position=f.position,
-        )
+        {
+            "key": f.key,
+            "label": f.label,
+            "type": f.type.value,
+            "value": values[str(f.id)],
+            "position": f.position,
+        }
         for f in fields
         if str(f.id) in values
     ]

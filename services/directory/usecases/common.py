@@ -18,11 +18,12 @@ from services.directory.domain.roles import RoleInfo
 from services.directory.usecases.unit_of_work import SOURCE, DirectoryUnitOfWork
 from shared.contracts import new_event
 from shared.contracts.accounts import AccountMailRequest
-from shared.contracts.custom_fields import FieldType, InvalidFieldValue
+from shared.contracts.custom_fields import CustomFieldDefined, FieldType, InvalidFieldValue
 from shared.contracts.invitations import INVITATION_REQUESTED, InvitationRequested
 from shared.errors import Forbidden, Invalid, NotFound
 from shared.security.access_tokens import Principal
 from shared.security.permissions import Permission
+from shared.unit_of_work import UnitOfWork
 
 MailRequest = TypeVar("MailRequest", bound=AccountMailRequest)
 
@@ -55,11 +56,27 @@ async def load_group(
     return group
 
 
-async def load_field(session: AsyncSession, actor: Principal, field_id: uuid.UUID) -> CustomField:
-    field = await fields_db.get_field(session, actor.tenant_id, field_id)
+async def load_field(
+    session: AsyncSession, actor: Principal, field_id: uuid.UUID, *, for_update: bool = False
+) -> CustomField:
+    field = await fields_db.get_field(session, actor.tenant_id, field_id, for_update=for_update)
     if field is None:
         raise NotFound("There is no such custom field.")
     return field
+
+
+def announce_field(uow: UnitOfWork, event_type: str, definition: CustomFieldDefined) -> None:
+    """A `custom_field.*` event with the definition (other services keep a copy of it)."""
+    uow.emit(
+        new_event(
+            event_type,
+            source=SOURCE,
+            tenant_id=definition.tenant_id,
+            subject=str(definition.id),
+            version=definition.version,
+            data=definition,
+        )
+    )
 
 
 def check_choices(field_type: FieldType, choices: list[str]) -> None:

@@ -3,10 +3,14 @@
 from dataclasses import dataclass
 
 from services.directory.db import custom_fields as fields_db
-from services.directory.domain.custom_fields import KEY_PATTERN, CustomFieldRecord
-from services.directory.usecases.common import check_choices
+from services.directory.domain.custom_fields import (
+    KEY_PATTERN,
+    CustomFieldRecord,
+    published_definition,
+)
+from services.directory.usecases.common import announce_field, check_choices
 from services.directory.usecases.unit_of_work import DirectoryUnitOfWork
-from shared.contracts.custom_fields import FieldType
+from shared.contracts.custom_fields import CUSTOM_FIELD_DEFINED, FieldType
 from shared.errors import Conflict, Invalid
 from shared.security.access_tokens import Principal
 
@@ -42,6 +46,8 @@ async def define_custom_field(
         required=new.required,
         choices=new.choices,
         position=new.position,
+        version=await fields_db.next_version(uow.session),
     )
     await uow.flush(conflict=KEY_TAKEN)
+    announce_field(uow, CUSTOM_FIELD_DEFINED, published_definition(actor.tenant_id, field))
     return field

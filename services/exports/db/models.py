@@ -1,5 +1,5 @@
 """The exports service's tables: its copy of the users (fed by `user.*` snapshots), the
-tenants' custom fields as those snapshots show them, and the jobs. `tenant_id` leads every
+tenants' custom fields (from `custom_field.*`), and the jobs. `tenant_id` leads every
 key and index of tenant data, except the job queue's (the workers serve every tenant)."""
 
 import uuid
@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Computed, Enum, Index, Integer, String, Text, Uuid, text
+from sqlalchemy import BigInteger, Boolean, Computed, Enum, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -91,7 +91,9 @@ class ProjectedUser(Base):
 
 
 class ProjectedField(Base):
-    """A custom field of a tenant, as the users' snapshots name it."""
+    """A custom field of a tenant, as the directory defines it (`custom_field.*`, newest
+    version wins; a deleted one stays as a tombstone), or, until its definition arrives,
+    as the users' snapshots name it (`version` 0)."""
 
     __tablename__ = "export_fields"
 
@@ -101,6 +103,9 @@ class ProjectedField(Base):
     type: Mapped[str] = mapped_column(String(20))
     position: Mapped[int] = mapped_column(Integer)
     seen_at: Mapped[datetime]  # the `updated_at` of the newest snapshot that showed it
+    choices: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    version: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    deleted: Mapped[bool] = mapped_column(Boolean, server_default="false")
 
 
 class Job(Base):

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.exports.db.models import ProjectedField, ProjectedUser
 from services.exports.domain.projection import FieldSeen
+from shared.contracts.custom_fields import CustomFieldDefined
 
 KEY = ("tenant_id", "id")
 
@@ -28,7 +29,8 @@ async def keep_if_newer(session: AsyncSession, values: dict[str, Any]) -> bool:
 async def remember_fields(
     session: AsyncSession, tenant_id: uuid.UUID, fields: Sequence[FieldSeen]
 ) -> None:
-    """The fields' latest label, type and place, from the most recently changed user."""
+    """Fields the snapshots name: added if unknown; their label, type and place followed
+    (from the most recently changed user) only until the field's definition arrives."""
     if not fields:
         return
     rows = [
@@ -47,15 +49,42 @@ async def remember_fields(
         statement.on_conflict_do_update(
             index_elements=[ProjectedField.tenant_id, ProjectedField.key],
             set_={n: statement.excluded[n] for n in ("label", "type", "position", "seen_at")},
-            where=ProjectedField.seen_at < statement.excluded.seen_at,
+            where=(ProjectedField.version == 0)
+            & (ProjectedField.seen_at < statement.excluded.seen_at),
         )
     )
+
+
+async def keep_definition_if_newer(
+    session: AsyncSession, definition: CustomFieldDefined, *, deleted: bool
+) -> bool:
+    """The field's definition (or its deletion) unless a newer one is kept; whether it was."""
+    values = {
+        "tenant_id": definition.tenant_id,
+        "key": definition.key,
+        "label": definition.label,
+        "type": definition.type.value,
+        "position": definition.position,
+        "choices": list(definition.choices),
+        "version": definition.version,
+        "deleted": deleted,
+        "seen_at": func.now(),
+    }
+    statement = insert(ProjectedField).values(values)
+    upsert = statement.on_conflict_do_update(
+        index_elements=[ProjectedField.tenant_id, ProjectedField.key],
+        set_={
+            name: statement.excluded[name] for name in values if name not in ("tenant_id", "key")
+        },
+        where=ProjectedField.version < statement.excluded.version,
+    ).returning(ProjectedField.version)
+    return (await session.execute(upsert)).first() is not None
 
 
 async def tenant_fields(session: AsyncSession, tenant_id: uuid.UUID) -> list[ProjectedField]:
     query = (
         select(ProjectedField)
-        .where(ProjectedField.tenant_id == tenant_id)
+        .where(ProjectedField.tenant_id == tenant_id, ProjectedField.deleted.is_(False))
         .order_by(ProjectedField.position, ProjectedField.key)
     )
     return list((await session.execute(query)).scalars())

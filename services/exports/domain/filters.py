@@ -15,16 +15,21 @@ class FieldRecord(Protocol):
     key: str
     label: str
     type: str
+    choices: list[str]
 
 
 def definitions(fields: Iterable[FieldRecord]) -> dict[str, FieldDefinition]:
-    """The fields as filters read them. The snapshots carry no choice lists: a choice filter
-    is read as text (a value no user has matches no user)."""
+    """The fields as filters read them. A choice field known only from snapshots (its
+    definition, with the choices, not yet arrived) is read as text: a value no user has
+    matches no user."""
     found = {}
     for field in fields:
         kind = FieldType(field.type)
-        kind = FieldType.TEXT if kind is FieldType.CHOICE else kind
-        found[field.key] = FieldDefinition(field.key, field.label, kind)
+        if kind is FieldType.CHOICE and not field.choices:
+            kind = FieldType.TEXT
+        found[field.key] = FieldDefinition(
+            field.key, field.label, kind, choices=tuple(field.choices)
+        )
     return found
 
 

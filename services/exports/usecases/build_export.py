@@ -7,7 +7,6 @@ reason once it has been tried `max_attempts` times."""
 
 import asyncio
 import contextlib
-import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from services.exports.adapters.files.work_dir import job_work_dir, remove_leftovers
 from services.exports.adapters.storage import FileStorage
 from services.exports.db import jobs as jobs_db
 from services.exports.db import users as users_db
@@ -68,8 +68,11 @@ async def build_next_export(units: UnitsOfWork, settings: BuildSettings) -> bool
 
 async def _build(units: UnitsOfWork, settings: BuildSettings, job: ClaimedJob) -> None:
     columns, field_values = await _prepare(units, job)
-    with tempfile.TemporaryDirectory(prefix="export-", dir=settings.work_dir) as work:
-        path = Path(work) / f"export.{job.format}"
+    # A job taken again after its worker was killed: that attempt's directory is left here.
+    if left := await asyncio.to_thread(remove_leftovers, settings.work_dir, job.id):
+        log.info("removed an earlier attempt's files", job_id=str(job.id), directories=left)
+    with job_work_dir(settings.work_dir, job.id) as work:
+        path = work / f"export.{job.format}"
         heartbeat = Heartbeat(units, settings.lease, job)
         rows = await settings.open_rows()
         try:

@@ -16,11 +16,11 @@ async def request_export(uow: UnitOfWork, request: ExportRequest) -> Job:
     filters = read_filters(request.filters)
     fields = await users_db.tenant_fields(uow.session, request.tenant_id)
     filters.custom_field_values(definitions(fields))  # Invalid if a field or value is wrong
-    now = datetime.now(UTC)
+    now, job_id = datetime.now(UTC), uuid.uuid4()
     job = jobs_db.add_job(
         uow.session,
         tenant_id=request.tenant_id,
-        id=uuid.uuid4(),
+        id=job_id,
         requested_by=request.requested_by,
         format=request.format,
         filters=filters.model_dump(mode="json", exclude_defaults=True),
@@ -28,7 +28,7 @@ async def request_export(uow: UnitOfWork, request: ExportRequest) -> Job:
         delimiter=request.delimiter,
         language=request.language,
         state=JobState.QUEUED,
-        file_name=file_name(request.tenant_id, now, request.format),
+        file_name=file_name(job_id, now, request.format),
         created_at=now,
         attempts=0,
         rows_written=0,

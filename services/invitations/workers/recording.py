@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
+from services.invitations.domain.failure_streak import FailureStreak
 from services.invitations.domain.retry import Attempt, RetryPolicy
 from services.invitations.usecases import UnitsOfWork
 from services.invitations.usecases.record_attempts import record_attempts
@@ -28,6 +29,7 @@ class GroupCommit:
         self._retry = retry
         self._waiting: list[tuple[Attempt, asyncio.Future[None]]] = []
         self._lock = asyncio.Lock()
+        self._streak = FailureStreak()  # every sending worker's outcomes pass here
 
     async def record(self, attempt: Attempt) -> None:
         """Returns once the attempt's outcome is committed."""
@@ -56,7 +58,7 @@ class GroupCommit:
         async for trying in retrying:
             with trying:
                 async with self._units() as uow:
-                    await record_attempts(uow, attempts, self._retry)
+                    await record_attempts(uow, attempts, self._retry, self._streak)
 
 
 def _log_first_failure(state: object) -> None:

@@ -49,8 +49,8 @@ def test_sorts() -> None:
 
 
 class Field:
-    def __init__(self, key: str, type: str) -> None:
-        self.key, self.label, self.type = key, key.title(), type
+    def __init__(self, key: str, type: str, choices: tuple[str, ...] = ()) -> None:
+        self.key, self.label, self.type, self.choices = key, key.title(), type, list(choices)
 
 
 def test_custom_field_values_are_read_by_their_type() -> None:
@@ -59,6 +59,13 @@ def test_custom_field_values_are_read_by_their_type() -> None:
     assert filters.custom_field_values(fields) == {"seniority": 3.0, "level": "B"}
     with pytest.raises(Invalid, match=r"field\.nope"):
         read_filters({"field.nope": "1"}).custom_field_values(fields)
+
+
+def test_a_defined_choice_field_refuses_a_value_that_is_not_a_choice() -> None:
+    fields = definitions([Field("level", "choice", ("A", "B"))])
+    assert read_filters({"field.level": "B"}).custom_field_values(fields) == {"level": "B"}
+    with pytest.raises(Invalid, match="expected one of A, B"):
+        read_filters({"field.level": "Z"}).custom_field_values(fields)
 
 
 def test_a_snapshot_becomes_a_row_and_its_fields() -> None:
@@ -78,7 +85,7 @@ def test_a_snapshot_becomes_a_row_and_its_fields() -> None:
     assert [(f.key, f.position) for f in fields_seen(user)] == [("department", 0)]
 
 
-def test_file_names_say_the_tenant_the_day_and_the_format() -> None:
-    tenant = uuid.UUID("12345678-0000-0000-0000-000000000000")
+def test_file_names_say_the_day_the_job_and_the_format() -> None:
+    job = uuid.UUID("12345678-0000-0000-0000-000000000000")
     moment = datetime(2026, 12, 4, 9, 5, tzinfo=UTC)
-    assert file_name(tenant, moment, "xlsx") == "users-12345678-2026-12-04-0905.xlsx"
+    assert file_name(job, moment, "xlsx") == "users-2026-12-04-0905-12345678.xlsx"
