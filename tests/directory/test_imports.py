@@ -256,3 +256,58 @@ async def test_the_template_has_the_tenants_custom_fields_and_reads_back(lms: Lm
         assert preview["ignored_columns"] == []
         assert preview["rows"][0]["message"] is None
         assert preview["counts"] == {"rows": 1, "create": 1}
+
+
+async def test_an_address_taken_between_preview_and_apply_fails_its_batch_not_the_others(
+    lms: Lms, directory_sql: asyncpg.Pool
+) -> None:
+    """The batch's INSERT meets a user created (by another writer) after the batch judged
+    its rows: the batch fails whole on the unique address, and is tried again one row at a
+    time, so the other rows are created and that row is judged again (the user exists)."""
+    content = "email,first name,last name\n" + "".join(
+        f"{name}@example.com,{name.title()},Roy\n" for name in ("ana", "taken", "leo", "zoe")
+    )
+    preview = (await upload(lms, "cohort.csv", content.encode())).json()
+    assert preview["counts"] == {"rows": 4, "create": 4}
+    async with directory_sql.acquire() as other_writer:
+        meanwhile = other_writer.transaction()
+        await meanwhile.start()
+        await other_writer.execute(
+            "INSERT INTO users (tenant_id, id, email, email_normalized, first_name, last_name,"
+            " locale, role, status) VALUES ($1, gen_random_uuid(), $2, $2, 'Taken', 'Before',"
+            " 'fr', 'learner', 'active')",
+            lms.tenant.id,
+            "taken@example.com",
+        )
+        await lms.admin.post(
+            f"/api/v1/imports/{preview['id']}/apply", json={"send_invitations": False}
+        )
+        await waiting_on_the_address(directory_sql)  # the batch judged "create" for all four
+        await meanwhile.commit()  # its INSERT now fails on the unique address
+
+    done = await wait_job(lms, preview["id"])
+
+    assert done["job"]["state"] == "done"
+    assert done["job"]["counts"] == {"created": 3, "updated": 1}
+    outcomes = {r["email"]: r["outcome"] for r in done["rows"]}
+    assert outcomes == {
+        "ana@example.com": "created",
+        "taken@example.com": "updated",
+        "leo@example.com": "created",
+        "zoe@example.com": "created",
+    }
+    taken = "SELECT count(*) FROM users WHERE tenant_id = $1 AND email_normalized = $2"
+    assert await directory_sql.fetchval(taken, lms.tenant.id, "taken@example.com") == 1
+
+
+async def waiting_on_the_address(sql: asyncpg.Pool) -> None:
+    """Until a session is blocked inserting users (on the other writer's new address)."""
+    query = (
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        " AND query ILIKE 'INSERT INTO users %'"
+    )
+    for _ in range(200):
+        if await sql.fetchval(query):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the apply's batch never reached its INSERT")
