@@ -13,7 +13,9 @@ from services.admin.adapters.api_client import ApiClient
 from services.admin.adapters.sealing import CookieSealer
 from services.admin.api import (
     auth,
+    bulk,
     directory,
+    imports,
     integrations,
     profile,
     tenant_settings,
@@ -53,6 +55,8 @@ def create_app(settings: AdminSettings | None = None) -> FastAPI:
         routers=[
             auth.router,
             directory.router,
+            imports.router,
+            bulk.router,
             user_actions.router,
             profile.router,
             tenant_settings.router,

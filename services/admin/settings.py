@@ -8,6 +8,9 @@ from shared.settings import ProcessSettings
 
 class AdminSettings(ProcessSettings):
     port: int = 8006
+    # An import's file passes through the console on its way to the directory (whose
+    # `IMPORT_MAX_BYTES` is 10 MB): the same limit as the directory's and nginx's.
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     gateway_url: str = Field(
         default="http://127.0.0.1:8080",
         description="Where the console reaches the APIs: the gateway (never a service directly).",

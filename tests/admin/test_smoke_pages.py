@@ -10,6 +10,7 @@ async def test_every_page_renders(signed_in: ConsoleBrowser, tenant: Tenant) -> 
         "/users",
         "/users?q=roy&status=invited&sort=-created_at",
         "/users/new",
+        "/imports",
         f"/users/{user['id']}",
         "/groups",
         "/custom-fields",

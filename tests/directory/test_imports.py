@@ -3,14 +3,16 @@ cancelling, and files that are not what they should be (nothing written)."""
 
 import asyncio
 import io
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
 import asyncpg
+import pytest
 from openpyxl import Workbook
 
 from services.directory.settings import DirectorySettings
-from tests.support.directory import Lms, new_tenant, problem
+from tests.support.directory import Lms, directory_settings, new_tenant, problem, start_directory
 from tests.support.servers import RunningServer
 
 MESSY_CSV = (
@@ -195,3 +197,117 @@ async def test_another_tenant_sees_no_import(
         assert applied.status_code == 404
     finally:
         await other.admin.aclose()
+
+
+@pytest.fixture
+async def small_directory(
+    directory_config: DirectorySettings, private_vhost: str
+) -> AsyncIterator[RunningServer]:
+    """A directory that takes at most 50 users a file (on its own vhost)."""
+    settings = directory_settings(
+        str(directory_config.database_url),
+        private_vhost,
+        directory_config.jwt_private_key,
+        import_max_rows=50,
+    )
+    server = await start_directory(settings)
+    yield server
+    await server.stop()
+
+
+async def test_an_xlsx_with_too_many_rows_is_refused_saying_the_limit(
+    small_directory: RunningServer, directory_config: DirectorySettings, directory_sql: asyncpg.Pool
+) -> None:
+    book = Workbook(write_only=True)  # no <dimension>: the rows are counted while streaming
+    sheet = book.create_sheet()
+    sheet.append(["E-mail", "First name"])
+    for n in range(51):
+        sheet.append([f"u{n}@example.com", "Ana"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    tenant = await new_tenant(directory_config, small_directory.url, "limits")
+    try:
+        response = await tenant.admin.post(
+            "/api/v1/imports", files={"file": ("cohort.xlsx", buffer.getvalue())}
+        )
+        problem(response, 413, "more than 50 users")
+    finally:
+        await tenant.admin.aclose()
+    imports = "SELECT count(*) FROM user_imports WHERE tenant_id = $1"
+    assert await directory_sql.fetchval(imports, tenant.id) == 0
+
+
+async def test_the_template_has_the_tenants_custom_fields_and_reads_back(lms: Lms) -> None:
+    await setup_tenant(lms)
+    choice = {"key": "site", "label": "Role", "type": "choice", "choices": ["Nord", "Sud"]}
+    assert (await lms.admin.post("/api/v1/custom-fields", json=choice)).status_code == 201
+
+    french = await lms.admin.get("/api/v1/imports/template", params={"locale": "fr"})
+    english = await lms.admin.get("/api/v1/imports/template", params={"locale": "en"})
+
+    assert french.status_code == english.status_code == 200
+    headers, example = french.content.decode("utf-8-sig").splitlines()
+    assert headers.split(";")[7:] == ["Matricule", "Date d'embauche", "site"]  # "Role": a column
+    assert example.split(";")[7:] == ["", "2025-09-02", "Nord"]
+    assert english.text.splitlines()[0].endswith(",Matricule,Date d'embauche,site")
+    for filled in (french, english):
+        # The example names groups the tenant doesn't have: created when asked.
+        preview = (await upload(lms, "t.csv", filled.content, create_groups="true")).json()
+        assert preview["ignored_columns"] == []
+        assert preview["rows"][0]["message"] is None
+        assert preview["counts"] == {"rows": 1, "create": 1}
+
+
+async def test_an_address_taken_between_preview_and_apply_fails_its_batch_not_the_others(
+    lms: Lms, directory_sql: asyncpg.Pool
+) -> None:
+    """The batch's INSERT meets a user created (by another writer) after the batch judged
+    its rows: the batch fails whole on the unique address, and is tried again one row at a
+    time, so the other rows are created and that row is judged again (the user exists)."""
+    content = "email,first name,last name\n" + "".join(
+        f"{name}@example.com,{name.title()},Roy\n" for name in ("ana", "taken", "leo", "zoe")
+    )
+    preview = (await upload(lms, "cohort.csv", content.encode())).json()
+    assert preview["counts"] == {"rows": 4, "create": 4}
+    async with directory_sql.acquire() as other_writer:
+        meanwhile = other_writer.transaction()
+        await meanwhile.start()
+        await other_writer.execute(
+            "INSERT INTO users (tenant_id, id, email, email_normalized, first_name, last_name,"
+            " locale, role, status) VALUES ($1, gen_random_uuid(), $2, $2, 'Taken', 'Before',"
+            " 'fr', 'learner', 'active')",
+            lms.tenant.id,
+            "taken@example.com",
+        )
+        await lms.admin.post(
+            f"/api/v1/imports/{preview['id']}/apply", json={"send_invitations": False}
+        )
+        await waiting_on_the_address(directory_sql)  # the batch judged "create" for all four
+        await meanwhile.commit()  # its INSERT now fails on the unique address
+
+    done = await wait_job(lms, preview["id"])
+
+    assert done["job"]["state"] == "done"
+    assert done["job"]["counts"] == {"created": 3, "updated": 1}
+    outcomes = {r["email"]: r["outcome"] for r in done["rows"]}
+    assert outcomes == {
+        "ana@example.com": "created",
+        "taken@example.com": "updated",
+        "leo@example.com": "created",
+        "zoe@example.com": "created",
+    }
+    taken = "SELECT count(*) FROM users WHERE tenant_id = $1 AND email_normalized = $2"
+    assert await directory_sql.fetchval(taken, lms.tenant.id, "taken@example.com") == 1
+
+
+async def waiting_on_the_address(sql: asyncpg.Pool) -> None:
+    """Until a session is blocked inserting users (on the other writer's new address)."""
+    query = (
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        " AND query ILIKE 'INSERT INTO users %'"
+    )
+    for _ in range(200):
+        if await sql.fetchval(query):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the apply's batch never reached its INSERT")

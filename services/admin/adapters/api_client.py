@@ -94,6 +94,26 @@ class ApiClient:
             raise ServiceUnavailable(path) from error
         return _answer(response, absent_on_404=absent_on_404)
 
+    async def upload(
+        self,
+        path: str,
+        token: str,
+        file: tuple[str, bytes, str],
+        data: Mapping[str, str] | None = None,
+    ) -> ApiAnswer:
+        """A file as multipart/form-data (`file`: name, bytes, media type), with form fields."""
+        sent = {"Authorization": f"Bearer {token}"}
+        if cid := correlation_id():
+            sent["X-Request-ID"] = cid
+        try:
+            response = await self._http.post(
+                path, files={"file": file}, data=dict(data or {}), headers=sent
+            )
+        except httpx.HTTPError as error:
+            log.warning("API unreachable", path=path, error=repr(error))
+            raise ServiceUnavailable(path) from error
+        return _answer(response, absent_on_404=False)
+
     async def download(self, path: str, token: str) -> httpx.Response:
         """A file, read whole (exports are capped by their service)."""
         try:

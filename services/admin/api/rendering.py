@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader, select_autoescape
 
 from services.admin import i18n
-from services.admin.domain import envelopes, filters, formatting
+from services.admin.domain import bulk, envelopes, filters, formatting
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
@@ -44,6 +44,12 @@ def template_environment(zone: ZoneInfo) -> Environment:
         INVITATION_STATES=filters.INVITATION_STATES,
         EMAIL_STATES=filters.EMAIL_STATES,
         translate=_translate,
+        JOB_STATES=bulk.JOB_STATES,
+        OUTCOMES=bulk.OUTCOMES,
+        ACTION_LABELS=bulk.ACTION_LABELS,
+        BULK_ACTIONS=bulk.BULK_ACTIONS,
+        percent_done=bulk.percent_done,
+        count_lines=bulk.count_lines,
     )
     return env
 

@@ -8,6 +8,7 @@ more than `max_rows` rows is `TooLarge`, each with a message saying so.
 
 import csv
 import io
+import itertools
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -86,7 +87,22 @@ def _read_xlsx(content: bytes, max_rows: int) -> Sheet:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as error:
         raise Malformed(f"This is not an XLSX workbook Excel can open ({error}).") from None
+    declared = book.worksheets[0].max_row  # the sheet's <dimension>, when it has one
+    if declared is None or declared - 1 > max_rows:
+        try:
+            _count_xlsx_rows(book, max_rows)  # refused before any row is judged
+        except TooLarge:
+            book.close()
+            raise
     return _collect("xlsx", _xlsx_rows(book), max_rows)
+
+
+def _count_xlsx_rows(book: Any, max_rows: int) -> None:
+    """Counts the filled rows while streaming the sheet (a dimension may be absent, or
+    count formatted but empty rows); stops as soon as there are too many."""
+    filled = _filled_rows(book.worksheets[0].iter_rows(values_only=True))
+    if next(itertools.islice(filled, max_rows + 1, None), None) is not None:
+        raise TooLarge(_too_many(max_rows))
 
 
 def _xlsx_rows(book: Any) -> Iterator[tuple[Any, ...]]:

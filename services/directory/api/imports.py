@@ -38,10 +38,9 @@ RESULT_HEADERS = ["row", "email", "preview", "changes", "problem", "outcome", "d
 
 
 @router.get("/template", summary="The file to fill in (CSV, headers in French or English)")
-async def template(actor: CanActInBulk, locale: Literal["fr", "en"] = "fr") -> Response:
-    del actor
+async def template(actor: CanActInBulk, uow: UoW, locale: Literal["fr", "en"] = "fr") -> Response:
     return Response(
-        template_file(locale),
+        await template_file(uow, actor, locale),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="users-template-{locale}.csv"'},
     )

@@ -74,6 +74,11 @@ def header_key(text: str) -> str:
 _BY_KEY = {header_key(alias): column for column, names in _ALIASES.items() for alias in names}
 
 
+def known_header(text: str) -> bool:
+    """Whether a header names one of the known columns (in any of its spellings)."""
+    return header_key(text) in _BY_KEY
+
+
 K = TypeVar("K", bound=str)
 
 
