@@ -454,7 +454,7 @@ async def measure(bench: Bench, args: argparse.Namespace) -> None:
     for label, run, base, _ in results:
         ratio = (len(base.latencies) / base.elapsed) / (len(run.latencies) / run.elapsed)
         median = statistics.median(run.latencies) / statistics.median(base.latencies)
-        cpu = (run.cpu / len(run.latencies)) / (base.cpu / len(base.latencies))
+        cpu = (run.cpu / len(run.latencies)) / (base.cpu / len(base.latencies) or float("nan"))
         print(
             f"  vs baseline, {label}: {ratio:.1f}× fewer req/s, median latency ×{median:.1f}, "
             f"server CPU per request ×{cpu:.1f}"

@@ -15,6 +15,7 @@ from services.bounces.db.notices import Key, Outcome, key_of
 from services.bounces.db.raw_events import RawRequest
 from services.bounces.domain.matching import (
     Decision,
+    KnownMessages,
     Match,
     TenantConflict,
     address_window,
@@ -35,12 +36,14 @@ log = get_logger(__name__)
 async def decide_all(session: AsyncSession, notices: Sequence[Notice]) -> list[Decision]:
     """Each notice's match, with at most two lookups for the whole batch."""
     known = await sent_messages.tagged_or_identified(session, notices)
-    unresolved = [n for n in notices if needs_address_lookup(n, known)]
+    index = KnownMessages(known)
+    unresolved = [n for n in notices if needs_address_lookup(n, index.candidates(n))]
     window = address_window(unresolved)
     if window is not None:
         addresses = {n.recipient for n in unresolved}
         known += await sent_messages.sent_to(session, addresses, *window)
-    return [decide(notice, known) for notice in notices]
+        index = KnownMessages(known)
+    return [decide(notice, index.candidates(notice)) for notice in notices]
 
 
 async def decide_surely(session: AsyncSession, notices: Sequence[Notice]) -> list[Decision]:
