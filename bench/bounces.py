@@ -2,6 +2,7 @@
 
     uv run python bench/bounces.py [--batches 100] [--batch-size 100] [--singles 3000]
                                    [--rate 500] [--single-provider sendgrid|generic]
+                                   [--processes 1]
 
 Starts the bounces service as its own process, the way it runs (`python -m services.bounces`:
 uvicorn with uvloop and httptools), with its own database and RabbitMQ virtual host, and,
@@ -72,9 +73,12 @@ async def read_only(provider: str, request: Request) -> dict[str, int]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process has used so far (Linux /proc)."""
+    """User + system CPU time the process and its children (uvicorn's workers) have used
+    so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return own + sum(cpu_seconds(int(child)) for child in children)
 
 
 @dataclass(frozen=True)
@@ -400,10 +404,14 @@ async def measure(bench: Bench, args: argparse.Namespace) -> None:
     paced_singles, fastest_singles = reports[: args.singles], reports[args.singles :]
     port, baseline_port = free_port(), free_port()
     service = [sys.executable, "-m", "services.bounces"]
+    if args.processes > 1:  # the same app, served by uvicorn's workers on one port
+        service = [sys.executable, "-m", "uvicorn", "services.bounces.app:create_app"]
+        service += ["--factory", "--workers", str(args.processes), "--port", str(port)]
+        service += ["--loop", "uvloop", "--http", "httptools", "--no-access-log"]
     trivial = [sys.executable, "-m", "uvicorn", "bench.bounces:baseline", "--port"]
     trivial += [str(baseline_port), "--loop", "uvloop", "--http", "httptools", "--no-access-log"]
     provider = args.single_provider
-    print(f"P4 bounce webhooks — logs in {bench.logs}", flush=True)
+    print(f"P4 bounce webhooks, {args.processes} process(es) — logs in {bench.logs}", flush=True)
     async with (
         bench.process(service, port, "bounces") as service_pid,
         bench.process(trivial, baseline_port, "baseline") as baseline_pid,
@@ -446,7 +454,7 @@ async def measure(bench: Bench, args: argparse.Namespace) -> None:
     for label, run, base, _ in results:
         ratio = (len(base.latencies) / base.elapsed) / (len(run.latencies) / run.elapsed)
         median = statistics.median(run.latencies) / statistics.median(base.latencies)
-        cpu = (run.cpu / len(run.latencies)) / (base.cpu / len(base.latencies))
+        cpu = (run.cpu / len(run.latencies)) / (base.cpu / len(base.latencies) or float("nan"))
         print(
             f"  vs baseline, {label}: {ratio:.1f}× fewer req/s, median latency ×{median:.1f}, "
             f"server CPU per request ×{cpu:.1f}"
@@ -460,4 +468,5 @@ if __name__ == "__main__":
     parser.add_argument("--singles", type=int, default=3000)
     parser.add_argument("--rate", type=float, default=500)
     parser.add_argument("--single-provider", choices=["sendgrid", "generic"], default="sendgrid")
+    parser.add_argument("--processes", type=int, default=1, help="uvicorn workers serving it")
     asyncio.run(main(parser.parse_args()))

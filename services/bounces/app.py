@@ -11,6 +11,7 @@ from services.bounces.api import webhooks
 from services.bounces.api.dependencies import WebhookContext
 from services.bounces.handlers import SUBSCRIPTIONS
 from services.bounces.settings import BouncesSettings
+from services.bounces.usecases.ingest_request import Ingestion
 from services.bounces.usecases.purge_expired import Retention
 from services.bounces.usecases.verify_request import ProviderKeys, RequestVerifier
 from services.bounces.workers.housekeeping import housekeeping
@@ -69,7 +70,6 @@ def create_app(settings: BouncesSettings | None = None) -> FastAPI:
     runtime.add_worker(_Closing(certificates, confirmer))
     app = create_service_app(title="LMS bounces", runtime=runtime, routers=[webhooks.router])
     app.state.settings = settings
-    app.state.webhooks = WebhookContext(
-        RequestVerifier(provider_keys(settings), certificates), confirmer
-    )
+    verifier = RequestVerifier(provider_keys(settings), certificates)
+    app.state.webhooks = WebhookContext(Ingestion(runtime.unit_of_work, verifier, confirmer))
     return app

@@ -2,6 +2,7 @@
 published through the outbox; what the platform ignores is acknowledged and dropped; what
 it can't read is refused with the reason, and kept."""
 
+import asyncio
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -193,3 +194,32 @@ async def test_an_event_the_platform_ignores_is_acknowledged_and_dropped(
     assert await sql.fetchval("SELECT count(*) FROM notices") == notices
     assert await raw_count(sql) == raw + 1
     assert await _stored_outcome(sql, request.body) == "ignored"
+
+
+async def test_requests_arriving_together_each_get_their_own_answer(
+    poster: Poster,
+    bounces: RunningServer,
+    sql: asyncpg.Pool,
+    events: EventPublisher,
+) -> None:
+    """Requests that come at the same moment share transactions (group commit): each is
+    still answered for itself, and an event that two of them carry is published once."""
+    messages = [await mailed(events, sql, datetime.now(UTC)) for _ in range(6)]
+    reports = [Report(What.HARD_BOUNCE, m.address, m.message_id, m.tags) for m in messages]
+    retried = [poster.signed([report]) for report in reports for _ in range(2)]
+    ignored = poster.signed([Report(What.IGNORED, "zoe@example.com")])
+    malformed = poster.signed([Report(What.HARD_BOUNCE, "not an address")])
+    raw = await raw_count(sql)
+    answers = await asyncio.gather(
+        *(post(bounces.url, poster.name, request) for request in [*retried, ignored, malformed])
+    )
+    *pairs, ignored_answer, malformed_answer = answers
+    for first, second in zip(pairs[::2], pairs[1::2], strict=True):
+        assert first.status_code == second.status_code == 200, (first.text, second.text)
+        counts = sorted((a.json()["published"], a.json()["duplicates"]) for a in (first, second))
+        assert counts == [(0, 1), (1, 0)]
+    assert ignored_answer.json()["ignored"] == 1, ignored_answer.text
+    assert malformed_answer.status_code == 400, malformed_answer.text
+    for report in reports:
+        assert len(await outbox_events(sql, poster.event_id(report))) == 1
+    assert await raw_count(sql) == raw + len(answers)  # every request kept

@@ -6,15 +6,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from services.bounces.domain.notices import Provider
-from services.bounces.usecases.confirm_subscription import SubscriptionConfirmer
-from services.bounces.usecases.verify_request import RequestVerifier
+from services.bounces.usecases.ingest_request import Ingestion
 from shared.errors import NotFound
 
 
 @dataclass(frozen=True)
 class WebhookContext:
-    verifier: RequestVerifier
-    confirmer: SubscriptionConfirmer | None  # None: SNS_CONFIRM_SUBSCRIPTIONS is off
+    ingestion: Ingestion
 
     def provider(self, name: str) -> Provider:
         """The provider a path names; NotFound when unknown or not configured."""
@@ -22,7 +20,7 @@ class WebhookContext:
             provider = Provider(name)
         except ValueError:
             provider = None
-        if provider is None or provider not in self.verifier.keys.configured:
+        if provider is None or provider not in self.ingestion.verifier.keys.configured:
             raise NotFound(f"No webhook for the provider {name[:40]!r} is configured here.")
         return provider
 

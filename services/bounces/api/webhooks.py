@@ -13,11 +13,10 @@ from services.bounces.domain.errors import BatchTooLarge, MalformedNotice, NotAu
 from services.bounces.domain.notices import Provider
 from services.bounces.domain.providers import LIMITS
 from services.bounces.domain.records import RawOutcome
-from services.bounces.usecases.ingest_request import IngestOutcome, ingest_request
+from services.bounces.usecases.ingest_request import IngestOutcome
 from services.bounces.usecases.verify_request import WebhookRequest
 from shared.errors import TooLarge
 from shared.http.authentication import ServiceRouter
-from shared.http.dependencies import UoW
 from shared.http.problems import problem_response
 from shared.logging import get_logger
 
@@ -92,13 +91,13 @@ def _answer(outcome: IngestOutcome) -> Received | JSONResponse:
     },
 )
 async def receive_notices(
-    provider: str, request: Request, webhooks: Webhooks, uow: UoW
+    provider: str, request: Request, webhooks: Webhooks
 ) -> Received | JSONResponse:
     accepted = webhooks.provider(provider)
     body = await _body(request, LIMITS[accepted].max_body_bytes)
     webhook = WebhookRequest(accepted, body, dict(request.headers), datetime.now(UTC))
     try:
-        outcome = await ingest_request(uow, webhooks.verifier, webhooks.confirmer, webhook)
+        outcome = await webhooks.ingestion.ingest(webhook)
     except NotAuthentic as error:
         raise _unauthorized(accepted, error) from None  # rolled back: nothing changes
     return _answer(outcome)

@@ -140,6 +140,36 @@ def needs_address_lookup(notice: Notice, messages: Sequence[SentMessage]) -> boo
     return not by_tags(notice, messages) and not by_message_id(notice, messages)
 
 
+class KnownMessages:
+    """Messages found for a batch of notices, indexed by what a notice finds them with:
+    each notice is decided among its own few candidates (a superset of what `decide`
+    keeps), not among every message the batch found (quadratic: 40 ms for four batches
+    of 100 sharing a transaction)."""
+
+    def __init__(self, messages: Iterable[SentMessage]) -> None:
+        self._by: dict[tuple[object, ...], list[SentMessage]] = {}
+        for m in messages:
+            for key in (
+                ("invitation", m.tenant_id, m.invitation_id),
+                ("user", m.tenant_id, m.user_id),
+                ("message-id", m.message_id),
+                ("address", m.address),
+            ):
+                self._by.setdefault(key, []).append(m)
+
+    def candidates(self, notice: Notice) -> list[SentMessage]:
+        tags = notice.tags
+        found: dict[int, SentMessage] = {}
+        for key in (
+            ("invitation", tags.tenant_id, tags.invitation_id),
+            ("user", tags.tenant_id, tags.user_id),
+            ("message-id", notice.message_id),
+            ("address", notice.recipient),
+        ):
+            found.update((id(m), m) for m in self._by.get(key, ()))
+        return list(found.values())
+
+
 def address_window(notices: Iterable[Notice]) -> tuple[datetime, datetime] | None:
     """The range of send times an address lookup for these notices must cover."""
     times = [n.occurred_at for n in notices]

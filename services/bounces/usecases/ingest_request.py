@@ -1,8 +1,10 @@
 """A provider's request: verify it, store it raw, normalise it, de-duplicate, match and
 publish its notices through the outbox (so the provider gets its 2xx at once, and a
-broker outage only delays the events)."""
+broker outage only delays the events). Requests that arrive together share a transaction
+(`group_commit.py`)."""
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from services.bounces.db import raw_events, tokens
@@ -17,7 +19,8 @@ from services.bounces.usecases.confirm_subscription import (
     SubscriptionConfirmer,
     confirm_subscription,
 )
-from services.bounces.usecases.record_notices import record_notices
+from services.bounces.usecases.group_commit import GroupCommit, UnitOfWorkFactory
+from services.bounces.usecases.record_notices import Arrival, record_requests
 from services.bounces.usecases.verify_request import Proof, RequestVerifier, WebhookRequest
 from shared.logging import get_logger
 from shared.unit_of_work import UnitOfWork
@@ -63,33 +66,76 @@ def _parse(request: WebhookRequest, proof: Proof) -> _Parsed:
     return _Parsed(results, RawOutcome.IGNORED)
 
 
-async def ingest_request(
-    uow: UnitOfWork,
-    verifier: RequestVerifier,
-    confirmer: SubscriptionConfirmer | None,
-    request: WebhookRequest,
-) -> IngestOutcome:
-    """Raises NotAuthentic (forged, unsigned, stale, replayed: nothing is stored), and
-    Unavailable when SNS can't be reached right now."""
-    proof = await verifier.verify(request)
-    if proof.mailgun_token is not None and not await tokens.claim(
-        uow.session, proof.mailgun_token, request.received_at
-    ):
-        raise NotAuthentic("this Mailgun token was used before: a replayed request")
-    if proof.sns is not None and proof.sns.type is SnsMessageType.SUBSCRIPTION_CONFIRMATION:
-        outcome = await confirm_subscription(proof.sns, confirmer)
-        raw = _raw(request, outcome)
-        await raw_events.store(uow.session, raw)
-        return IngestOutcome(raw.id, outcome)
-    parsed = _parse(request, proof)
-    raw = _raw(request, parsed.outcome, parsed.detail)
-    notices = [r for r in parsed.results if isinstance(r, Notice)]
-    tally = await record_notices(  # stores the raw request too, even without notices
-        uow, notices, raw_event_id=raw.id, received_at=request.received_at, request=raw
-    )
-    tally += Tally(ignored=sum(isinstance(r, Ignored) for r in parsed.results))
-    _count(request.provider, tally, parsed.outcome)
-    return IngestOutcome(raw.id, parsed.outcome, tally, parsed.refusal)
+@dataclass(frozen=True)
+class _Received:
+    """An authentic request, read: what its group's transaction stores."""
+
+    request: WebhookRequest
+    parsed: _Parsed
+    raw: RawRequest
+
+
+async def _record_group(uow: UnitOfWork, received: Sequence[_Received]) -> list[IngestOutcome]:
+    arrivals = [
+        Arrival(r.raw, [n for n in r.parsed.results if isinstance(n, Notice)]) for r in received
+    ]
+    tallies = await record_requests(uow, arrivals)  # stores the requests, even without notices
+    outcomes = []
+    for r, tally in zip(received, tallies, strict=True):
+        tally += Tally(ignored=sum(isinstance(n, Ignored) for n in r.parsed.results))
+        _count(r.request.provider, tally, r.parsed.outcome)
+        outcomes.append(IngestOutcome(r.raw.id, r.parsed.outcome, tally, r.parsed.refusal))
+    return outcomes
+
+
+class Ingestion:
+    """Takes each request through verification, then stores it with the requests that
+    arrive with it (`GroupCommit`), answering once that is committed. A Mailgun request
+    (its single-use token is claimed in the same transaction) and an SNS subscription
+    confirmation get a transaction of their own."""
+
+    def __init__(
+        self,
+        unit_of_work: UnitOfWorkFactory,
+        verifier: RequestVerifier,
+        confirmer: SubscriptionConfirmer | None,
+        *,
+        concurrency: int = 4,
+    ) -> None:
+        self._unit_of_work = unit_of_work
+        self.verifier = verifier
+        self._confirmer = confirmer
+        self._groups: GroupCommit[_Received, IngestOutcome] = GroupCommit(
+            unit_of_work, _record_group, concurrency=concurrency
+        )
+
+    async def ingest(self, request: WebhookRequest) -> IngestOutcome:
+        """Raises NotAuthentic (forged, unsigned, stale, replayed: nothing is stored), and
+        Unavailable when SNS can't be reached right now."""
+        proof = await self.verifier.verify(request)
+        confirming = (
+            proof.sns is not None and proof.sns.type is SnsMessageType.SUBSCRIPTION_CONFIRMATION
+        )
+        if proof.mailgun_token is None and not confirming:
+            parsed = _parse(request, proof)
+            raw = _raw(request, parsed.outcome, parsed.detail)
+            return await self._groups.submit(_Received(request, parsed, raw))
+        async with self._unit_of_work() as uow:
+            return await self._alone(uow, request, proof)
+
+    async def _alone(self, uow: UnitOfWork, request: WebhookRequest, proof: Proof) -> IngestOutcome:
+        if proof.mailgun_token is not None and not await tokens.claim(
+            uow.session, proof.mailgun_token, request.received_at
+        ):
+            raise NotAuthentic("this Mailgun token was used before: a replayed request")
+        if proof.sns is not None and proof.sns.type is SnsMessageType.SUBSCRIPTION_CONFIRMATION:
+            outcome = await confirm_subscription(proof.sns, self._confirmer)
+            raw = _raw(request, outcome)
+            await raw_events.store(uow.session, raw)
+            return IngestOutcome(raw.id, outcome)
+        parsed = _parse(request, proof)
+        received = _Received(request, parsed, _raw(request, parsed.outcome, parsed.detail))
+        return (await _record_group(uow, [received]))[0]
 
 
 def _raw(request: WebhookRequest, outcome: RawOutcome, detail: str | None = None) -> RawRequest:

@@ -3,6 +3,7 @@ request, a replay, a message recorded after its notices arrived)."""
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from services.bounces.db.notices import Key, Outcome, key_of
 from services.bounces.db.raw_events import RawRequest
 from services.bounces.domain.matching import (
     Decision,
+    KnownMessages,
     Match,
     TenantConflict,
     address_window,
@@ -34,12 +36,14 @@ log = get_logger(__name__)
 async def decide_all(session: AsyncSession, notices: Sequence[Notice]) -> list[Decision]:
     """Each notice's match, with at most two lookups for the whole batch."""
     known = await sent_messages.tagged_or_identified(session, notices)
-    unresolved = [n for n in notices if needs_address_lookup(n, known)]
+    index = KnownMessages(known)
+    unresolved = [n for n in notices if needs_address_lookup(n, index.candidates(n))]
     window = address_window(unresolved)
     if window is not None:
         addresses = {n.recipient for n in unresolved}
         known += await sent_messages.sent_to(session, addresses, *window)
-    return [decide(notice, known) for notice in notices]
+        index = KnownMessages(known)
+    return [decide(notice, index.candidates(notice)) for notice in notices]
 
 
 async def decide_surely(session: AsyncSession, notices: Sequence[Notice]) -> list[Decision]:
@@ -65,23 +69,13 @@ def _first_of_each(notices: Sequence[Notice]) -> list[Notice]:
     return list(seen.values())
 
 
-async def record_notices(
-    uow: UnitOfWork,
-    notices: Sequence[Notice],
-    *,
-    raw_event_id: uuid.UUID | None,
-    received_at: datetime,
-    request: RawRequest | None = None,
-    retry_waiting: bool = False,
-) -> Tally:
-    """A notice seen before changes nothing; with `retry_waiting` (replay, or its message
-    just recorded) one that was waiting for its message is published if it matches now.
-    `request`: the raw request they came in, stored with them (by the same statement)."""
-    unique = _first_of_each(notices)
-    decisions = await decide_surely(uow.session, unique)
+def _outcomes(
+    notices: Sequence[Notice], decisions: Sequence[Decision]
+) -> tuple[list[tuple[Notice, Outcome]], dict[Key, CloudEvent[Any]]]:
+    """What to record with each notice, and the event of each one that matched."""
     recorded: list[tuple[Notice, Outcome]] = []
     events: dict[Key, CloudEvent[Any]] = {}
-    for notice, decision in zip(unique, decisions, strict=True):
+    for notice, decision in zip(notices, decisions, strict=True):
         if isinstance(decision, Match):
             event = email_event(notice, decision)
             events[key_of(notice)] = event
@@ -91,8 +85,23 @@ async def record_notices(
         else:
             outcome = Outcome(NoticeStatus.UNMATCHED)
         recorded.append((notice, outcome))
+    return recorded, events
+
+
+async def record_notices(
+    uow: UnitOfWork,
+    notices: Sequence[Notice],
+    *,
+    raw_event_id: uuid.UUID | None,
+    received_at: datetime,
+    retry_waiting: bool = False,
+) -> Tally:
+    """A notice seen before changes nothing; with `retry_waiting` (replay, or its message
+    just recorded) one that was waiting for its message is published if it matches now."""
+    unique = _first_of_each(notices)
+    recorded, events = _outcomes(unique, await decide_surely(uow.session, unique))
     inserted = await notices_db.insert_new(
-        uow.session, recorded, raw_event_id, received_at, request=request
+        uow.session, recorded, [raw_event_id] * len(recorded), [received_at] * len(recorded)
     )
     promoted: set[Key] = set()
     if retry_waiting:
@@ -104,6 +113,44 @@ async def record_notices(
     uow.emit(*(events[key] for key in inserted | promoted if key in events))
     _log_new(recorded, inserted, promoted)
     return _tally(recorded, inserted | promoted, duplicates=len(notices) - len(inserted | promoted))
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A request as it is stored, and the notices read from it."""
+
+    request: RawRequest
+    notices: Sequence[Notice]
+
+
+async def record_requests(uow: UnitOfWork, arrivals: Sequence[Arrival]) -> list[Tally]:
+    """Requests stored with their notices, all by one statement (several requests share a
+    transaction when they arrive together: `usecases/group_commit.py`); each request's
+    tally, in order. A notice that several of them carry counts for the first, as within
+    one request."""
+    firsts: dict[Key, tuple[Arrival, Notice]] = {}
+    for arrival in arrivals:
+        for notice in arrival.notices:
+            firsts.setdefault(key_of(notice), (arrival, notice))
+    owners = {key: arrival for key, (arrival, _) in firsts.items()}
+    unique = [notice for _, notice in firsts.values()]
+    recorded, events = _outcomes(unique, await decide_surely(uow.session, unique))
+    requests = [owners[key_of(notice)].request for notice in unique]
+    inserted = await notices_db.insert_new(
+        uow.session,
+        recorded,
+        [request.id for request in requests],
+        [request.received_at for request in requests],
+        requests=[arrival.request for arrival in arrivals],
+    )
+    uow.emit(*(events[key_of(n)] for n in unique if key_of(n) in inserted and key_of(n) in events))
+    _log_new(recorded, inserted, set())
+    tallies = []
+    for arrival in arrivals:
+        own = [(n, o) for n, o in recorded if owners[key_of(n)] is arrival]
+        new = {key_of(n) for n, _ in own} & inserted
+        tallies.append(_tally(own, new, duplicates=len(arrival.notices) - len(new)))
+    return tallies
 
 
 def _log_new(

@@ -5,6 +5,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from services.bounces.domain.matching import (
+    KnownMessages,
     Match,
     MatchedBy,
     SentMessage,
@@ -150,3 +151,25 @@ def test_a_notice_and_the_message_it_is_about_lock_a_key_in_common() -> None:
     assert not rendezvous_keys(_notice(address="other@example.com")) & message_rendezvous_keys(
         message
     )
+
+
+def test_each_notice_is_decided_the_same_among_its_candidates_as_among_all() -> None:
+    messages = [_sent(address=f"u{n}@example.com") for n in range(6)]
+    messages += [_sent(tenant=OTHER_TENANT, address="u0@example.com")]
+    first, second, third, fourth, *_ = messages
+    conflicting = ProviderTags(tenant_id=OTHER_TENANT, invitation_id=uuid.uuid4())
+    notices = [
+        _notice(address=first.address, tags=_tags(first)),
+        _notice(address="elsewhere@example.com", tags=_tags(second, invitation=False)),
+        _notice(address="elsewhere@example.com", message_id=third.message_id),
+        _notice(address=fourth.address),
+        _notice(address="u0@example.com"),
+        _notice(address="never@example.com"),
+        _notice(address=first.address, message_id=first.message_id, tags=conflicting),
+    ]
+    index = KnownMessages(messages)
+    decisions = [decide(notice, index.candidates(notice)) for notice in notices]
+    assert decisions == [decide(notice, messages) for notice in notices]
+    assert decisions[5] is None
+    assert isinstance(decisions[6], TenantConflict)
+    assert all(isinstance(d, Match) for d in decisions[:5])
