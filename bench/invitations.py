@@ -260,6 +260,7 @@ async def measure_bus_bulk(bench: Bench, tenant_id: uuid.UUID, smtp: SmtpSink, c
         for n in range(count)
     ]
     before = len(smtp.received)
+    connections_before = smtp.connections_opened
     connection = await aio_pika.connect(bench.amqp_url)
     cpu_before = _cpu_seconds(PIDS["invitations"])
     started = time.perf_counter()
@@ -290,6 +291,7 @@ async def measure_bus_bulk(bench: Bench, tenant_id: uuid.UUID, smtp: SmtpSink, c
         f"  CPU of the invitations process(es): {cpu:.1f} s, {cpu / count * 1000:.2f} ms"
         " per invitation"
     )
+    print(f"  SMTP connections opened: {smtp.connections_opened - connections_before}")
     return elapsed
 
 

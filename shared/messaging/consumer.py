@@ -115,7 +115,11 @@ class EventConsumer:
             description=f"Handles {', '.join(self._handlers)}.",
         )(self.consume)
 
-    async def consume(self, message: RabbitMessage) -> None:
+    async def consume(self) -> None:
+        # The message is read from FastStream's context rather than injected: FastDepends
+        # resolves an injected `RabbitMessage` in a worker thread, a thread hop per message.
+        assert self._broker is not None
+        message: RabbitMessage = self._broker.context.get_local("message")
         raw = message.raw_message
         event_id = raw.message_id or _fingerprint(raw.body)
         # A message without a correlation id keeps one and the same across redeliveries.

@@ -116,20 +116,32 @@ class SmtpSink:
     refuse_data: str | None = None  # e.g. "451 4.3.0 Try again later"
     refuse_recipients: dict[str, str] = field(default_factory=dict)
     port: int = 0
+    connections_opened: int = 0
 
     def __post_init__(self) -> None:
         self._arrived = asyncio.Condition()
         self._server: asyncio.Server | None = None
+        self._connections: list[SMTP] = []
 
     async def start(self) -> "SmtpSink":
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            lambda: SMTP(_Handler(self), hostname="sink.test", enable_SMTPUTF8=True),
-            "127.0.0.1",
-            0,
-        )
+        self._server = await loop.create_server(self._connection, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
+
+    def _connection(self) -> SMTP:
+        connection = SMTP(_Handler(self), hostname="sink.test", enable_SMTPUTF8=True)
+        self._connections.append(connection)
+        self.connections_opened += 1
+        return connection
+
+    def drop_connections(self) -> None:
+        """Close every open connection from the server's side, as its idle time-out or a
+        restart does, without a word to the client."""
+        for connection in self._connections:
+            if connection.transport is not None:
+                connection.transport.close()
+        self._connections.clear()
 
     async def stop(self) -> None:
         if self._server is not None:

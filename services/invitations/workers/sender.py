@@ -1,8 +1,10 @@
 """The sender: `SEND_CONCURRENCY` workers, each claiming due e-mails (FOR UPDATE SKIP
 LOCKED, so any number of workers and replicas can run) and sending them over its own SMTP
-connection, closed when it goes idle. One pass of a worker is the use case
-`send_due_emails`; the loop, its wakeup (NOTIFY on the deliveries table) and its graceful
-stop are `shared.workers.Worker`'s."""
+connection, kept while there is mail: closed when a claim finds none and the connection
+has not been used for `KEEP_IDLE_SECONDS` (a burst arriving in batches wakes every worker
+for each batch; most find nothing, and would otherwise reconnect for the next one). One
+pass of a worker is the use case `send_due_emails`; the loop, its wakeup (NOTIFY on the
+deliveries table) and its graceful stop are `shared.workers.Worker`'s."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
@@ -14,6 +16,8 @@ from services.invitations.usecases.send_emails import send_due_emails
 from services.invitations.workers.recording import GroupCommit
 from shared.wakeup import Wakeup
 from shared.workers import Worker
+
+KEEP_IDLE_SECONDS = 2.0  # well under any server's idle time-out (RFC 5321: ≥ 5 minutes)
 
 
 class SendingWorker:
@@ -45,10 +49,9 @@ class SendingWorker:
             batch_size=self._batch_size,
             stopping=lambda: self.worker.stopping,
         )
-        more = claimed >= self._batch_size and not self.worker.stopping
-        if not more:
-            await self._mailer.close()
-        return more
+        if claimed == 0:
+            await self._mailer.close_if_idle(KEEP_IDLE_SECONDS)
+        return claimed >= self._batch_size and not self.worker.stopping
 
     async def close(self) -> None:
         await self._mailer.close()

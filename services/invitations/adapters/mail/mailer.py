@@ -49,3 +49,7 @@ class SmtpMailer:
     async def close(self) -> None:
         """Idle: don't hold a connection the server would drop."""
         await self._session.close()
+
+    async def close_if_idle(self, seconds: float) -> None:
+        if self._session.idle_seconds() >= seconds:
+            await self._session.close()

@@ -1,6 +1,12 @@
 """Sending over SMTP with aiosmtplib; a session keeps one connection for a burst of e-mails
-(each sending worker has its own, closed when the worker goes idle)."""
+(each sending worker has its own, closed when the worker finds nothing to send).
 
+A kept connection may have been dropped by the server meanwhile (its idle time-out, a
+restart): when it breaks before the message was sent (the server closed it, or answered
+421 "closing"), it is dropped and the e-mail is tried at once on a fresh connection. Nothing
+can be sent twice that way: the message itself (DATA) had not been sent."""
+
+import time
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -31,6 +37,7 @@ class SmtpSession:
     def __init__(self, config: SmtpConfig) -> None:
         self._config = config
         self._client: aiosmtplib.SMTP | None = None
+        self._last_used = time.monotonic()
 
     async def __aenter__(self) -> "SmtpSession":
         return self
@@ -47,6 +54,17 @@ class SmtpSession:
         """None once the server accepted the message; else why it did not, and whether it
         surely did not (the conversation broke before the message was sent) or may have
         (the reply to DATA was lost: a timeout or a disconnect after the whole message)."""
+        reused = self._client is not None and self._client.is_connected
+        failure = await self._send(mail)
+        if reused and isinstance(failure, _BrokeBeforeMessage):
+            log.info("the kept SMTP connection was closed by the server; sending on a new one")
+            failure = await self._send(mail)
+        self._last_used = time.monotonic()
+        if isinstance(failure, _BrokeBeforeMessage):
+            return SendFailure(failure.reason, failure.kind)
+        return failure
+
+    async def _send(self, mail: MimeMessage) -> SendFailure | None:
         try:
             client = await self._connected()
         except (aiosmtplib.SMTPException, OSError) as error:
@@ -59,12 +77,16 @@ class SmtpSession:
                 return SendFailure(reason, FailureKind.REFUSED)
             await client.mail(mail.sender, options=options, encoding=encoding)
             await client.rcpt(mail.recipient, encoding=encoding)
+        except (aiosmtplib.SMTPServerDisconnected, ConnectionError) as error:
+            await self.close()
+            return _BrokeBeforeMessage(_describe(error))
         except aiosmtplib.SMTPRecipientRefused as error:
             await self.close()
             return _refused(f"the server refused the address: {error.code} {error.message}", error)
         except aiosmtplib.SMTPResponseException as error:
             await self.close()
-            return SendFailure(f"{error.code} {error.message}")
+            reason = f"{error.code} {error.message}"
+            return _BrokeBeforeMessage(reason) if error.code == _CLOSING else SendFailure(reason)
         except (aiosmtplib.SMTPException, OSError) as error:
             await self.close()
             return SendFailure(_describe(error))
@@ -78,6 +100,9 @@ class SmtpSession:
             reason = f"no answer to the message, it may have been accepted: {_describe(error)}"
             return SendFailure(reason, FailureKind.UNKNOWN)
         return None
+
+    def idle_seconds(self) -> float:
+        return time.monotonic() - self._last_used
 
     async def close(self) -> None:
         client, self._client = self._client, None
@@ -110,6 +135,14 @@ async def _offers_smtputf8(client: aiosmtplib.SMTP) -> bool:
     if client.is_ehlo_or_helo_needed:
         await client.ehlo()
     return client.supports_extension("smtputf8")
+
+
+_CLOSING = 421  # "service not available, closing transmission channel"
+
+
+@dataclass(frozen=True)
+class _BrokeBeforeMessage(SendFailure):
+    """The connection broke before the message was sent: worth one try on a fresh one."""
 
 
 def _refused(reason: str, error: aiosmtplib.SMTPResponseException) -> SendFailure:
