@@ -61,7 +61,9 @@ async def test_a_newcomer_runs_the_whole_journey_through_the_gateway(
         )
         assert login.status_code == 200, login.text
         token = login.json()["access_token"]
-        secret = await subscribe(stack.gateway, token, hook_receiver.url(f"/zap/activated/{TENANT}"))
+        secret = await subscribe(
+            stack.gateway, token, hook_receiver.url(f"/zap/activated/{TENANT}")
+        )
 
         user = await invite(admin, "camille.tremblay@example.com", "Camille")
         mail = await mail_to(stack, "camille.tremblay@example.com")

@@ -26,7 +26,10 @@ async def test_a_subscriber_receives_the_signed_event_when_an_invited_user_accep
         assert me["tenant_id"] == str(tenant.id)
         hook = await zapier.post(
             "/api/v1/hooks",
-            json={"target_url": hook_receiver.url(f"/zap/activated/{tenant.slug}"), "event": "user.activated"},
+            json={
+                "target_url": hook_receiver.url(f"/zap/activated/{tenant.slug}"),
+                "event": "user.activated",
+            },
         )
     assert hook.status_code == 201, hook.text
 
