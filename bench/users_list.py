@@ -40,10 +40,9 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from services.directory.api.cursors import user_cursor, user_position
 from services.directory.api.schemas import UserListQuery
-from services.directory.db.custom_fields import list_fields
 from services.directory.db.models import User
 from services.directory.db.user_filters import sort_column
-from services.directory.db.user_search import LISTED_COLUMNS, Listing, find_page
+from services.directory.db.user_search import LISTED_COLUMNS, Listing, find_page, listing_fields
 from services.directory.domain.listing import Position
 from services.directory.usecases.list_users import field_values_by_id
 from shared.contracts.user_filters import UserSort
@@ -213,7 +212,7 @@ DEEP_PAGES: tuple[tuple[Params, float], ...] = (
 async def listing_of(session: AsyncSession, fx: Fixtures, params: Params) -> Listing:
     """The request as the service turns it into a Listing (the route's own query model)."""
     query = UserListQuery.from_query(params)
-    fields = await list_fields(session, fx.tenant_id)
+    fields = await listing_fields(session, fx.tenant_id)
     after = user_position(query.sort, query.cursor)
     values = field_values_by_id(query, fields)
     return Listing(fx.tenant_id, query, values, query.sort, after, PAGE)

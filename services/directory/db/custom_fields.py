@@ -8,6 +8,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.directory.db.models import CustomField
 from shared.contracts.custom_fields import FieldType
 
+# A definition's columns (`CustomFieldRecord`), for reading them as rows.
+FIELD_COLUMNS = (
+    CustomField.id,
+    CustomField.key,
+    CustomField.label,
+    CustomField.type,
+    CustomField.required,
+    CustomField.choices,
+    CustomField.position,
+    CustomField.created_at,
+)
+
 
 async def list_fields(session: AsyncSession, tenant_id: uuid.UUID) -> list[CustomField]:
     query = (

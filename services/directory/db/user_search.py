@@ -30,12 +30,14 @@ from sqlalchemy import (
     Executable,
     Select,
     and_,
+    bindparam,
     false,
     func,
+    literal_column,
     select,
-    text,
     tuple_,
 )
+from sqlalchemy import column as sql_column
 from sqlalchemy.dialects.postgresql import JSON, aggregate_order_by
 from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,9 +45,12 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
-from services.directory.db.models import Group, User, UserGroup
+from services.directory.db.custom_fields import FIELD_COLUMNS
+from services.directory.db.models import CustomField, Group, User, UserGroup
 from services.directory.db.user_filters import by_last_login, conditions_for, sort_column
+from services.directory.domain.custom_fields import CustomFieldRecord
 from services.directory.domain.listing import ListedUser, Position
 from shared.contracts.user_filters import UserFilters, UserSort
 
@@ -62,39 +67,47 @@ TEXT_ORDERS = (UserSort.NAME.key, UserSort.EMAIL.key)
 Column = ColumnElement[Any] | InstrumentedAttribute[Any]
 
 
+# The list's statements name the tables' columns, not the ORM's attributes: SQLAlchemy
+# builds a cache key of every statement it runs, and for 31 ORM columns that cost more CPU
+# than PostgreSQL spends on many a page.
+USERS, GROUPS_TABLE, USER_GROUPS = User.__table__.c, Group.__table__.c, UserGroup.__table__.c
+
 # What the list shows of a user, and the sort keys its cursors hold: read as plain rows
 # (no ORM object per user), without the search text, password hash or deactivation details.
-LISTED_COLUMNS: tuple[InstrumentedAttribute[Any], ...] = (
-    User.id,
-    User.email,
-    User.first_name,
-    User.last_name,
-    User.phone,
-    User.locale,
-    User.role,
-    User.status,
-    User.custom_fields,
-    User.invitation_state,
-    User.invitation_requested_at,
-    User.invitation_first_sent_at,
-    User.invitation_last_sent_at,
-    User.invitation_expires_at,
-    User.invitation_send_count,
-    User.invitation_resend_count,
-    User.invitation_accepted_at,
-    User.invitation_failure_reason,
-    User.email_state,
-    User.email_bounce_kind,
-    User.email_state_reason,
-    User.email_state_changed_at,
-    User.email_delivered_at,
-    User.last_login_at,
-    User.created_at,
-    User.updated_at,
-    User.version,
-    User.sort_name,
-    User.email_normalized,
-    User.last_login_sort,
+LISTED_COLUMNS: tuple[ColumnElement[Any], ...] = tuple(
+    USERS[name]
+    for name in (
+        "id",
+        "email",
+        "first_name",
+        "last_name",
+        "phone",
+        "locale",
+        "role",
+        "status",
+        "custom_fields",
+        "invitation_state",
+        "invitation_requested_at",
+        "invitation_first_sent_at",
+        "invitation_last_sent_at",
+        "invitation_expires_at",
+        "invitation_send_count",
+        "invitation_resend_count",
+        "invitation_accepted_at",
+        "invitation_failure_reason",
+        "email_state",
+        "email_bounce_kind",
+        "email_state_reason",
+        "email_state_changed_at",
+        "email_delivered_at",
+        "last_login_at",
+        "created_at",
+        "updated_at",
+        "version",
+        "sort_name",
+        "email_normalized",
+        "last_login_sort",
+    )
 )
 # A user's groups by name, as the list shows them ([{"id", "name"}], NULL for none). In
 # the select list, PostgreSQL evaluates it after the ORDER BY ... LIMIT: for the page only.
@@ -102,15 +115,20 @@ GROUPS = (
     select(
         func.json_agg(
             aggregate_order_by(
-                func.json_build_object("id", Group.id, "name", Group.name), func.lower(Group.name)
+                func.json_build_object("id", GROUPS_TABLE.id, "name", GROUPS_TABLE.name),
+                func.lower(GROUPS_TABLE.name),
             ),
             type_=JSON,
         )
     )
-    .select_from(UserGroup)
-    .join(Group, (Group.tenant_id == UserGroup.tenant_id) & (Group.id == UserGroup.group_id))
-    .where(UserGroup.tenant_id == User.tenant_id, UserGroup.user_id == User.id)
-    .correlate(User)
+    .select_from(UserGroup.__table__)
+    .join(
+        Group.__table__,
+        (GROUPS_TABLE.tenant_id == USER_GROUPS.tenant_id)
+        & (GROUPS_TABLE.id == USER_GROUPS.group_id),
+    )
+    .where(USER_GROUPS.tenant_id == USERS.tenant_id, USER_GROUPS.user_id == USERS.id)
+    .correlate(User.__table__)
     .scalar_subquery()
     .label("groups")
 )
@@ -131,22 +149,31 @@ class FoundPage:
         return Position(getattr(last, sort_column(sort).key), last.id)
 
 
-async def _execute(session: AsyncSession, statement: Executable) -> Result[Any]:
+async def _execute(
+    session: AsyncSession, statement: Executable, values: Mapping[str, Any] | None = None
+) -> Result[Any]:
     """On the session's connection: the list reads rows, not ORM objects, and skips the
     session's ORM bookkeeping (a third of the CPU a page statement costs through it)."""
-    return await (await session.connection()).execute(statement)
+    return await (await session.connection()).execute(statement, values)
 
 
 # --- the planner's estimate -----------------------------------------------------------------
 
 
 class Explain(Executable, ClauseElement):
-    """`EXPLAIN (FORMAT JSON) <query>`, bound like the query itself would be."""
+    """`EXPLAIN (FORMAT JSON) <query>`, bound like the query itself would be; its SQL
+    compiled once per shape of query, like any statement's (cached by the query's key)."""
 
-    inherit_cache = False
+    inherit_cache = True
+    _traverse_internals = [("query", InternalTraversal.dp_clauseelement)]  # noqa: RUF012
 
     def __init__(self, query: Select[Any]) -> None:
         self.query = query
+
+    @property
+    def _all_selected_columns(self) -> tuple[()]:
+        """Its one column is the plan, read by position (what a cached compilation asks)."""
+        return ()
 
 
 @compiles(Explain, "postgresql")
@@ -188,14 +215,33 @@ class Listing:
         )
 
 
+# The tenant's custom fields (the list shows their values by key, and filters by them),
+# and, in the same round trip, the plan mode of the list's statements: the filters' values
+# vary from one request to the next, so each statement is planned for its values, never
+# with a generic plan cached from others (this transaction only). A LEFT JOIN from the
+# setting, so that a tenant without fields still gets it.
+_PLAN_EACH = select(func.set_config("plan_cache_mode", "force_custom_plan", True).label("mode"))
+FIELDS_AND_PLAN_MODE = (
+    select(*FIELD_COLUMNS)
+    .select_from(_PLAN_EACH.subquery("plan_each"))
+    .outerjoin(CustomField, CustomField.tenant_id == bindparam("tenant_id"))
+    .order_by(CustomField.position, CustomField.key)
+)
+
+
+async def listing_fields(session: AsyncSession, tenant_id: uuid.UUID) -> list[CustomFieldRecord]:
+    """The tenant's custom field definitions, as `find_page` needs them; call it first in
+    the list's transaction (it also sets the plan mode that `find_page` relies on)."""
+    rows = (await _execute(session, FIELDS_AND_PLAN_MODE, {"tenant_id": tenant_id})).all()
+    return cast(list[CustomFieldRecord], [row for row in rows if row.id is not None])
+
+
 async def find_page(
     session: AsyncSession, listing: Listing, exact_up_to: int, now: datetime
 ) -> FoundPage:
     """A page of at most `listing.limit` users, and how many match in all (exact when at
-    most `exact_up_to` are expected to, otherwise the planner's estimate)."""
-    # The filters' values vary from one request to the next: plan each statement for its
-    # values, never with a generic plan cached from others (this transaction only).
-    await _execute(session, text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    most `exact_up_to` are expected to, otherwise the planner's estimate). After
+    `listing_fields` in the same transaction."""
     filters = listing.filters
     if not filters.is_empty and by_last_login(listing.sort) and filters.never_logged_in is None:
         return await _find_by_login_state(session, listing, exact_up_to, now)
@@ -292,41 +338,49 @@ async def _walked_page(
     return FoundPage(users, more, max(expected, len(rows)), False)
 
 
+# The page's select list, built once: coercing 31 columns cost more CPU per request than
+# PostgreSQL spends on many a page. Each query adds its conditions to a copy.
+LISTED = select(*LISTED_COLUMNS, GROUPS)
+
+
 def walk_query(
     conditions: list[ColumnElement[bool]], sort: UserSort, after: Position | None, limit: int
 ) -> Select[Any]:
     """Users in sort order from the cursor, as the planner reads them best with a LIMIT:
     along the sort index when many match."""
-    column = sort_column(sort)
-    query = select(*LISTED_COLUMNS, GROUPS).where(*conditions)
+    column = USERS[sort_column(sort).key]
+    query = LISTED.where(*conditions)
     if after is not None:
-        query = query.where(_after(column, User.id, sort, after))
-    return query.order_by(*_order(column, User.id, sort)).limit(limit)
+        query = query.where(_after(column, USERS.id, sort, after))
+    return query.order_by(*_order(column, USERS.id, sort)).limit(limit)
 
 
 def collect_query(
     conditions: list[ColumnElement[bool]], sort: UserSort, after: Position | None, limit: int
 ) -> Select[Any]:
     """Rows of (user, number of matches). MATERIALIZED keeps the planner from pushing the
-    ORDER BY ... LIMIT into the matches, which would turn this back into a walk."""
-    column = sort_column(sort)
+    ORDER BY ... LIMIT into the matches, which would turn this back into a walk. The CTE's
+    and the page's columns are named, not taken from `.c` (whose proxies cost ~1 ms)."""
+    key = USERS[sort_column(sort).key]
     matches = (
-        select(User.tenant_id, User.id, column.label("sort_key"))
+        select(USERS.tenant_id, USERS.id, key.label("sort_key"))
         .where(*conditions)
         .cte("matches")
         .prefix_with("MATERIALIZED")
     )
-    page = select(matches.c.tenant_id, matches.c.id)
+    sort_key, match_id = sql_column("sort_key", key.type), sql_column("id", USERS.id.type)
+    page = select(sql_column("tenant_id"), match_id).select_from(matches)
     if after is not None:
-        page = page.where(_after(matches.c.sort_key, matches.c.id, sort, after))
-    page_rows = (
-        page.order_by(*_order(matches.c.sort_key, matches.c.id, sort)).limit(limit).subquery()
-    )
+        page = page.where(_after(sort_key, match_id, sort, after))
+    page_rows = page.order_by(*_order(sort_key, match_id, sort)).limit(limit).subquery("page")
     total = select(func.count()).select_from(matches).scalar_subquery()
+    on_page = and_(
+        USERS.tenant_id == literal_column("page.tenant_id"), USERS.id == literal_column("page.id")
+    )
     return (
-        select(*LISTED_COLUMNS, GROUPS, total.label("total"))
-        .join(page_rows, and_(User.tenant_id == page_rows.c.tenant_id, User.id == page_rows.c.id))
-        .order_by(*_order(column, User.id, sort))
+        LISTED.add_columns(total.label("total"))
+        .join(page_rows, on_page)
+        .order_by(*_order(key, USERS.id, sort))
     )
 
 

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from services.directory.db import custom_fields as fields_db
-from services.directory.db.user_search import Listing, find_page
+from services.directory.db.user_search import Listing, find_page, listing_fields
 from services.directory.domain.custom_fields import CustomFieldRecord, definition_of
 from services.directory.domain.listing import ListedUser, Position
 from services.directory.usecases.unit_of_work import DirectoryUnitOfWork
@@ -36,7 +35,7 @@ async def list_users(
     """At most `limit` users after `after`, and how many match in all (exact up to
     `exact_total_up_to` expected matches, the planner's estimate above)."""
     tenant_id = actor.tenant_id
-    fields = await fields_db.list_fields(uow.session, tenant_id)
+    fields = await listing_fields(uow.session, tenant_id)
     listing = Listing(tenant_id, filters, field_values_by_id(filters, fields), sort, after, limit)
     page = await find_page(uow.session, listing, exact_total_up_to, datetime.now(UTC))
     return UserPage(
