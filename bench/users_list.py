@@ -55,8 +55,7 @@ PAGE = 50
 TARGET_P95_MS = 30.0
 EXACT_TOTAL_UP_TO = 20_000  # DirectorySettings.list_exact_total_limit's default
 FINGERPRINTED = (
-    ROOT / "services/directory/migrations/versions/0001_initial_schema.py",
-    ROOT / "services/directory/migrations/versions/0005_users_group_ids.py",
+    *sorted((ROOT / "services/directory/migrations/versions").glob("*.py")),
     ROOT / "services/directory/db/seed.py",
 )
 

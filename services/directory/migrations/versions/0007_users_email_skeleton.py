@@ -2,7 +2,7 @@
 a new address that looks like another user's (Cyrillic "аdmin" for "admin") is refused
 
 Revision ID: 0007_users_email_skeleton
-Revises: 0005_users_group_ids
+Revises: 0006_custom_field_versions
 Create Date: 2026-12-04 05:30:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from services.directory.domain.addresses import address_skeleton
 
 revision: str = "0007_users_email_skeleton"
-down_revision: str | None = "0005_users_group_ids"
+down_revision: str | None = "0006_custom_field_versions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
