@@ -52,6 +52,7 @@ async def test_an_import_is_previewed_applied_and_its_results_downloaded(
     async with page.expect_download() as template_download:
         await page.get_by_role("link", name="template in English").click()
     template = (await (await template_download.value).path()).read_text(encoding="utf-8-sig")
+    assert await axe_violations(page) == []
     assert template.splitlines()[0].startswith("E-mail,First name,Last name")
 
     cohort = FilePayload(name="cohort.csv", mimeType="text/csv", buffer=COHORT.encode())
@@ -90,6 +91,7 @@ async def test_a_bulk_deactivation_over_the_filters_is_previewed_confirmed_and_f
         await tenant.invite(last_name="Lachance")
 
     await page.goto(f"{console.url}/users")
+    assert await axe_violations(page) == []  # the bulk bar and the rows' checkboxes
     await page.get_by_label(re.compile("All 4 users matching the filters")).check()
     await page.get_by_label("Action", exact=True).select_option("deactivate")
     await page.get_by_role("button", name="Continue…").click()

@@ -78,8 +78,11 @@ async def import_page(
     plan: Plan | None = None,
     after: int = 0,
 ) -> Response:
-    record = await use.show_import(caller, str(import_id), plan, max(after, 0))
-    template = "partials/import_job.html" if targets(request, "import-job") else "import.html"
+    polled = targets(request, "import-job")  # the job's progress only: one row is enough
+    record = await use.show_import(
+        caller, str(import_id), plan, max(after, 0), 1 if polled else 100
+    )
+    template = "partials/import_job.html" if polled else "import.html"
     return render(
         request, template, record=record, job=record.get("job"), plan=plan, after=after, PLANS=PLANS
     )

@@ -30,9 +30,9 @@ async def upload_import(
 
 
 async def show_import(
-    caller: Caller, import_id: str, plan: str | None, after: int
+    caller: Caller, import_id: str, plan: str | None, after: int, limit: int = ROWS_PAGE
 ) -> dict[str, Any]:
-    params = [("limit", str(ROWS_PAGE)), ("after", str(after))]
+    params = [("limit", str(limit)), ("after", str(after))]
     if plan:
         params.append(("plan", plan))
     record: dict[str, Any] = await caller.get(f"/api/v1/imports/{import_id}", params)

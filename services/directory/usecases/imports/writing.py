@@ -7,11 +7,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert
-
 from services.directory.db import bulk as bulk_db
 from services.directory.db import groups as groups_db
-from services.directory.db.models import Group, Tenant, User, UserGroup
+from services.directory.db.models import Group, Tenant, User
 from services.directory.domain.activities import ActivityKind
 from services.directory.domain.import_columns import Column
 from services.directory.domain.import_rows import CleanRow, RowPlan
@@ -53,7 +51,7 @@ class ImportWriter:
         self._tenancy = tenancy_now
         self._groups: dict[str, Group] = dict(tenancy_now.groups)
         self._send = send_invitations
-        self._links: list[dict[str, uuid.UUID]] = []
+        self._links: list[tuple[uuid.UUID, uuid.UUID]] = []  # (user, group)
         self._activities: list[Activity] = []
         self._invite: list[User] = []
         self._new: list[User] = []  # written together in finish()
@@ -125,15 +123,13 @@ class ImportWriter:
             if group is None:  # asked for: create_groups (the verdict said so)
                 group = groups_db.add_group(self._uow.session, self._actor.tenant_id, name)
                 self._groups[name.lower()] = group
-            self._links.append({"user_id": user_id, "group_id": group.id})
+            self._links.append((user_id, group.id))
 
     async def finish(self) -> None:
         """Write the batch: users and groups, then memberships, activities, invitations."""
         await self._uow.flush(conflict=EMAIL_TAKEN)
         await bulk_db.insert_users(self._uow.session, self._new)
-        if self._links:
-            rows = [{"tenant_id": self._actor.tenant_id, **link} for link in self._links]
-            await self._uow.session.execute(insert(UserGroup).on_conflict_do_nothing(), rows)
+        await bulk_db.add_memberships(self._uow.session, self._actor.tenant_id, self._links)
         await bulk_db.add_activities(
             self._uow.session,
             self._actor.tenant_id,

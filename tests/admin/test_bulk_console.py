@@ -1,0 +1,51 @@
+"""Bulk actions on the users ticked in the directory, through the console's forms (no
+JavaScript): what the action still needs is asked, the preview names the group, and the
+confirmation does exactly what was previewed."""
+
+import asyncio
+import re
+
+from tests.support.admin import ConsoleBrowser
+from tests.support.directory import Tenant
+
+
+async def test_ticked_users_are_added_to_the_group_chosen(
+    signed_in: ConsoleBrowser, tenant: Tenant
+) -> None:
+    group = (await tenant.admin.post("/api/v1/groups", json={"name": "Cohorte A"})).json()
+    ticked = [await tenant.invite(last_name=f"Ticked{n}") for n in range(2)]
+    left = await tenant.invite(last_name="Left")
+    chosen = [("scope", "selected"), ("filters", ""), ("action", "add_to_group")]
+    chosen += [("user_id", u["id"]) for u in ticked]
+
+    asked = await signed_in.post("/bulk", [*chosen, ("step", "preview")])
+    assert asked.status_code == 200
+    assert "Choose the group." in asked.text
+    assert "On the 2 users ticked." in asked.text
+
+    preview = await signed_in.post(
+        "/bulk", [*chosen, ("group_id", group["id"]), ("step", "preview")]
+    )
+    assert "Group: Cohorte A" in preview.text
+    assert "2 users match." in preview.text
+    assert "Confirm for 2 users" in preview.text
+    kept = re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', preview.text)
+    confirmed = await signed_in.post(
+        "/bulk", [(n, v) for n, v in kept if n != "csrf_token"] + [("step", "confirm")]
+    )
+    assert confirmed.status_code == 303
+    job_page = confirmed.headers["location"]
+    assert job_page.startswith("/bulk/")
+
+    for _ in range(100):
+        page = await signed_in.get(job_page)
+        if "Download the results (CSV)" in page.text:
+            break
+        await asyncio.sleep(0.1)
+    assert "Updated: 2" in page.text
+    members = (await tenant.admin.get("/api/v1/users", params={"group": group["id"]})).json()
+    assert sorted(u["id"] for u in members["items"]) == sorted(u["id"] for u in ticked)
+    assert left["id"] not in {u["id"] for u in members["items"]}
+    results = await signed_in.get(f"{job_page}/results.csv")
+    assert results.headers["content-type"].startswith("text/csv")
+    assert results.text.count(",updated,") == 2
