@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 from openpyxl import Workbook
 
+from services.directory.domain.addresses import address_skeleton
 from services.directory.settings import DirectorySettings
 from tests.support.directory import Lms, directory_settings, new_tenant, problem, start_directory
 from tests.support.servers import RunningServer
@@ -273,11 +274,12 @@ async def test_an_address_taken_between_preview_and_apply_fails_its_batch_not_th
         meanwhile = other_writer.transaction()
         await meanwhile.start()
         await other_writer.execute(
-            "INSERT INTO users (tenant_id, id, email, email_normalized, first_name, last_name,"
-            " locale, role, status) VALUES ($1, gen_random_uuid(), $2, $2, 'Taken', 'Before',"
-            " 'fr', 'learner', 'active')",
+            "INSERT INTO users (tenant_id, id, email, email_normalized, email_skeleton,"
+            " first_name, last_name, locale, role, status) VALUES ($1, gen_random_uuid(), $2,"
+            " $2, $3, 'Taken', 'Before', 'fr', 'learner', 'active')",
             lms.tenant.id,
             "taken@example.com",
+            address_skeleton("taken@example.com"),
         )
         await lms.admin.post(
             f"/api/v1/imports/{preview['id']}/apply", json={"send_invitations": False}
