@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from services.directory.domain.addresses import address_skeleton
 from services.directory.settings import DirectorySettings
 from tests.support.directory import Lms, new_tenant, problem
 from tests.support.servers import RunningServer
@@ -21,16 +22,18 @@ async def add_learners(
 ) -> None:
     """Many users at once (no API creates thousands in a test's time): plain rows, as a
     past import would have left them."""
+    run = uuid.uuid4().hex[:8]
+    emails = [f"bulk{n}-{run}@example.com" for n in range(1, count + 1)]
     async with sql.acquire() as connection, connection.transaction():
         ids = await connection.fetch(
-            "INSERT INTO users (tenant_id, id, email, email_normalized, first_name, last_name,"
-            " locale, role, status) SELECT $1, gen_random_uuid(), e, e, 'Prénom', 'Nom' || n,"
-            " 'fr', 'learner', $3 FROM generate_series(1, $2) n,"
-            " LATERAL (SELECT 'bulk' || n || '-' || $4 || '@example.com' AS e) m RETURNING id",
+            "INSERT INTO users (tenant_id, id, email, email_normalized, email_skeleton,"
+            " first_name, last_name, locale, role, status) SELECT $1, gen_random_uuid(), e, e,"
+            " s, 'Prénom', 'Nom' || n, 'fr', 'learner', $2"
+            " FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS m(e, s, n) RETURNING id",
             tenant_id,
-            count,
             status,
-            uuid.uuid4().hex[:8],
+            emails,
+            [address_skeleton(e) for e in emails],
         )
         await connection.executemany(
             "INSERT INTO user_groups (tenant_id, user_id, group_id) VALUES ($1, $2, $3)",
