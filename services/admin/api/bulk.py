@@ -8,7 +8,7 @@ from contextlib import suppress
 from typing import Any
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from services.admin.adapters.api_client import ApiProblem
@@ -18,8 +18,9 @@ from services.admin.domain.filters import DirectoryQuery
 from services.admin.domain.messages import Message
 from services.admin.domain.refusals import Refusal, refusal_of
 from services.admin.usecases import bulk_jobs as use
+from shared.http.authentication import ServiceRouter
 
-router = APIRouter(include_in_schema=False)
+router = ServiceRouter(include_in_schema=False)
 
 _FILENAME = re.compile(r'filename="?([^";]+)"?')
 _TEXT_LIMIT = 4000

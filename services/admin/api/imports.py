@@ -7,7 +7,7 @@ import uuid
 from contextlib import suppress
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from services.admin.adapters.api_client import ApiProblem
@@ -15,8 +15,9 @@ from services.admin.api.context import AdminCaller, go_to, render, targets
 from services.admin.domain.bulk import PLANS
 from services.admin.domain.refusals import Refusal, refusal_of
 from services.admin.usecases import bulk_jobs as use
+from shared.http.authentication import ServiceRouter
 
-router = APIRouter(include_in_schema=False)
+router = ServiceRouter(include_in_schema=False)
 
 _FILENAME = re.compile(r'filename="?([^";]+)"?')
 Plan = Literal["create", "update", "unchanged", "error"]
