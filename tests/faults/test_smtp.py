@@ -12,7 +12,6 @@ Each test is bounded in time and prints its counts."""
 import asyncio
 import logging
 import time
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from tests.support.invitations import (
     own_vhost,
     request_invitation,
     running_invitations,
+    sending_settled,
 )
 
 USERS = 200
@@ -89,7 +89,7 @@ async def _all_sent(faulty: Faulty, invitees: list[Invitee]) -> Counter[str]:
 
     while len(sent()) < len(ids):
         await asyncio.sleep(0.2)
-    await _settled(faulty.sql, [invitee.id for invitee in invitees])
+    await sending_settled(faulty.sql, [invitee.id for invitee in invitees], WITHIN_SECONDS)
     await asyncio.sleep(1.0)  # a duplicate event, if any, would be on the bus by now
     return sent()
 
@@ -108,16 +108,6 @@ def report(capsys: pytest.CaptureFixture[str], line: str) -> None:
     """The counts, shown in the test run's output (not captured)."""
     with capsys.disabled():
         print(f"\n{line}")
-
-
-async def _settled(sql: asyncpg.Pool, user_ids: list[uuid.UUID]) -> None:
-    query = (
-        "SELECT count(*) FROM deliveries d JOIN invitations i"
-        " ON i.tenant_id = d.tenant_id AND i.id = d.invitation_id"
-        " WHERE i.user_id = any($1) AND d.state IN ('pending', 'sending')"
-    )
-    while await sql.fetchval(query, user_ids):
-        await asyncio.sleep(0.2)
 
 
 async def test_lost_replies_after_data_leave_one_working_link_per_user(

@@ -1,6 +1,5 @@
 """Messages out of order, and a sender that died holding a claim."""
 
-import asyncio
 import functools
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -28,6 +27,7 @@ from tests.support.invitations import (
     open_invite,
     request_invitation,
     sending_settled,
+    wait_for_deliveries,
 )
 from tests.support.servers import RunningServer
 
@@ -114,13 +114,7 @@ async def test_a_claim_left_by_a_dead_sender_is_sent_again_as_the_same_e_mail(
 
 
 async def _queued(invitations_sql: asyncpg.Pool, user_id: uuid.UUID) -> None:
-    query = (
-        "SELECT count(*) FROM deliveries d JOIN invitations i"
-        " ON i.tenant_id = d.tenant_id AND i.id = d.invitation_id WHERE i.user_id = $1"
-    )
-    async with asyncio.timeout(20):
-        while not await invitations_sql.fetchval(query, user_id):
-            await asyncio.sleep(0.05)
+    await wait_for_deliveries(invitations_sql, user_id, lambda c: c.queued > 0)
 
 
 async def _send_and_die(service: RunningInvitations, invitee: Invitee) -> None:

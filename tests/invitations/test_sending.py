@@ -1,7 +1,6 @@
 """The e-mail: its languages and headers, sent once however often it is asked for, and
 sent after the SMTP server comes back."""
 
-import asyncio
 import json
 import uuid
 
@@ -14,6 +13,7 @@ from tests.support.invitations import (
     invite_and_receive,
     request_invitation,
     sending_settled,
+    wait_for_deliveries,
 )
 from tests.support.servers import RunningServer
 from tests.support.tcp_proxy import TcpProxy
@@ -163,11 +163,4 @@ async def test_an_invalid_address_fails_without_a_try(
 
 async def _wait_for_failed_attempt(invitations_sql: asyncpg.Pool, user_id: uuid.UUID) -> None:
     """Until the service has tried once and scheduled a retry."""
-    query = (
-        "SELECT count(*) FROM deliveries d JOIN invitations i"
-        " ON i.tenant_id = d.tenant_id AND i.id = d.invitation_id"
-        " WHERE i.user_id = $1 AND d.last_error IS NOT NULL"
-    )
-    async with asyncio.timeout(20):
-        while not await invitations_sql.fetchval(query, user_id):
-            await asyncio.sleep(0.05)
+    await wait_for_deliveries(invitations_sql, user_id, lambda c: c.failed_once > 0)

@@ -9,13 +9,13 @@ import random
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import httpx
@@ -365,34 +365,26 @@ class Invitee:
         self, *, requested_at: datetime | None = None, is_resend: bool = False
     ) -> InvitationRequested:
         """What the directory publishes to have an invitation sent (first or again)."""
-        return InvitationRequested(
-            request_id=uuid.uuid4(),
-            user_id=self.id,
-            email=self.email,
-            first_name=self.first_name,
-            last_name=self.last_name,
-            locale=self.locale,
-            tenant_slug="academie-nord",
-            tenant_name=self.tenant_name,
-            requested_by=None,
-            requested_at=requested_at or datetime.now(UTC),
-            is_resend=is_resend,
-        )
+        return InvitationRequested(**self._requested(requested_at), is_resend=is_resend)
 
     def reset_request(self, *, requested_at: datetime | None = None) -> PasswordResetRequested:
         """What the directory publishes to have a password-reset link mailed."""
-        return PasswordResetRequested(
-            request_id=uuid.uuid4(),
-            user_id=self.id,
-            email=self.email,
-            first_name=self.first_name,
-            last_name=self.last_name,
-            locale=self.locale,
-            tenant_slug="academie-nord",
-            tenant_name=self.tenant_name,
-            requested_by=None,
-            requested_at=requested_at or datetime.now(UTC),
-        )
+        return PasswordResetRequested(**self._requested(requested_at))
+
+    def _requested(self, requested_at: datetime | None) -> dict[str, Any]:
+        """What both requests say of the user and the tenant."""
+        return {
+            "request_id": uuid.uuid4(),
+            "user_id": self.id,
+            "email": self.email,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "locale": self.locale,
+            "tenant_slug": "academie-nord",
+            "tenant_name": self.tenant_name,
+            "requested_by": None,
+            "requested_at": requested_at or datetime.now(UTC),
+        }
 
     def snapshot(
         self,
@@ -432,20 +424,25 @@ class Invitee:
 async def request_invitation(
     events: EventPublisher, invitee: Invitee, **request: Any
 ) -> InvitationRequested:
-    requested = invitee.request(**request)
-    await events.publish(
-        INVITATION_REQUESTED, invitee.tenant_id, requested, subject=str(invitee.id)
-    )
-    return requested
+    return await _publish(events, INVITATION_REQUESTED, invitee, invitee.request(**request))
 
 
 async def request_password_reset(
     events: EventPublisher, invitee: Invitee, **request: Any
 ) -> PasswordResetRequested:
-    requested = invitee.reset_request(**request)
-    await events.publish(
-        PASSWORD_RESET_REQUESTED, invitee.tenant_id, requested, subject=str(invitee.id)
+    return await _publish(
+        events, PASSWORD_RESET_REQUESTED, invitee, invitee.reset_request(**request)
     )
+
+
+RequestT = TypeVar("RequestT", InvitationRequested, PasswordResetRequested)
+
+
+async def _publish(
+    events: EventPublisher, event_type: str, invitee: Invitee, requested: RequestT
+) -> RequestT:
+    """The request on the bus, as the directory publishes it about the invitee."""
+    await events.publish(event_type, invitee.tenant_id, requested, subject=str(invitee.id))
     return requested
 
 
@@ -460,18 +457,47 @@ async def invite_and_receive(
     return invitee, mail
 
 
-async def sending_settled(
-    invitations_sql: asyncpg.Pool, user_id: uuid.UUID, within: float = 20
+@dataclass(frozen=True)
+class DeliveryCounts:
+    """The users' e-mails as the service holds them (its `deliveries`)."""
+
+    queued: int  # every e-mail, whatever its state
+    unsettled: int  # still to be sent (pending, or being sent)
+    failed_once: int  # at least one attempt failed
+
+
+DELIVERY_COUNTS = (
+    "SELECT count(*) AS queued,"
+    " count(*) FILTER (WHERE d.state IN ('pending', 'sending')) AS unsettled,"
+    " count(*) FILTER (WHERE d.last_error IS NOT NULL) AS failed_once"
+    " FROM deliveries d JOIN invitations i"
+    " ON i.tenant_id = d.tenant_id AND i.id = d.invitation_id"
+    " WHERE i.user_id = any($1)"
+)
+
+
+async def wait_for_deliveries(
+    invitations_sql: asyncpg.Pool,
+    user_ids: uuid.UUID | Sequence[uuid.UUID],
+    until: Callable[[DeliveryCounts], bool],
+    within: float = 20,
 ) -> None:
-    """Wait until every e-mail queued for the user is sent, failed or cancelled."""
-    query = (
-        "SELECT count(*) FROM deliveries d JOIN invitations i"
-        " ON i.tenant_id = d.tenant_id AND i.id = d.invitation_id"
-        " WHERE i.user_id = $1 AND d.state IN ('pending', 'sending')"
-    )
+    """Until the users' e-mails are as `until` says (one helper for every such wait)."""
+    ids = [user_ids] if isinstance(user_ids, uuid.UUID) else list(user_ids)
     async with asyncio.timeout(within):
-        while await invitations_sql.fetchval(query, user_id):
+        while True:
+            row = await invitations_sql.fetchrow(DELIVERY_COUNTS, ids)
+            assert row is not None  # an aggregate: always one row
+            if until(DeliveryCounts(**row)):
+                return
             await asyncio.sleep(0.05)
+
+
+async def sending_settled(
+    invitations_sql: asyncpg.Pool, user_ids: uuid.UUID | Sequence[uuid.UUID], within: float = 20
+) -> None:
+    """Wait until every e-mail queued for the users is sent, failed or cancelled."""
+    await wait_for_deliveries(invitations_sql, user_ids, lambda c: c.unsettled == 0, within)
 
 
 async def accepted_events(invitations_sql: asyncpg.Pool, user_id: uuid.UUID) -> int:

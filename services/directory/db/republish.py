@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
 
 from services.directory.db.models import Tenant, User
 
@@ -20,8 +21,9 @@ async def tenant_ids(session: AsyncSession, slug: str | None) -> list[uuid.UUID]
 async def users_after(
     session: AsyncSession, tenant_id: uuid.UUID, after: uuid.UUID | None, limit: int
 ) -> Sequence[User]:
-    """The next `limit` users of the tenant by id (the primary key's order: no sort)."""
-    query = select(User).where(User.tenant_id == tenant_id)
+    """The next `limit` users of the tenant by id (the primary key's order: no sort), with
+    their `group_ids` (the snapshots' groups)."""
+    query = select(User).options(undefer(User.group_ids)).where(User.tenant_id == tenant_id)
     if after is not None:
         query = query.where(tuple_(User.tenant_id, User.id) > tuple_(tenant_id, after))
     query = query.order_by(User.tenant_id, User.id).limit(limit)

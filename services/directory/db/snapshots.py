@@ -72,15 +72,33 @@ def snapshot_data(
 
 async def snapshots_of(session: AsyncSession, users: Sequence[User]) -> list[UserSnapshot]:
     """The snapshots of users of one tenant, in the same order."""
-    return [UserSnapshot.model_validate(data) for data in await snapshots_data_of(session, users)]
-
-
-async def snapshots_data_of(session: AsyncSession, users: Sequence[User]) -> list[dict[str, Any]]:
-    """`snapshots_of` as plain data, not validated: for `republish`, where validating a
-    million snapshots built from the directory's own typed rows was most of the time."""
     if not users:
         return []
     tenant_id = users[0].tenant_id
     groups = await users_db.groups_of(session, tenant_id, [u.id for u in users])
     fields = await fields_db.list_fields(session, tenant_id)
-    return [snapshot_data(u, groups.get(u.id, []), fields) for u in users]
+    return [
+        UserSnapshot.model_validate(snapshot_data(u, groups.get(u.id, []), fields)) for u in users
+    ]
+
+
+async def republished_data_of(session: AsyncSession, users: Sequence[User]) -> list[dict[str, Any]]:
+    """`snapshots_of` as plain data, not validated, for `republish` (validating a million
+    snapshots built from the directory's own typed rows was a third of its time). Users
+    freshly read: their groups are their rows' `group_ids` (kept by PostgreSQL), named
+    and ordered by one query for the batch's groups (joining the memberships of 2,000
+    users was the batch's slowest step)."""
+    if not users:
+        return []
+    tenant_id = users[0].tenant_id
+    named = await users_db.groups_by_id(session, tenant_id, {g for u in users for g in u.group_ids})
+    rank = {group_id: place for place, group_id in enumerate(named)}
+    fields = await fields_db.list_fields(session, tenant_id)
+    return [
+        snapshot_data(
+            u,
+            [named[g] for g in sorted(u.group_ids, key=lambda g: rank.get(g, -1)) if g in named],
+            fields,
+        )
+        for u in users
+    ]

@@ -131,6 +131,21 @@ async def groups_of(
     return groups
 
 
+async def groups_by_id(
+    session: AsyncSession, tenant_id: uuid.UUID, group_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, GroupRef]:
+    """The groups, in the order `groups_of` gives a user's groups (by lower-cased name)."""
+    ids = list(group_ids)
+    if not ids:
+        return {}
+    query = (
+        select(Group.id, Group.name)
+        .where(Group.tenant_id == tenant_id, Group.id == any_(uuid_array(ids)))
+        .order_by(func.lower(Group.name))
+    )
+    return {gid: GroupRef(id=gid, name=name) for gid, name in await session.execute(query)}
+
+
 async def set_user_groups(
     session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, group_ids: Iterable[uuid.UUID]
 ) -> None:
