@@ -188,6 +188,9 @@ def build_cases(fx: Fixtures, deep: dict[str, str]) -> list[Case]:
             "bounced+group+logged in, sort=name",
             [("email_status", "bounced"), ("group", g1), ("never_logged_in", "false")],
         ),
+        # ~15,000 text matches bunched together far along a text order.
+        Case("q=tremblay, sort=email", [("q", "tremblay"), SORT_EMAIL]),
+        Case("email contains 'tremblay', sort=-name", [("email", "tremblay"), ("sort", "-name")]),
         *(Case(name, [*params_of(cursor)]) for name, cursor in deep.items()),
     ]
 
