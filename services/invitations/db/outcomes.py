@@ -1,11 +1,12 @@
 """Recording how a sending went. These run for every e-mail, so their statements are
 built once, here, and only executed per call (in batches where they can be)."""
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, update
+from sqlalchemy import and_, bindparam, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.invitations.db.tables import deliveries, invitations
@@ -97,6 +98,24 @@ async def mark_sent(session: AsyncSession, sent: Sequence[tuple[Email, datetime]
     ]
     if invitations_sent:
         await session.execute(_INVITATION_SENT, invitations_sent)
+
+
+async def first_sent(
+    session: AsyncSession, users: set[tuple[uuid.UUID, uuid.UUID]]
+) -> dict[tuple[uuid.UUID, uuid.UUID], datetime]:
+    """When each (tenant, user) was first sent an invitation, any request, as recorded now
+    (a resend claimed before the first e-mail's outcome was recorded does not know it)."""
+    if not users:
+        return {}
+    query = (
+        select(
+            invitations.c.tenant_id, invitations.c.user_id, func.min(invitations.c.first_sent_at)
+        )
+        .where(tuple_(invitations.c.tenant_id, invitations.c.user_id).in_(list(users)))
+        .group_by(invitations.c.tenant_id, invitations.c.user_id)
+    )
+    rows = await session.execute(query)
+    return {(tenant, user): at for tenant, user, at in rows if at is not None}
 
 
 async def mark_for_retry(

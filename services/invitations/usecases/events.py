@@ -27,10 +27,14 @@ SOURCE = "/services/invitations"
 DataT = TypeVar("DataT")
 
 
-def sent(email: Email, sent_at: datetime) -> CloudEvent[InvitationSent]:
+def sent(
+    email: Email, sent_at: datetime, recorded_first: datetime | None = None
+) -> CloudEvent[InvitationSent]:
+    """`recorded_first`: the user's first e-mail as recorded with this one, which may know
+    of an e-mail sent after this one was claimed."""
     assert email.link is not None
     assert email.message_id is not None
-    earlier = email.first_sent_at
+    earlier = min(filter(None, (email.first_sent_at, recorded_first)), default=None)
     data = InvitationSent(
         request_id=email.invitation_id,
         user_id=email.user_id,

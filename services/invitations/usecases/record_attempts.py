@@ -23,7 +23,16 @@ async def record_attempts(
     if sent:
         await outcomes_db.mark_sent(uow.session, sent)
         # A reset link's e-mail concerns no invitation: the directory needs no word of it.
-        uow.emit(*(events.sent(email, at) for email, at in sent if email.kind in INVITATION_KINDS))
+        invitations = [(email, at) for email, at in sent if email.kind in INVITATION_KINDS]
+        firsts = await outcomes_db.first_sent(
+            uow.session, {(email.tenant_id, email.user_id) for email, _ in invitations}
+        )
+        uow.emit(
+            *(
+                events.sent(email, at, firsts.get((email.tenant_id, email.user_id)))
+                for email, at in invitations
+            )
+        )
     for attempt in attempts:
         if attempt.failure is not None:
             await _record_failure(uow, attempt, retry, streak)
