@@ -30,7 +30,7 @@ class WebhooksSettings(ServiceSettings):
         default=15.0, gt=0, le=120, description="Longest wait for a receiver's whole answer."
     )
     delivery_concurrency: int = Field(
-        default=1024,
+        default=256,
         ge=1,
         le=5000,
         description="Deliveries claimed at once, per process: being sent, or waiting for "

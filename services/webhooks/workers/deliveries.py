@@ -10,10 +10,9 @@ ready, while the first are sent (a fast receiver never waits for a claim's round
 and a receiver that never answers holds its own claims and slots, nobody else's. A
 claim that waited so long that its attempt could outlast its lease is handed back
 unsent (another process may take it then). The dispatcher claims again when a target's
-claims fall to three quarters, half or a quarter of what it may hold or run out, when new
-deliveries are queued (NOTIFY), when a recorded delivery lets the next event of its user
-go (one user's events reach a hook in order), and at least every DELIVERY_POLL_SECONDS
-(retries that came due).
+claims fall to half of what it may hold, when new deliveries are queued (NOTIFY), when a
+recorded delivery lets the next event of its user go (one user's events reach a hook in
+order), and at least every DELIVERY_POLL_SECONDS (retries that came due).
 """
 
 import asyncio
@@ -49,13 +48,8 @@ RECORD_BATCH = 500
 RECORDER_TICK_SECONDS = 0.5  # how often an idle recorder checks whether it must stop
 # Claims held per target, in multiples of the deliveries sent to it at once: enough for
 # the sends to go on while the next claim's round trip is under way (bench/webhooks.py:
-# at 2, the sends to a fast local receiver mostly waited for the next claim; at 8, on a
-# busy machine where a claim took ~1 s, the sends waited with nothing held most of it).
-CLAIM_AHEAD = 16
-# The dispatcher claims again for a target when its claims fall to each of these fractions
-# of what it may hold: early enough that the next claim lands before the last ones are
-# sent, and a few times per round only (a target whose queue is empty costs a few claims).
-REFILL_MARKS = (3 / 4, 1 / 2, 1 / 4, 0)
+# at 2, the sends to a fast local receiver mostly waited for the next claim).
+CLAIM_AHEAD = 8
 RECORD_LINGER_SECONDS = 0.02  # while attempts are under way, gather their outcomes a bit
 
 
@@ -70,10 +64,6 @@ class DeliveryLimits:
     @property
     def claims_per_target(self) -> int:
         return self.per_target * CLAIM_AHEAD
-
-    @property
-    def refill_marks(self) -> frozenset[int]:
-        return frozenset(int(self.claims_per_target * mark) for mark in REFILL_MARKS)
 
 
 class DeliveryEngine:
@@ -94,7 +84,6 @@ class DeliveryEngine:
         self._schedule = schedule
         self._limits = limits
         self._limiter = TargetLimiter(limits.per_target)
-        self._refill_marks = limits.refill_marks
         self._claimed: Counter[str] = Counter()  # per target: claimed, not yet sent
         self._tasks: dict[asyncio.Task[None], ClaimedDelivery] = {}
         self._room = asyncio.Event()
@@ -177,7 +166,7 @@ class DeliveryEngine:
         left = self._claimed[target]
         if left <= 0:
             del self._claimed[target]
-        if left in self._refill_marks:
+        if left in (0, self._limits.claims_per_target // 2):
             self._wakeup.set()  # claim more for it before (or as) it runs out
 
     def _done(self, task: asyncio.Task[None]) -> None:
