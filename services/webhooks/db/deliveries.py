@@ -26,11 +26,6 @@ _jobs: Table = DeliveryJob.__table__  # type: ignore[assignment]
 # queue is read alone, through its due index (no join before the LIMIT): measured on a
 # fresh table, a join to the hooks let the planner walk every pending delivery, 0.8 s.
 # A disabled hook has no undelivered deliveries left (they are failed as it is disabled).
-# "An earlier event of this user still undelivered to this hook" is asked by hook id alone
-# (a UUID: it is the tenant's), so that only ix_deliveries_order answers it: with the
-# tenant's id too, the planner (before statistics) took the unique (tenant, hook, event)
-# index and read each hook's whole queue per candidate, 86,000 buffers and 290 ms a claim
-# against 1,300 and 11 ms with 10,000 deliveries queued (the same holds for _RECORD).
 _CLAIM = (
     text(
         """
@@ -45,7 +40,8 @@ due AS (
       AND d.target_key <> ALL(CAST(:saturated AS text[]))
       AND NOT EXISTS (
           SELECT 1 FROM deliveries e
-          WHERE e.hook_id = d.hook_id AND e.ordering_key = d.ordering_key
+          WHERE e.tenant_id = d.tenant_id AND e.hook_id = d.hook_id
+            AND e.ordering_key = d.ordering_key
             AND e.state IN ('pending', 'sending')
             AND (e.occurred_at, e.seq) < (d.occurred_at, d.seq))
     ORDER BY d.next_attempt_at
@@ -201,8 +197,8 @@ kept AS (
 SELECT count(*) FROM moved m
 WHERE m.state IN ('delivered', 'failed') AND EXISTS (
     SELECT 1 FROM deliveries e
-    WHERE e.hook_id = m.hook_id AND e.ordering_key = m.ordering_key
-      AND e.state IN ('pending', 'sending')
+    WHERE e.tenant_id = m.tenant_id AND e.hook_id = m.hook_id
+      AND e.ordering_key = m.ordering_key AND e.state IN ('pending', 'sending')
       AND (e.occurred_at, e.seq) > (m.occurred_at, m.seq))
 """
 )
