@@ -14,6 +14,7 @@ own inbox record, acknowledgement and fate.
 """
 
 import asyncio
+import contextlib
 import hashlib
 import time
 from collections.abc import Mapping
@@ -105,6 +106,9 @@ class EventConsumer:
             if queue.batch_size > 1
             else None
         )
+        # aiormq runs each delivery as its own task, in arrival order: the first reaches
+        # this FIFO lock first, so the messages are applied in the order they arrived.
+        self._one_at_a_time = asyncio.Lock() if queue.in_order else contextlib.nullcontext()
 
     def register(self, broker: RabbitBroker) -> None:
         self._broker = broker
@@ -128,7 +132,8 @@ class EventConsumer:
         with bound_contextvars(
             queue=self.queue.name, routing_key=raw.routing_key, event_id=event_id
         ):
-            outcome = await self._consume(message, event_id)
+            async with self._one_at_a_time:
+                outcome = await self._consume(message, event_id)
         MESSAGES_CONSUMED.labels(self._service, self.queue.name, outcome).inc()
         MESSAGE_LATENCY.labels(self._service, self.queue.name).observe(
             time.perf_counter() - started

@@ -27,6 +27,10 @@ class ConsumerQueue:
     batch_size: int = 1
     """How many messages that arrive together one transaction may apply (the consumer's
     batch mode); 1: one transaction per message. At most the channel's prefetch."""
+    in_order: bool = False
+    """Apply this process's messages one at a time, in the order they arrived (the
+    consumer otherwise applies the prefetched ones concurrently, and a later event may
+    commit first). For queues whose effects must keep the events' order."""
 
     @property
     def dead_letter_name(self) -> str:

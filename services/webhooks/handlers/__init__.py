@@ -9,5 +9,6 @@ from shared.messaging.topology import ConsumerQueue
 EVENT_HANDLERS: dict[str, EventHandler] = dict.fromkeys(ROUTING_KEYS, on_event)
 
 SUBSCRIPTIONS: dict[ConsumerQueue, dict[str, EventHandler]] = {
-    ConsumerQueue("webhooks.events", ROUTING_KEYS): EVENT_HANDLERS,
+    # A user's deliveries to a hook keep the order of its events (see the claim).
+    ConsumerQueue("webhooks.events", ROUTING_KEYS, in_order=True): EVENT_HANDLERS,
 }
