@@ -49,12 +49,6 @@ def _locked() -> Select[uuid.UUID, uuid.UUID]:
 
 
 def _with_context() -> Select[*tuple[Any, ...]]:
-    other = aliased(Invitation)
-    first_sent_at = (
-        select(func.min(other.first_sent_at))
-        .where(other.tenant_id == Invitation.tenant_id, other.user_id == Invitation.user_id)
-        .scalar_subquery()
-    )
     return (
         select(
             Delivery.tenant_id,
@@ -78,7 +72,6 @@ def _with_context() -> Select[*tuple[Any, ...]]:
             Invitation.accepted_at,
             Invitation.revoked_at,
             Invitation.expires_at,
-            first_sent_at.label("first_sent_at"),
             Suppression.cause,
             Suppression.detail,
             Suppression.since,
@@ -152,7 +145,6 @@ def _email(row: Row[Any]) -> Email:
         requested_at=row.requested_at,
         invitation_open=row.accepted_at is None and row.revoked_at is None,
         invitation_expires_at=row.expires_at,
-        first_sent_at=row.first_sent_at,
         suppressed=(
             SuppressedAddress(row.cause, row.detail, row.since) if row.cause is not None else None
         ),

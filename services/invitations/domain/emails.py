@@ -63,7 +63,6 @@ class Email:
     requested_at: datetime
     invitation_open: bool
     invitation_expires_at: datetime | None  # a reminder's link dies with its invitation
-    first_sent_at: datetime | None  # the user's first invitation e-mail, any request
     suppressed: SuppressedAddress | None
     latest_user: LatestUser | None
     attempts: int  # made so far; once claimed, this one included

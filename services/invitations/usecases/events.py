@@ -27,14 +27,12 @@ SOURCE = "/services/invitations"
 DataT = TypeVar("DataT")
 
 
-def sent(
-    email: Email, sent_at: datetime, recorded_first: datetime | None = None
-) -> CloudEvent[InvitationSent]:
-    """`recorded_first`: the user's first e-mail as recorded with this one, which may know
-    of an e-mail sent after this one was claimed."""
+def sent(email: Email, sent_at: datetime, earlier: datetime | None) -> CloudEvent[InvitationSent]:
+    """`earlier`: the user's first invitation e-mail, any request, as recorded with this
+    one (read then, not at the claim: a resend may be claimed before the first e-mail's
+    outcome is recorded)."""
     assert email.link is not None
     assert email.message_id is not None
-    earlier = min(filter(None, (email.first_sent_at, recorded_first)), default=None)
     data = InvitationSent(
         request_id=email.invitation_id,
         user_id=email.user_id,

@@ -25,7 +25,6 @@ def email(kind: MailKind = MailKind.INVITATION, **changes: Any) -> Email:
         requested_at=NOW,
         invitation_open=True,
         invitation_expires_at=NOW + timedelta(hours=20),
-        first_sent_at=None,
         suppressed=None,
         latest_user=None,
         attempts=1,
