@@ -11,9 +11,9 @@ import io
 import itertools
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Literal, get_args
 
+from services.exports.adapters.files.file_writer import FileWriter
 from services.exports.adapters.files.progress import (
     DEFAULT_PROGRESS_EVERY,
     Progress,
@@ -25,7 +25,7 @@ Delimiter = Literal[";", ","]
 BOM = "\ufeff"
 
 
-class CsvExportWriter:
+class CsvExportWriter(FileWriter):
     """Writes rows of text cells as they come; memory does not grow with the row count.
 
     `target` is a path (created; removed again if the writing fails) or a binary file object
@@ -79,17 +79,3 @@ class CsvExportWriter:
             self._path.unlink(missing_ok=True)
         else:
             self._text.detach()
-
-    def __enter__(self) -> CsvExportWriter:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        if error is None:
-            self.close()
-        else:
-            self.abort()

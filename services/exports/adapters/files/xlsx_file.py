@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Any
 
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
+from services.exports.adapters.files.file_writer import FileWriter
 from services.exports.adapters.files.progress import (
     DEFAULT_PROGRESS_EVERY,
     Progress,
@@ -35,7 +35,7 @@ WIDTH_SAMPLE_ROWS = 200  # the first rows of each sheet widen columns that need 
 FILTER_BUTTON = 3  # characters the autofilter's button covers in the header cell
 
 
-class XlsxExportWriter:
+class XlsxExportWriter(FileWriter):
     """Writes rows of typed cells (`domain.cells.xlsx_cells`) as they come.
 
     Each sheet starts with a bold, frozen header row and has an autofilter over its rows; past
@@ -157,20 +157,6 @@ class XlsxExportWriter:
         self._book.close()
         self._progress.finish()
         return self._progress.rows
-
-    def __enter__(self) -> XlsxExportWriter:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        if error is None:
-            self.close()
-        else:
-            self.abort()
 
     def abort(self) -> None:
         """Stops without a file: xlsxwriter writes the file only at close(), but keeps each
