@@ -8,6 +8,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -80,6 +81,39 @@ async def _report(bounces: BouncesStack, bus: BusSpy, report: Report) -> None:
     )
 
 
+@dataclass
+class MailedUser:
+    """An invited user whose e-mail arrived and is in the bounces service's index, and the
+    provider that reports on that e-mail (SendGrid, with its tags), minutes after `start`."""
+
+    user: dict[str, Any]
+    message_id: str
+    tags: dict[str, str]
+    bounces: BouncesStack
+    bus: BusSpy
+    start: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
+
+    @property
+    def id(self) -> str:
+        return str(self.user["id"])
+
+    async def report(self, what: What, minutes: int) -> None:
+        at = self.start + timedelta(minutes=minutes)
+        report = Report(what, self.user["email"], self.message_id, self.tags, occurred_at=at)
+        await _report(self.bounces, self.bus, report)
+
+
+async def mailed_and_indexed(
+    tenant: Tenant, smtp: SmtpSink, bounces: BouncesStack, bus: BusSpy
+) -> MailedUser:
+    """Each notice applies at once: the e-mail is known to bounces before it is reported."""
+    user, mail = await invite_and_receive(tenant, smtp)
+    message_id = str(mail.message["Message-ID"])
+    assert bounces.sql is not None
+    await wait_until_indexed(bounces.sql, message_id)
+    return MailedUser(user, message_id, _tags(mail), bounces, bus)
+
+
 async def _resend(tenant: Tenant, directory_sql: asyncpg.Pool, user_id: str) -> None:
     await allow_resend(directory_sql, user_id)
     resent = await tenant.admin.post(f"/api/v1/users/{user_id}/invitation/resend")
@@ -128,9 +162,7 @@ async def test_a_hard_bounce_shows_on_the_user_and_suppresses_the_address(
     assert any(a["kind"] == "email.bounced" for a in profile["recent_activities"])
 
     await drained(amqp_url, "invitations.email")
-    await allow_resend(directory_sql, user["id"])
-    resent = await tenant.admin.post(f"/api/v1/users/{user['id']}/invitation/resend")
-    assert resent.status_code == 202, resent.text
+    await _resend(tenant, directory_sql, user["id"])
     [failed] = await bus.wait_for("invitation.failed", subject=user["id"])
     assert failed.data["suppressed"] is True
     assert "bounced permanently" in failed.data["reason"]
@@ -150,17 +182,8 @@ async def test_notices_are_applied_in_the_order_they_happened(
 ) -> None:
     """A soft bounce is cleared by a delivery that happened after it; a delivery that
     happened before a hard bounce never clears it, even when it arrives after it."""
-    user, mail = await invite_and_receive(tenant, smtp)
-    message_id, tags = str(mail.message["Message-ID"]), _tags(mail)
-    assert bounces_stack.sql is not None
-    await wait_until_indexed(bounces_stack.sql, message_id)  # each notice applies at once
-    start = datetime.now(UTC).replace(microsecond=0)
-
-    async def report(what: What, minutes: int) -> None:
-        at = start + timedelta(minutes=minutes)
-        await _report(
-            bounces_stack, bus, Report(what, user["email"], message_id, tags, occurred_at=at)
-        )
+    mailed = await mailed_and_indexed(tenant, smtp, bounces_stack, bus)
+    user, report = mailed.user, mailed.report
 
     await report(What.SOFT_BOUNCE, 1)
     await _profile_when(tenant, user["id"], lambda p: _state(p) == ("bounced", "soft"))
@@ -199,16 +222,10 @@ async def test_a_complaint_stays_after_a_later_delivery(
     amqp_url: str,
 ) -> None:
     """A complaint is a person saying "stop": a delivery says nothing about their wish."""
-    user, mail = await invite_and_receive(tenant, smtp)
-    message_id, tags = str(mail.message["Message-ID"]), _tags(mail)
-    assert bounces_stack.sql is not None
-    await wait_until_indexed(bounces_stack.sql, message_id)
-    start = datetime.now(UTC).replace(microsecond=0)
+    mailed = await mailed_and_indexed(tenant, smtp, bounces_stack, bus)
+    user = mailed.user
     for what, minutes in ((What.COMPLAINT, 1), (What.DELIVERED, 2)):
-        at = start + timedelta(minutes=minutes)
-        await _report(
-            bounces_stack, bus, Report(what, user["email"], message_id, tags, occurred_at=at)
-        )
+        await mailed.report(what, minutes)
     await _profile_when(tenant, user["id"], lambda p: bool(_activities(p, "email.delivered")))
     profile = (await tenant.admin.get(f"/api/v1/users/{user['id']}")).json()  # read after it
     assert profile["email_status"]["state"] == "complained"
@@ -279,17 +296,8 @@ async def test_three_soft_bounces_in_a_row_suppress_a_delivery_in_between_resets
     directory_sql: asyncpg.Pool,
     amqp_url: str,
 ) -> None:
-    user, mail = await invite_and_receive(tenant, smtp)
-    message_id, tags = str(mail.message["Message-ID"]), _tags(mail)
-    assert bounces_stack.sql is not None
-    await wait_until_indexed(bounces_stack.sql, message_id)
-    start = datetime.now(UTC).replace(microsecond=0)
-
-    async def report(what: What, minutes: int) -> None:
-        at = start + timedelta(minutes=minutes)
-        await _report(
-            bounces_stack, bus, Report(what, user["email"], message_id, tags, occurred_at=at)
-        )
+    mailed = await mailed_and_indexed(tenant, smtp, bounces_stack, bus)
+    user, report = mailed.user, mailed.report
 
     soft, delivered = What.SOFT_BOUNCE, What.DELIVERED
     for what, minutes in ((soft, 1), (soft, 2), (delivered, 3), (soft, 4), (soft, 5)):
@@ -364,7 +372,5 @@ async def test_the_mark_goes_when_the_admin_corrects_the_address(
     assert changed.json()["email_status"]["state"] == "ok"
     assert changed.json()["envelope"] != "orange"
 
-    await allow_resend(directory_sql, user["id"])
-    resent = await tenant.admin.post(f"/api/v1/users/{user['id']}/invitation/resend")
-    assert resent.status_code == 202, resent.text
+    await _resend(tenant, directory_sql, user["id"])
     await smtp.wait_for(corrected)  # the new address is not on the suppression list
