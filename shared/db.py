@@ -12,9 +12,21 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, DateTime, MetaData, Uuid, cast, event, func, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    DateTime,
+    Enum,
+    MetaData,
+    Uuid,
+    cast,
+    event,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -41,6 +53,19 @@ def new_metadata() -> MetaData:
 
 # Every timestamp is stored with its time zone (timestamptz).
 TYPE_ANNOTATION_MAP: dict[Any, Any] = {datetime: DateTime(timezone=True)}
+
+
+def stored_as_text(kind: type[StrEnum], length: int = 20) -> Enum:
+    """An enum column over a plain varchar holding the members' values (no CHECK, no
+    database type: a new member needs no migration), read back as the enum."""
+    return Enum(
+        kind,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        validate_strings=True,
+        values_callable=lambda members: [member.value for member in members],
+    )
 
 
 class Timestamps:

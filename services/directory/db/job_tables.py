@@ -9,9 +9,10 @@ from sqlalchemy import Boolean, Index, Integer, String, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.directory.db.models import Base, Timestamp, stored_as_text
+from services.directory.db.models import Base, Timestamp
 from services.directory.domain.import_rows import RowPlan
 from services.directory.domain.jobs import ItemOutcome, JobKind, JobState
+from shared.db import stored_as_text
 
 
 class Job(Base):

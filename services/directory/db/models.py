@@ -2,7 +2,6 @@
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -10,7 +9,6 @@ from sqlalchemy import (
     Boolean,
     Computed,
     DateTime,
-    Enum,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -29,22 +27,9 @@ from services.directory.domain.addresses import address_skeleton
 from services.directory.domain.users import LoginState
 from shared.contracts.custom_fields import FieldType
 from shared.contracts.users import BounceKind, EmailState, InvitationState, UserStatus
-from shared.db import new_metadata
+from shared.db import new_metadata, stored_as_text
 
 Timestamp = DateTime(timezone=True)
-
-
-def stored_as_text(kind: type[StrEnum], length: int) -> Enum:
-    """An enum column over a plain varchar holding the members' values (no CHECK, no
-    database type: a new member needs no migration)."""
-    return Enum(
-        kind,
-        native_enum=False,
-        create_constraint=False,
-        length=length,
-        validate_strings=True,
-        values_callable=lambda members: [member.value for member in members],
-    )
 
 
 # `users.last_login_sort` of someone who never logged in: before every real login.

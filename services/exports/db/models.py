@@ -4,15 +4,14 @@ key and index of tenant data, except the job queue's (the workers serve every te
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Computed, Enum, Index, Integer, String, Text, Uuid, text
+from sqlalchemy import BigInteger, Boolean, Computed, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.exports.domain.jobs import JobState
-from shared.db import TYPE_ANNOTATION_MAP, new_metadata
+from shared.db import TYPE_ANNOTATION_MAP, new_metadata, stored_as_text
 
 # `last_login_sort` of someone who never logged in: before every real login (the directory's).
 NEVER_LOGGED_IN = "1970-01-01T00:00:00Z"
@@ -21,16 +20,6 @@ NEVER_LOGGED_IN = "1970-01-01T00:00:00Z"
 class Base(DeclarativeBase):
     metadata = new_metadata()
     type_annotation_map = TYPE_ANNOTATION_MAP
-
-
-def _state(kind: type[StrEnum]) -> Enum:
-    return Enum(
-        kind,
-        native_enum=False,
-        length=20,
-        values_callable=lambda members: [member.value for member in members],
-        validate_strings=True,
-    )
 
 
 class ProjectedUser(Base):
@@ -119,7 +108,7 @@ class Job(Base):
     sort: Mapped[str] = mapped_column(String(40))
     delimiter: Mapped[str] = mapped_column(String(1))
     language: Mapped[str | None] = mapped_column(String(5))
-    state: Mapped[JobState] = mapped_column(_state(JobState))
+    state: Mapped[JobState] = mapped_column(stored_as_text(JobState))
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     rows_expected: Mapped[int | None] = mapped_column(BigInteger)
     rows_written: Mapped[int] = mapped_column(BigInteger, server_default="0")

@@ -5,13 +5,11 @@ two indexes led by a global UUID that already names its tenant (see there)."""
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
-    Enum,
     Float,
     ForeignKeyConstraint,
     Identity,
@@ -28,23 +26,12 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.webhooks.domain.states import AttemptOutcome, DeliveryState, HookState
-from shared.db import TYPE_ANNOTATION_MAP, new_metadata
+from shared.db import TYPE_ANNOTATION_MAP, new_metadata, stored_as_text
 
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
     type_annotation_map = TYPE_ANNOTATION_MAP
-
-
-def _state(kind: type[StrEnum]) -> Enum:
-    """A state stored as its value in a VARCHAR, read back as the enum."""
-    return Enum(
-        kind,
-        native_enum=False,
-        length=20,
-        values_callable=lambda members: [member.value for member in members],
-        validate_strings=True,
-    )
 
 
 UNDELIVERED_SQL = "state IN ('pending', 'sending')"
@@ -79,7 +66,7 @@ class Hook(Base):
     target_key: Mapped[str] = mapped_column(Text)
     # Kept readable: every delivery is signed with it (HMAC needs the secret itself).
     secret: Mapped[str] = mapped_column(Text)
-    state: Mapped[HookState] = mapped_column(_state(HookState))
+    state: Mapped[HookState] = mapped_column(stored_as_text(HookState))
     api_key_id: Mapped[uuid.UUID | None]  # the key it was created with, if any
     created_by: Mapped[uuid.UUID | None]  # the administrator, if created with a token
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
@@ -137,7 +124,7 @@ class DeliveryJob(Base):
     ordering_key: Mapped[str] = mapped_column(Text)
     occurred_at: Mapped[datetime]
     state: Mapped[DeliveryState] = mapped_column(
-        _state(DeliveryState), server_default=DeliveryState.PENDING.value
+        stored_as_text(DeliveryState), server_default=DeliveryState.PENDING.value
     )
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     next_attempt_at: Mapped[datetime] = mapped_column(server_default=func.now())
@@ -184,7 +171,7 @@ class DeliveryAttempt(Base):
     event: Mapped[str] = mapped_column(String(40))
     attempt: Mapped[int] = mapped_column(Integer)
     status: Mapped[int | None] = mapped_column(Integer)
-    outcome: Mapped[AttemptOutcome] = mapped_column(_state(AttemptOutcome))
+    outcome: Mapped[AttemptOutcome] = mapped_column(stored_as_text(AttemptOutcome))
     duration_ms: Mapped[float] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime]
