@@ -82,8 +82,11 @@ async def apply_import(
     return job, True
 
 
-async def apply_import_batch(uow: DirectoryUnitOfWork, job: Job, limit: int) -> Counter[str]:
-    """Apply the next `limit` rows; their outcomes, counted. Empty: nothing was left."""
+async def apply_import_batch(
+    uow: DirectoryUnitOfWork, job: Job, limit: int, *, smtputf8: bool = False
+) -> Counter[str]:
+    """Apply the next `limit` rows; their outcomes, counted. Empty: nothing was left.
+    `smtputf8` is the runner's EMAIL_SMTPUTF8: each row is judged again by the rules now."""
     import_id = uuid.UUID(job.params["import_id"])
     after = int(job.params.get("after", 0))
     rows = await imports_db.rows_to_apply(uow.session, job.tenant_id, import_id, limit, after)
@@ -93,7 +96,7 @@ async def apply_import_batch(uow: DirectoryUnitOfWork, job: Job, limit: int) -> 
     actor = job_actor(job)
     record = await imports_db.get_import(uow.session, job.tenant_id, import_id)
     assert record is not None
-    now_tenancy = await tenancy(uow.session, actor, record.create_groups)
+    now_tenancy = await tenancy(uow.session, actor, record.create_groups, smtputf8=smtputf8)
     tenant = await load_tenant(uow.session, job.tenant_id)
     send = bool(job.params["send_invitations"])
     writer = ImportWriter(uow, actor, tenant, now_tenancy, send_invitations=send)
