@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from services.directory.db import address_locks
 from services.directory.db import imports as imports_db
 from services.directory.db import jobs as jobs_db
 from services.directory.db.job_tables import ImportRowRecord, Job, UserImport
@@ -104,6 +105,8 @@ async def apply_import_batch(
     refused = [r for r in rows if r.plan is RowPlan.ERROR]
     outcomes += [_outcome(r, ItemOutcome.REFUSED, r.message) for r in refused]
     to_judge = [ImportRow(r.row_number, r.cells) for r in rows if r.plan is not RowPlan.ERROR]
+    # Before the rows are judged: no look-alike of a new address is written meanwhile.
+    await address_locks.hold_all_addresses(uow.session, job.tenant_id)
     judged = await judge(uow.session, job.tenant_id, now_tenancy, to_judge, None, for_update=True)
     for item in judged:
         outcome, message, user_id = await writer.write(item, job.params["update_existing"])
