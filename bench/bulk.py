@@ -1,7 +1,7 @@
 """Issue 16: importing 100,000 users (preview, then apply) and deactivating 100,000 users
 matching a filter, end to end over HTTP, next to a plain COPY of the same rows in the same run.
 
-    uv run python bench/bulk.py [--users 100000] [--port 8131]
+    uv run python bench/bulk.py [--users 100000] [--port 8131] [--import-only]
 
 Creates its own database (dropped at the end) and RabbitMQ vhost, migrates it, creates an
 admin, starts `python -m services.directory` on a local port, then:
@@ -40,6 +40,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import users_list as shared_bench  # the directory's bench helpers
+
+from services.directory.domain.addresses import address_skeleton
 
 TENANT = shared_bench.TENANT
 
@@ -127,7 +129,19 @@ async def copy_users_baseline(url: str, content: bytes) -> float:
         rows = csv.reader(io.StringIO(content.decode().removeprefix("\ufeff")), delimiter=";")
         next(rows)
         records = [
-            (tenant_id, uuid.uuid4(), e, e, f, last, p, loc, "learner", "invited")
+            (
+                tenant_id,
+                uuid.uuid4(),
+                e,
+                e,
+                address_skeleton(e),
+                f,
+                last,
+                p,
+                loc,
+                "learner",
+                "invited",
+            )
             for e, f, last, p, loc, _ in rows
         ]
         columns = [
@@ -135,6 +149,7 @@ async def copy_users_baseline(url: str, content: bytes) -> float:
             "id",
             "email",
             "email_normalized",
+            "email_skeleton",
             "first_name",
             "last_name",
             "phone",
@@ -162,7 +177,7 @@ async def update_baseline(url: str) -> float:
         await connection.close()
 
 
-async def run(config: shared_bench.Config, users: int) -> None:
+async def run(config: shared_bench.Config, users: int, import_only: bool = False) -> None:
     url = shared_bench.database_url(config, config.database)
     admin = await asyncpg.connect(config.postgres_url)
     await admin.execute(f'DROP DATABASE IF EXISTS "{config.database}"')
@@ -185,13 +200,15 @@ async def run(config: shared_bench.Config, users: int) -> None:
         print(f"{users:,} users, file {len(content) / 1e6:.1f} MB; machine load {load:.2f}")
         with shared_bench.own_vhost(config, f"bench-bulk-{uuid.uuid4().hex[:6]}") as amqp_url:
             async with shared_bench.running_service(config, amqp_url) as service:
-                await measure(service.base_url, url, content, users, config.port)
+                await measure(service.base_url, url, content, users, config.port, import_only)
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{config.database}" WITH (FORCE)')
         await admin.close()
 
 
-async def measure(base_url: str, url: str, content: bytes, users: int, port: int) -> None:
+async def measure(
+    base_url: str, url: str, content: bytes, users: int, port: int, import_only: bool
+) -> None:
     pid = service_pid(port)
     rss, _ = rss_of(pid)
     print(f"service started: rss {rss} MB")
@@ -215,6 +232,8 @@ async def measure(base_url: str, url: str, content: bytes, users: int, port: int
         ).raise_for_status()
         job = await wait_done(client, f"/api/v1/imports/{import_id}?limit=1", "job")
         line("apply", time.perf_counter() - started, users, pid, copy_seconds)
+        if import_only:
+            return
         print(f"            {job['state']}: {job['counts']}")
         body = {
             "action": "deactivate",
@@ -237,6 +256,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--port", type=int, default=8131)
+    parser.add_argument("--import-only", action="store_true", help="preview and apply alone")
     args = parser.parse_args()
     config = shared_bench.Config(
         users=args.users,
@@ -255,7 +275,7 @@ def main() -> None:
         sql=False,
         service_root=shared_bench.ROOT,
     )
-    asyncio.run(run(config, args.users))
+    asyncio.run(run(config, args.users, args.import_only))
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ def create_app(settings: DirectorySettings | None = None) -> FastAPI:
         batch_size=settings.job_batch_size,
         idle_seconds=settings.job_poll_seconds,
         service=SERVICE,
+        smtputf8=settings.email_smtputf8,
     )
     runtime.add_worker(jobs.worker)
     runtime.add_worker(jobs.tidier)

@@ -2,12 +2,14 @@
 platform (`lms`), every API service running (discovered from `stack/services.py`), and
 callers of every kind: anonymous, a learner, another tenant's administrator, forged tokens."""
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,14 +19,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from services.directory.api.access_tokens import AccessTokenIssuer
+from services.directory.app import create_app
+from services.directory.settings import DirectorySettings
 from shared.security.access_tokens import Principal
 from shared.security.permissions import Permission
 from stack.services import GATEWAY_CLIENTS, available
 from tests.support.bounces import BouncesStack
 from tests.support.bus import BusSpy, EventPublisher
-from tests.support.directory import Lms, Tenant
+from tests.support.directory import Lms, Tenant, directory_settings, migrate
 from tests.support.exports import ExportsStack
-from tests.support.servers import RunningServer
+from tests.support.infra import Infrastructure, create_database, drop_database
+from tests.support.servers import RunningServer, free_port
 from tests.support.webhooks import WebhooksStack
 
 
@@ -133,3 +138,49 @@ def _expired(tokens: Tokens, tenant_id: uuid.UUID) -> str:
 @pytest.fixture(scope="session")
 def tokens(jwt_keys: tuple[str, str]) -> Tokens:
     return Tokens(*jwt_keys)
+
+
+@dataclass
+class OwnDirectory:
+    """A directory of a test's own: its own database and virtual host (its job runner and
+    consumers meet no other directory's), restartable with other settings on the same
+    port, so that its clients and their sessions carry on."""
+
+    database_url: str
+    amqp_url: str
+    private_key: str
+    port: int
+    settings: DirectorySettings | None = None
+    server: RunningServer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self, **overrides: object) -> DirectorySettings:
+        await self.stop()
+        self.settings = directory_settings(
+            self.database_url, self.amqp_url, self.private_key, **overrides
+        )
+        self.server = await RunningServer(create_app(self.settings), port=self.port).start()
+        return self.settings
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await self.server.stop()
+            self.server = None
+
+
+@asynccontextmanager
+async def own_directory(
+    infra: Infrastructure, amqp_url: str, private_key: str, name: str
+) -> AsyncIterator[OwnDirectory]:
+    database = f"lms_test_{infra.run_id}_{name}"
+    url = await create_database(infra, database)
+    own = OwnDirectory(url, amqp_url, private_key, free_port())
+    try:
+        await asyncio.to_thread(migrate, "directory", url)
+        yield own
+    finally:
+        await own.stop()
+        await drop_database(infra, database)

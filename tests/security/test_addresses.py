@@ -49,12 +49,12 @@ async def test_an_address_that_looks_like_another_users_is_refused(lms: Lms) -> 
     assert (await lms.profile(paul["id"]))["email"] == "paul@example.com"
 
     csv = "email,first_name,last_name\nrnarie@example.com,A,B\nzoe@example.com,Z,B\n"
-    csv += "ops@рау.example.com,C,D\nzοe@example.com,E,F\n"  # Greek ο: like the row above
+    csv += "ops@рау.example.com,C,D\nzoe@exarnple.com,E,F\n"  # "rn": like the row above
     upload = await lms.admin.post("/api/v1/imports", files={"file": ("people.csv", csv.encode())})
     assert upload.status_code == 201, upload.text
     plans = {row["email"]: (row["plan"], row["message"]) for row in upload.json()["rows"]}
     assert plans["zoe@example.com"][0] == "create"
-    for refused in ("rnarie@example.com", "ops@рау.example.com", "zοe@example.com"):
+    for refused in ("rnarie@example.com", "ops@рау.example.com", "zoe@exarnple.com"):
         assert plans[refused][0] == "error"
         assert "looks like another user's address" in plans[refused][1]
 

@@ -117,6 +117,7 @@ class SmtpSink:
     refuse_recipients: dict[str, str] = field(default_factory=dict)
     port: int = 0
     connections_opened: int = 0
+    offers_smtputf8: bool = True  # in the EHLO answer of the connections opened from now
 
     def __post_init__(self) -> None:
         self._arrived = asyncio.Condition()
@@ -130,7 +131,9 @@ class SmtpSink:
         return self
 
     def _connection(self) -> SMTP:
-        connection = SMTP(_Handler(self), hostname="sink.test", enable_SMTPUTF8=True)
+        connection = SMTP(
+            _Handler(self), hostname="sink.test", enable_SMTPUTF8=self.offers_smtputf8
+        )
         self._connections.append(connection)
         self.connections_opened += 1
         return connection

@@ -16,6 +16,7 @@ from services.admin.domain.session import ConsoleSession, choose_locale
 from services.admin.settings import AdminSettings
 from services.admin.usecases.common import Caller
 from services.admin.usecases.sign_in import fresh_session
+from shared.http.authentication import authenticates_first
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -108,12 +109,16 @@ async def check_csrf(request: Request) -> None:
         raise CsrfRefused()
 
 
+@authenticates_first
 async def admin_caller(request: Request) -> Caller:
-    """The logged-in admin's API caller, its access token renewed when about to expire."""
-    await check_csrf(request)
+    """The logged-in admin's API caller, its access token renewed when about to expire.
+    Run before the route's body is read (`authenticates_first`), and asks who is calling
+    before the CSRF check reads the form: an anonymous caller is sent to the login page
+    whatever it posted, as for a GET (no 413, 422 or CSRF refusal)."""
     session = browser_session(request)
     if not session.logged_in:
         raise LoginRequired()
+    await check_csrf(request)
     app = console(request)
     try:
         fresh = await fresh_session(app.api, session, app.settings.directory_session_cookie)

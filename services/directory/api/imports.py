@@ -59,7 +59,10 @@ async def upload(
     if len(content) > settings.import_max_bytes:
         raise TooLarge(f"The file is larger than {settings.import_max_bytes // 1_000_000} MB.")
     limits = ImportLimits(
-        settings.import_max_rows, settings.import_max_bytes, settings.job_keep_for
+        settings.import_max_rows,
+        settings.import_max_bytes,
+        settings.job_keep_for,
+        smtputf8=settings.email_smtputf8,
     )
     name = file.filename or "upload"
     record = await preview_import(uow, actor, Upload(name, content, create_groups), limits)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.directory.db import address_locks
 from services.directory.db import users as users_db
 from services.directory.db.activities import record_activity
 from services.directory.domain.activities import ActivityKind
@@ -34,10 +35,17 @@ from shared.security.access_tokens import Principal
 EMAIL_TAKEN = "A user with this e-mail address already exists."
 
 
+async def hold_address(session: AsyncSession, tenant_id: uuid.UUID, email: str) -> None:
+    """Until the transaction ends, no other write of a look-alike of `email` in the tenant
+    (an invitation, an e-mail change, an import's batch) passes its check beside this one."""
+    await address_locks.hold_skeletons(session, tenant_id, address_skeletons(email))
+
+
 async def refuse_look_alike(
     session: AsyncSession, tenant_id: uuid.UUID, email: str, user_id: uuid.UUID | None = None
 ) -> None:
-    """Conflict when `email` passes for the address of another user of the tenant."""
+    """Conflict when `email` passes for the address of another user of the tenant (the
+    caller holds the address: `hold_address`)."""
     others = await users_db.addresses_looking_like(
         session, tenant_id, address_skeletons(email), except_user=user_id
     )
@@ -64,6 +72,7 @@ async def invite_user(
         raise Invalid(f"email: {problem}")
     tenant = await load_tenant(uow.session, actor.tenant_id)
     email = normalize_email(new.email)
+    await hold_address(uow.session, tenant.id, new.email)
     if await users_db.email_taken(uow.session, tenant.id, email):
         raise Conflict(EMAIL_TAKEN)
     await refuse_look_alike(uow.session, tenant.id, new.email)

@@ -16,7 +16,7 @@ from services.directory.domain.users import AdminChange, ensure_can_change_role,
 from services.directory.usecases.common import assignable_role, check_groups, load_user
 from services.directory.usecases.custom_values import merge_custom_values
 from services.directory.usecases.get_profile import Profile, read_profile
-from services.directory.usecases.invite_user import EMAIL_TAKEN, refuse_look_alike
+from services.directory.usecases.invite_user import EMAIL_TAKEN, hold_address, refuse_look_alike
 from services.directory.usecases.unit_of_work import DirectoryUnitOfWork
 from shared.contracts.users import UserStatus
 from shared.errors import Conflict, Invalid, StaleVersion
@@ -38,6 +38,8 @@ async def update_user(
     `expected_version`; `user.updated` goes out when anything changed."""
     if "email" in changes and (problem := address_problem(changes["email"], smtputf8=smtputf8)):
         raise Invalid(f"email: {problem}")
+    if "email" in changes:  # before any row lock: an import's batch takes this one first
+        await hold_address(uow.session, actor.tenant_id, changes["email"])
     if "role" in changes:
         await users_db.lock_tenant(uow.session, actor.tenant_id)
     user = await load_user(uow.session, actor, user_id)

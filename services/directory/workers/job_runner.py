@@ -35,9 +35,10 @@ class JobRunner:
         batch_size: int,
         idle_seconds: float,
         service: str,
+        smtputf8: bool = False,
     ) -> None:
         self._units = units
-        self._settings = RunnerSettings(uuid.uuid4(), lease, batch_size)
+        self._settings = RunnerSettings(uuid.uuid4(), lease, batch_size, smtputf8)
         self._alone = 0  # items left to run one at a time after a failed batch
         self.worker = Worker("bulk-jobs", self.step, service=service, idle_seconds=idle_seconds)
         self.tidier = Worker(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from services.directory.db import address_locks
 from services.directory.db import imports as imports_db
 from services.directory.db import jobs as jobs_db
 from services.directory.db.job_tables import ImportRowRecord, Job, UserImport
@@ -82,8 +83,11 @@ async def apply_import(
     return job, True
 
 
-async def apply_import_batch(uow: DirectoryUnitOfWork, job: Job, limit: int) -> Counter[str]:
-    """Apply the next `limit` rows; their outcomes, counted. Empty: nothing was left."""
+async def apply_import_batch(
+    uow: DirectoryUnitOfWork, job: Job, limit: int, *, smtputf8: bool = False
+) -> Counter[str]:
+    """Apply the next `limit` rows; their outcomes, counted. Empty: nothing was left.
+    `smtputf8` is the runner's EMAIL_SMTPUTF8: each row is judged again by the rules now."""
     import_id = uuid.UUID(job.params["import_id"])
     after = int(job.params.get("after", 0))
     rows = await imports_db.rows_to_apply(uow.session, job.tenant_id, import_id, limit, after)
@@ -93,7 +97,7 @@ async def apply_import_batch(uow: DirectoryUnitOfWork, job: Job, limit: int) -> 
     actor = job_actor(job)
     record = await imports_db.get_import(uow.session, job.tenant_id, import_id)
     assert record is not None
-    now_tenancy = await tenancy(uow.session, actor, record.create_groups)
+    now_tenancy = await tenancy(uow.session, actor, record.create_groups, smtputf8=smtputf8)
     tenant = await load_tenant(uow.session, job.tenant_id)
     send = bool(job.params["send_invitations"])
     writer = ImportWriter(uow, actor, tenant, now_tenancy, send_invitations=send)
@@ -101,6 +105,8 @@ async def apply_import_batch(uow: DirectoryUnitOfWork, job: Job, limit: int) -> 
     refused = [r for r in rows if r.plan is RowPlan.ERROR]
     outcomes += [_outcome(r, ItemOutcome.REFUSED, r.message) for r in refused]
     to_judge = [ImportRow(r.row_number, r.cells) for r in rows if r.plan is not RowPlan.ERROR]
+    # Before the rows are judged: no look-alike of a new address is written meanwhile.
+    await address_locks.hold_all_addresses(uow.session, job.tenant_id)
     judged = await judge(uow.session, job.tenant_id, now_tenancy, to_judge, None, for_update=True)
     for item in judged:
         outcome, message, user_id = await writer.write(item, job.params["update_existing"])

@@ -59,7 +59,11 @@ class Judged:
         return row.email if row else str(self.cells.get("email") or "")
 
 
-async def tenancy(session: AsyncSession, actor: Principal, create_groups: bool) -> Tenancy:
+async def tenancy(
+    session: AsyncSession, actor: Principal, create_groups: bool, *, smtputf8: bool
+) -> Tenancy:
+    """The tenant as rows are judged against it now; `smtputf8`: the setting
+    EMAIL_SMTPUTF8, as the invitation and edit routes apply it."""
     fields = await fields_db.list_fields(session, actor.tenant_id)
     groups = await imports_db.groups_by_name(session, actor.tenant_id)
     context = ImportContext(
@@ -69,6 +73,7 @@ async def tenancy(session: AsyncSession, actor: Principal, create_groups: bool) 
         fields={f.key: definition_of(f) for f in fields},
         roles=await imports_db.role_kinds(session),
         may_grant_admin=actor.can(Permission.ROLES_ASSIGN),
+        smtputf8=smtputf8,
     )
     return Tenancy(context, fields, groups)
 

@@ -35,6 +35,7 @@ class ImportLimits:
     max_rows: int
     max_bytes: int
     keep_for: timedelta
+    smtputf8: bool = False  # EMAIL_SMTPUTF8: non-ASCII before the @ accepted
 
 
 async def preview_import(
@@ -46,7 +47,7 @@ async def preview_import(
             "several files."
         )
     sheet = read_sheet(upload.content, upload.file_name, limits.max_rows)
-    now_tenancy = await tenancy(uow.session, actor, upload.create_groups)
+    now_tenancy = await tenancy(uow.session, actor, upload.create_groups, smtputf8=limits.smtputf8)
     labels = {f.key: f.label for f in now_tenancy.fields}
     try:
         headers = match_headers(sheet.headers, labels)

@@ -10,7 +10,6 @@ done exactly once.
 
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -22,15 +21,21 @@ from services.directory.usecases.bulk.run_batch import run_bulk_batch, start_bul
 from services.directory.usecases.imports.apply_import import apply_import_batch
 from services.directory.usecases.unit_of_work import DirectoryUnitOfWork
 
-Batch = Callable[[DirectoryUnitOfWork, Job, int], Awaitable[Counter[str]]]
-BATCHES: dict[JobKind, Batch] = {JobKind.IMPORT: apply_import_batch, JobKind.BULK: run_bulk_batch}
-
 
 @dataclass(frozen=True)
 class RunnerSettings:
     owner: uuid.UUID
     lease: timedelta
     batch_size: int
+    smtputf8: bool = False  # EMAIL_SMTPUTF8, for the addresses an import brings
+
+
+async def _run_batch(
+    uow: DirectoryUnitOfWork, job: Job, runner: RunnerSettings, batch_size: int
+) -> Counter[str]:
+    if job.kind is JobKind.IMPORT:
+        return await apply_import_batch(uow, job, batch_size, smtputf8=runner.smtputf8)
+    return await run_bulk_batch(uow, job, batch_size)
 
 
 async def run_next_batch(uow: DirectoryUnitOfWork, runner: RunnerSettings, batch_size: int) -> bool:
@@ -48,7 +53,7 @@ async def run_next_batch(uow: DirectoryUnitOfWork, runner: RunnerSettings, batch
             await start_bulk_job(uow, job)
             _lease(job, runner, now)
             return True
-    counts = await BATCHES[job.kind](uow, job, batch_size)
+    counts = await _run_batch(uow, job, runner, batch_size)
     _progress(job, counts)
     if not counts:
         _finish(job, JobState.DONE, datetime.now(UTC))
