@@ -21,7 +21,8 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import uvicorn
+from sqlalchemy import event
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.bounces.app import create_app
@@ -38,7 +40,14 @@ from services.bounces.settings import BouncesSettings
 from services.bounces.usecases import group_commit, ingest_request
 from shared.messaging.outbox import OutboxRelay
 
-RECORD: dict[str, list[Any]] = {"requests": [], "lag": [], "relay": [], "gc": [], "groups": []}
+RECORD: dict[str, list[Any]] = {
+    "requests": [],
+    "lag": [],
+    "relay": [],
+    "gc": [],
+    "groups": [],
+    "connects": [],  # new database connections opened (the pool's overflow, reconnects)
+}
 PHASES: ContextVar[dict[str, float] | None] = ContextVar("probe_phases", default=None)
 BY_REQUEST: dict[int, dict[str, float]] = {}  # id(WebhookRequest) → its phases
 
@@ -80,12 +89,27 @@ def install() -> None:
 
     async def timed_commit(self: Any, group: list[Any]) -> None:
         started = now()
+        marks: dict[str, float] = {}
         for item, _ in group:
             request = getattr(item, "request", None)
             if (phases := BY_REQUEST.get(id(request))) is not None:
                 phases["group"] = started
-        await commit(self, group)
-        RECORD["groups"].append((started, now(), len(group)))
+        unit_of_work = self._unit_of_work
+
+        @asynccontextmanager
+        async def timed_unit_of_work() -> AsyncIterator[Any]:
+            async with unit_of_work() as uow:
+                marks["begun"] = now()
+                yield uow
+                marks["stored"] = now()
+
+        self._unit_of_work = timed_unit_of_work
+        try:
+            await commit(self, group)
+        finally:
+            self._unit_of_work = unit_of_work
+        begun, stored = marks.get("begun", started), marks.get("stored", started)
+        RECORD["groups"].append((started, now(), len(group), begun, stored))
 
     group_commit.GroupCommit._commit = timed_commit  # type: ignore[method-assign]
 
@@ -148,6 +172,11 @@ class Phases:
                 RECORD["requests"].append(phases)
 
         await self.app(scope, receive, timed_send)
+
+
+def watch_connections(app: Any) -> None:
+    engine = app.state.runtime.db.engine.sync_engine
+    event.listen(engine, "connect", lambda *_: RECORD["connects"].append(now()))
 
 
 def percentiles(values: Sequence[float]) -> str:
@@ -213,6 +242,12 @@ def summarize(record: dict[str, list[Any]], start: float, end: float) -> list[st
             f"  groups: {len(groups)}, mean {sum(s[2] for s in groups) / len(groups):.1f} "
             f"requests, transaction {percentiles([s[1] - s[0] for s in groups])}"
         )
+        for part, first, last in (("connection + BEGIN", 0, 3), ("statements", 3, 4)):
+            spans = [s[last] - s[first] for s in groups]
+            lines.append(f"    {part:<20} {percentiles(spans)}")
+        lines.append(f"    {'COMMIT':<20} {percentiles([s[1] - s[4] for s in groups])}")
+    connects = [t for t in record["connects"] if start <= t <= end]
+    lines.append(f"  new database connections: {len(connects)}")
     by_generation = [sum(1 for s in collections if s[2] == g) for g in range(3)]
     pauses = [s[1] - s[0] for s in collections]
     lines.append(
@@ -225,7 +260,9 @@ def summarize(record: dict[str, list[Any]], start: float, end: float) -> list[st
 if __name__ == "__main__":
     install()
     settings = BouncesSettings()
-    app = Phases(create_app(settings))
+    service = create_app(settings)
+    watch_connections(service)
+    app = Phases(service)
     freeze_heap = getattr(importlib.import_module("shared.cli"), "freeze_heap", None)
     if freeze_heap is not None:  # as `serve` does (older code: it did not)
         freeze_heap()
