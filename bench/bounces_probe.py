@@ -232,6 +232,10 @@ def summarize(record: dict[str, list[Any]], start: float, end: float) -> list[st
         f"  loop lag (1 ms timer): {percentiles([s[1] for s in window])}; stalls > 5 ms: "
         f"{len(stalls)}, {sum(b - a for a, b in stalls) / (end - start):.0%} of the time"
     )
+    during = [s[1] for s in window if any(r[0] <= s[0] <= r[1] for r in relay)]
+    outside = [s[1] for s in window if not any(r[0] <= s[0] <= r[1] for r in relay)]
+    lines.append(f"    while the relay publishes: {percentiles(during)}")
+    lines.append(f"    while it does not:         {percentiles(outside)}")
     if relay:
         lines.append(
             f"  relay: {len(relay)} passes, {sum(s[2] for s in relay)} events, "
