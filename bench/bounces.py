@@ -13,13 +13,20 @@ HTTP/1.1 client (asyncio streams: its cost per request is a small fraction of ht
 it takes less of the two cores from what is measured).
 
 1. batches: SendGrid arrays of `--batch-size` signed events, 4 connections, as fast as
-   the service answers: events/s and the request latency;
+   the service answers: events/s (its latency is 4 batches deep by construction); then
+   the same number of batches paced at the target, 2,000 events/s: the p99 to hold;
 2. single events: one event per request at `--rate` requests/s (latency counted from the
    moment each request was due, so a slow answer also delays the ones behind it), then as
    fast as possible with 16 connections;
 3. nothing lost: every event matches a message in the index (seeded directly), so every
    event must end up in the outbox (published) and on the bus (a queue bound to email.#
    counts them).
+
+Each mode prints p50 / p95 / p99 of the service and of the baseline, their difference and
+the machine's load; the next mode starts once the relay has published this one's events.
+`--probe` serves the same app through `bench/bounces_probe.py` and prints where the time
+of each mode's requests went (phases, event-loop lag, relay passes, garbage collections,
+new database connections). `--service-env KEY=VALUE` sets one of the service's settings.
 """
 # ruff: noqa: E402 - the project root goes on sys.path before the project's imports
 
