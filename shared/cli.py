@@ -5,6 +5,7 @@
 A service adds its own commands to the Typer app this returns.
 """
 
+import gc
 import importlib
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,15 @@ import typer
 import uvicorn
 
 from shared.settings import ProcessSettings, ServiceSettings
+
+
+def freeze_heap() -> None:
+    """Move what was built at startup (modules, the app, SQLAlchemy's and pydantic's
+    structures: ~150,000 objects) out of the cyclic garbage collector's reach. Otherwise
+    every full collection walks them all, ~90 ms during which no request moves (the
+    bounces' p99, docs/performance.md P4)."""
+    gc.collect()
+    gc.freeze()
 
 
 def service_cli(
@@ -35,8 +45,10 @@ def service_cli(
     def serve() -> None:
         """Serve the HTTP API and consume messages (one process)."""
         configured = settings()
+        app = _load(app_factory)(configured)
+        freeze_heap()
         uvicorn.run(
-            _load(app_factory)(configured),
+            app,
             host=configured.host,
             port=configured.port,
             log_config=None,

@@ -205,6 +205,7 @@ class Stream:
             await inviting
             await self._when_mailed(self.users, within=90, nudge=True)
             await self._until_reported(bouncing)
+            await self._when_recorded()
         finally:
             for task in (bouncing, inviting):
                 task.cancel()
@@ -261,6 +262,29 @@ class Stream:
                     await _lease_runs_out(self.system.databases["invitations"])
                     idle_since = now
                 await asyncio.sleep(0.2)
+
+    async def _when_recorded(self, within: float = 60) -> None:
+        """Until no e-mail is left claimed and unrecorded. One the killed replica handed to
+        the SMTP server but did not record is in the sink, so its bounce was reported, but
+        its `invitation.sent` waits for the claim to run out (SEND_LEASE_SECONDS, 10
+        minutes): until then bounces keeps the notice unmatched, as it must (nothing says
+        which tenant it is about). Once nothing moves, the claim is made due, as its lease
+        running out would: the same message goes out again and is recorded."""
+        connection = await asyncpg.connect(self.system.databases["invitations"])
+        query = "SELECT count(*) FROM deliveries WHERE state = 'sending'"
+        try:
+            loop = asyncio.get_running_loop()
+            idle_since, last = loop.time(), -1
+            async with asyncio.timeout(within):
+                while claimed := int(await connection.fetchval(query)):
+                    if claimed != last:
+                        idle_since, last = loop.time(), claimed
+                    elif loop.time() - idle_since > 3:
+                        await _lease_runs_out(self.system.databases["invitations"])
+                        idle_since = loop.time()
+                    await asyncio.sleep(0.2)
+        finally:
+            await connection.close()
 
     async def _report_bounces(self) -> None:
         urls = [process.url for process in self.system.replicas["bounces"]]

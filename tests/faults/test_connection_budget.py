@@ -32,7 +32,7 @@ USERS = 60
 PER_PROCESS = {
     "directory": 3 + 3 + 1,  # + the outbox relay's LISTEN
     "invitations": 3 + 3 + 2 + 2,  # + SEND_DB_POOL_SIZE, LISTEN for the outbox and sending
-    "bounces": 3 + 3 + 1,
+    "bounces": 5 + 1 + 1,  # its pool keeps 5 (its group commits), overflow 1
     "webhooks": 3 + 3 + 2 + 2,  # + the sender's 2, LISTEN for the outbox and deliveries
     # + per builder (EXPORT_CONCURRENCY 1): its LISTEN and the connection its rows stream on
     "exports": 3 + 3 + 1 + 2,
