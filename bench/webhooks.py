@@ -466,6 +466,8 @@ async def main(arguments: argparse.Namespace) -> None:
             await baselines(url, deliveries, PER_TARGET)
             verdict = "OK" if rate >= TARGET_PER_SECOND else "MISSED"
             print(f"  target >= {TARGET_PER_SECOND} deliveries/s: {verdict}")
+            if arguments.skip_silent:
+                return
             slowed = await measure_throughput(
                 bench, admin, receiver, url, arguments, silent_url=silent_url
             )
@@ -484,6 +486,9 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=200)
     parser.add_argument("--hooks", type=int, default=50)
     parser.add_argument("--silent-hooks", type=int, default=10)
+    parser.add_argument(
+        "--skip-silent", action="store_true", help="no third run with a silent receiver"
+    )
     parser.add_argument("--replicas", type=int, default=1, help="webhooks processes")
     parser.add_argument(
         "--set", action="append", default=[], help="NAME=VALUE for the webhooks service"

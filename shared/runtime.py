@@ -25,6 +25,7 @@ from shared.messaging.consumer import EventConsumer, EventHandler, RetryPolicy
 from shared.messaging.housekeeping import purge_old_messages
 from shared.messaging.outbox import OutboxRelay, backlog
 from shared.messaging.publisher import EventPublisher
+from shared.messaging.retired import retire_replaced_queue
 from shared.messaging.tables import OUTBOX_CHANNEL
 from shared.messaging.topology import ConsumerQueue, declare_topology
 from shared.metrics import BROKER_CONNECTED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
@@ -149,6 +150,8 @@ class ServiceRuntime:
     async def _start_consumers(self) -> None:
         await self.broker.connect()
         await declare_topology(self.broker, self.queues)
+        for consumer in self.consumers:  # what a replaced queue still holds goes first
+            await retire_replaced_queue(self.settings.amqp_url, consumer)
         await self.broker.start()
 
     async def _until_connected(self, connect: Callable[[], Awaitable[None]]) -> None:

@@ -102,13 +102,17 @@ class EventConsumer:
         self._uow_factory = unit_of_work_factory
         self._broker: RabbitBroker | None = None
         self._batches = (
-            BatchApplier(queue.name, db, unit_of_work_factory, queue.batch_size)
+            BatchApplier(queue.inbox_name, db, unit_of_work_factory, queue.batch_size)
             if queue.batch_size > 1
             else None
         )
         # aiormq runs each delivery as its own task, in arrival order: the first reaches
         # this FIFO lock first, so the messages are applied in the order they arrived.
         self._one_at_a_time = asyncio.Lock() if queue.in_order else contextlib.nullcontext()
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return self._retry
 
     def register(self, broker: RabbitBroker) -> None:
         self._broker = broker
@@ -163,7 +167,7 @@ class EventConsumer:
         event, handler = self._parse(body)
         with bound_contextvars(event_type=event.type, tenant_id=str(event.tenantid)):
             async with unit_of_work(self._db, self._uow_factory) as uow:
-                if not await claim_message(uow.session, self.queue.name, event.id):
+                if not await claim_message(uow.session, self.queue.inbox_name, event.id):
                     log.info("duplicate message ignored")
                     return False
                 await handler(uow, event)

@@ -9,6 +9,7 @@ there with the reason, never lost and never retried forever.
 from dataclasses import dataclass
 
 from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
+from faststream.rabbit.schemas.queue import QuorumQueueArgs
 
 EVENTS_EXCHANGE = RabbitExchange("lms.events", type=ExchangeType.TOPIC, durable=True)
 DEAD_LETTER_EXCHANGE = RabbitExchange("lms.dead-letter", type=ExchangeType.DIRECT, durable=True)
@@ -31,23 +32,41 @@ class ConsumerQueue:
     """Apply this process's messages one at a time, in the order they arrived (the
     consumer otherwise applies the prefetched ones concurrently, and a later event may
     commit first). For queues whose effects must keep the events' order."""
+    single_active_consumer: bool = False
+    """One consumer at a time across every process (RabbitMQ's single active consumer):
+    the other replicas' consumers wait as hot standbys and take over when it goes. With
+    `in_order`, the queue's order then holds across replicas too."""
+    replaces: str | None = None
+    """The queue this one took over from: a queue's arguments can't be changed once
+    declared (PRECONDITION_FAILED), so a queue that needs new ones gets a new name. At
+    start, the old queue is unbound, its messages applied first, then it is deleted
+    (`shared.messaging.retired`); the inbox keeps the old name, so a message in both
+    (routed while the two were bound) is applied once."""
 
     @property
     def dead_letter_name(self) -> str:
         return self.name + DEAD_LETTER_SUFFIX
 
+    @property
+    def inbox_name(self) -> str:
+        """The consumer's name in the inbox (`processed_messages`)."""
+        return self.replaces or self.name
+
     def queue(self) -> RabbitQueue:
+        arguments: QuorumQueueArgs = {
+            "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE.name,
+            "x-dead-letter-routing-key": self.name,
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
+            "x-delivery-limit": BROKER_DELIVERY_LIMIT,
+        }
+        if self.single_active_consumer:
+            arguments["x-single-active-consumer"] = True
         return RabbitQueue(
             self.name,
             queue_type=QueueType.QUORUM,
             durable=True,
-            arguments={
-                "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE.name,
-                "x-dead-letter-routing-key": self.name,
-                "x-dead-letter-strategy": "at-least-once",
-                "x-overflow": "reject-publish",
-                "x-delivery-limit": BROKER_DELIVERY_LIMIT,
-            },
+            arguments=arguments,
         )
 
     def dead_letter_queue(self) -> RabbitQueue:

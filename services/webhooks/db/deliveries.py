@@ -1,18 +1,20 @@
 """The delivery queue: claimed with FOR UPDATE SKIP LOCKED (any number of processes share
 it), under a lease (a process that dies loses its claims when the lease runs out)."""
 
+import json
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import JSON, Integer, Table, Text, Uuid, bindparam, text, tuple_, update
+from sqlalchemy import Integer, Table, Text, Uuid, bindparam, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.webhooks.db.hooks import HookKey
 from services.webhooks.db.models import DeliveryJob
-from services.webhooks.domain.claims import ClaimedDelivery
+from services.webhooks.domain.claims import ClaimedDelivery, is_full
 from services.webhooks.domain.events import WebhookEvent
+from services.webhooks.domain.payloads import Payload
 from services.webhooks.domain.states import UNDELIVERED, AttemptOutcome, DeliveryState
 
 DELIVERIES_CHANNEL = "webhook_deliveries"  # NOTIFY on insert (see the first migration)
@@ -72,7 +74,7 @@ claimed AS (
 )
 -- Joined after the update, each row to its own hook and event by their keys.
 SELECT c.tenant_id, c.id, c.hook_id, h.target_url, h.target_key, h.secret,
-       ev.event, c.event_id, ev.payload, c.attempts
+       ev.event, c.event_id, ev.payload::text AS payload, c.attempts
 FROM claimed c
 JOIN hooks h ON h.tenant_id = c.tenant_id AND h.id = c.hook_id
 JOIN webhook_events ev ON ev.tenant_id = c.tenant_id AND ev.id = c.event_id
@@ -88,7 +90,7 @@ JOIN webhook_events ev ON ev.tenant_id = c.tenant_id AND ev.id = c.event_id
         secret=Text,
         event=Text,
         event_id=Text,
-        payload=JSON,
+        payload=Text,
         attempts=Integer,
     )
 )
@@ -105,9 +107,10 @@ async def claim(
     held: Mapping[str, int],
 ) -> list[ClaimedDelivery]:
     """Up to `limit` due deliveries, each target given at most the room it has left:
-    `per_target` claims minus those this process `held` for it."""
-    saturated = [key for key, count in held.items() if count >= per_target]
-    busy = {key: count for key, count in held.items() if 0 < count < per_target}
+    `per_target` claims minus those this process `held` for it; none for a target that
+    is still full (`is_full`)."""
+    saturated = [key for key, count in held.items() if is_full(count, per_target)]
+    busy = {key: count for key, count in held.items() if not is_full(count, per_target)}
     result = await session.execute(
         _CLAIM,
         {
@@ -121,22 +124,27 @@ async def claim(
             "busy_counts": list(busy.values()),
         },
     )
-    return [
-        ClaimedDelivery(
-            tenant_id=row.tenant_id,
-            id=row.id,
-            hook_id=row.hook_id,
-            target_url=row.target_url,
-            target_key=row.target_key,
-            secret=row.secret,
-            event=WebhookEvent(row.event),
-            event_id=row.event_id,
-            payload=row.payload,
-            attempt=row.attempts + 1,
-            lease_until=lease_until,
+    payloads: dict[str, Payload] = {}  # an event's payload decoded once, for all its hooks
+    claimed = []
+    for row in result:
+        if (payload := payloads.get(row.event_id)) is None:
+            payload = payloads[row.event_id] = json.loads(row.payload)
+        claimed.append(
+            ClaimedDelivery(
+                tenant_id=row.tenant_id,
+                id=row.id,
+                hook_id=row.hook_id,
+                target_url=row.target_url,
+                target_key=row.target_key,
+                secret=row.secret,
+                event=WebhookEvent(row.event),
+                event_id=row.event_id,
+                payload=payload,
+                attempt=row.attempts + 1,
+                lease_until=lease_until,
+            )
         )
-        for row in result
-    ]
+    return claimed
 
 
 @dataclass(frozen=True)

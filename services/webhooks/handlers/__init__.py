@@ -9,6 +9,14 @@ from shared.messaging.topology import ConsumerQueue
 EVENT_HANDLERS: dict[str, EventHandler] = dict.fromkeys(ROUTING_KEYS, on_event)
 
 SUBSCRIPTIONS: dict[ConsumerQueue, dict[str, EventHandler]] = {
-    # A user's deliveries to a hook keep the order of its events (see the claim).
-    ConsumerQueue("webhooks.events", ROUTING_KEYS, in_order=True): EVENT_HANDLERS,
+    # A user's deliveries to a hook keep the order of its events (see the claim): the
+    # queue is consumed in arrival order, by one replica at a time (the others stand by).
+    # It replaced `webhooks.events`, declared before without single-active-consumer.
+    ConsumerQueue(
+        "webhooks.events.ordered",
+        ROUTING_KEYS,
+        in_order=True,
+        single_active_consumer=True,
+        replaces="webhooks.events",
+    ): EVENT_HANDLERS,
 }
