@@ -96,6 +96,7 @@ class EventConsumer:
     ) -> None:
         self.queue = queue
         self._handlers = dict(handlers)
+        self._handler_by_type: dict[str, EventHandler] = {}  # the patterns matched once
         self._db = db
         self._retry = retry
         self._service = service
@@ -185,7 +186,9 @@ class EventConsumer:
         return CloudEvent(**{**envelope.model_dump(exclude={"data"}), "data": data}), handler
 
     def _handler_for(self, event_type: str) -> EventHandler | None:
-        return next(
+        if (known := self._handler_by_type.get(event_type)) is not None:
+            return known
+        handler = next(
             (
                 handler
                 for pattern, handler in self._handlers.items()
@@ -193,6 +196,9 @@ class EventConsumer:
             ),
             None,
         )
+        if handler is not None:  # only types handled: their number is bounded
+            self._handler_by_type[event_type] = handler
+        return handler
 
     async def _retry_or_park(self, message: RabbitMessage, event_id: str, error: Exception) -> str:
         attempt = _delivery_count(message.raw_message) + 1
