@@ -24,6 +24,7 @@ from typing import Any
 
 from aio_pika import IncomingMessage
 from faststream import AckPolicy
+from faststream.message import StreamMessage
 from faststream.rabbit import RabbitBroker
 from faststream.rabbit.annotations import RabbitMessage
 from pydantic import ValidationError
@@ -116,6 +117,8 @@ class EventConsumer:
         broker.subscriber(
             self.queue.queue(),
             ack_policy=AckPolicy.MANUAL,
+            decoder=_body_as_is,
+            no_reply=True,
             title=self.queue.name,
             description=f"Handles {', '.join(self._handlers)}.",
         )(self.consume)
@@ -238,6 +241,12 @@ class EventConsumer:
             return "retried"
         await message.ack()
         return "parked"
+
+
+async def _body_as_is(message: StreamMessage[Any]) -> bytes:
+    """The consumer parses the raw body itself (`_parse`): FastStream's own decoding (a
+    JSON parse of every message, ~1 % of a bulk invitation's CPU) would be thrown away."""
+    return bytes(message.body)
 
 
 def _fingerprint(body: bytes) -> str:
