@@ -75,6 +75,57 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total / ticks
 
 
+def _cpu_of(pid: int) -> float:
+    try:
+        return _cpu_seconds([pid])
+    except (FileNotFoundError, ProcessLookupError):  # gone meanwhile
+        return 0.0
+
+
+def _backends(database: str) -> list[int]:
+    """The PostgreSQL server processes serving `database` now."""
+    query = f"SELECT pid FROM pg_stat_activity WHERE datname = '{database}'"
+    done = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc", query],
+        capture_output=True,
+        text=True,
+    )
+    return [int(line) for line in done.stdout.split()]
+
+
+def _rabbitmq() -> list[int]:
+    done = subprocess.run(["pgrep", "-f", "beam.smp"], capture_output=True, text=True)
+    return [int(line) for line in done.stdout.split()]
+
+
+class ChainCpu:
+    """CPU seconds of each part of the chain between two points of a run: the services'
+    processes, the PostgreSQL processes serving their databases, RabbitMQ (the machine's
+    one broker: other work on it counts too) and this process (the SMTP server taking the
+    e-mails, the publishing)."""
+
+    def __init__(self, databases: dict[str, str]) -> None:
+        self._databases = databases
+        self._start = self._now()
+
+    def _now(self) -> dict[tuple[str, int], float]:
+        parts = [(name, pid) for name, pids in PIDS.items() for pid in pids]
+        for name, database in self._databases.items():
+            parts += [(f"PostgreSQL for {name}", pid) for pid in _backends(database)]
+        parts += [("RabbitMQ (shared)", pid) for pid in _rabbitmq()]
+        now = {part: _cpu_of(part[1]) for part in parts}
+        now[("bench: SMTP server, clients", os.getpid())] = time.process_time()
+        return now
+
+    def report(self, count: int) -> None:
+        end = self._now()
+        spent: dict[str, float] = {}
+        for part, seconds in end.items():
+            spent[part[0]] = spent.get(part[0], 0.0) + seconds - self._start.get(part, 0.0)
+        for name, seconds in sorted(spent.items(), key=lambda item: -item[1]):
+            print(f"    {name:<36} {seconds:6.1f} s  {seconds / count * 1000:6.2f} ms each")
+
+
 @asynccontextmanager
 async def _service(name: str, env: dict[str, str], log: Path) -> AsyncIterator[str]:
     port = env["PORT"]
@@ -119,6 +170,12 @@ class Bench:
             "PORT": str(port),
             "LOG_LEVEL": "WARNING",
             **extra,
+        }
+
+    def databases(self) -> dict[str, str]:
+        return {
+            service: f"lms_bench_{self.infra.run_id}_{service}"
+            for service in ("directory", "invitations")
         }
 
     def setup(self) -> None:
@@ -206,8 +263,9 @@ def _summary(name: str, seconds: list[float]) -> str:
     )
 
 
-async def measure_latency(tenant: Tenant, smtp: SmtpSink, rounds: int) -> float:
+async def measure_latency(bench: "Bench", tenant: Tenant, smtp: SmtpSink, rounds: int) -> float:
     end_to_end, bare_http, bare_smtp = [], [], []
+    chain = ChainCpu(bench.databases()) if rounds else None
     for n in range(rounds):
         address = f"latency-{n}-{uuid.uuid4().hex[:6]}@example.com"
         started = time.perf_counter()
@@ -217,6 +275,9 @@ async def measure_latency(tenant: Tenant, smtp: SmtpSink, rounds: int) -> float:
         end_to_end.append(mail.received_at - started)
         bare_http.append(answered - started)
         bare_smtp.append(await _bare_smtp(smtp.port, n))
+    if chain is not None:
+        print("  CPU per invitation through the directory's API, each part of the chain:")
+        chain.report(rounds)
     p95 = _percentile(end_to_end, 0.95) * 1000
     print(_summary("admin request -> SMTP accepted (P5)", end_to_end))
     print(_summary("  of which the admin's HTTP request", bare_http))
@@ -263,6 +324,7 @@ async def measure_bus_bulk(bench: Bench, tenant_id: uuid.UUID, smtp: SmtpSink, c
     connections_before = smtp.connections_opened
     connection = await aio_pika.connect(bench.amqp_url)
     cpu_before = _cpu_seconds(PIDS["invitations"])
+    chain = ChainCpu({"invitations": bench.databases()["invitations"]})
     started = time.perf_counter()
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
@@ -292,6 +354,8 @@ async def measure_bus_bulk(bench: Bench, tenant_id: uuid.UUID, smtp: SmtpSink, c
         " per invitation"
     )
     print(f"  SMTP connections opened: {smtp.connections_opened - connections_before}")
+    print("  CPU of each part of the chain:")
+    chain.report(count)
     return elapsed
 
 
@@ -361,7 +425,7 @@ async def main(arguments: argparse.Namespace) -> None:
                 f"P5 on {os.cpu_count()} CPUs, {arguments.replicas} invitations process(es);"
                 f" logs in {bench.logs}"
             )
-            await measure_latency(tenant, smtp, arguments.latency_rounds)
+            await measure_latency(bench, tenant, smtp, arguments.latency_rounds)
             if arguments.through_api:
                 await measure_api_bulk(tenant, smtp, arguments.bulk)
             await tenant.admin.aclose()

@@ -120,5 +120,10 @@ def _match(pattern: list[str], words: list[str]) -> bool:
     return (head in ("*", words[0])) and _match(rest, words[1:])
 
 
+_BY_NAME = {spec.name: spec for spec in CATALOG}  # looked up for every message consumed
+
+
 def spec_for(event_type: str) -> EventSpec | None:
+    if (spec := _BY_NAME.get(event_type)) is not None:
+        return spec
     return next((spec for spec in CATALOG if topic_matches(spec.name, event_type)), None)

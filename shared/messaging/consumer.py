@@ -24,6 +24,7 @@ from typing import Any
 
 from aio_pika import IncomingMessage
 from faststream import AckPolicy
+from faststream.message import StreamMessage
 from faststream.rabbit import RabbitBroker
 from faststream.rabbit.annotations import RabbitMessage
 from pydantic import ValidationError
@@ -96,6 +97,7 @@ class EventConsumer:
     ) -> None:
         self.queue = queue
         self._handlers = dict(handlers)
+        self._handler_by_type: dict[str, EventHandler] = {}  # the patterns matched once
         self._db = db
         self._retry = retry
         self._service = service
@@ -119,6 +121,8 @@ class EventConsumer:
         broker.subscriber(
             self.queue.queue(),
             ack_policy=AckPolicy.MANUAL,
+            decoder=_body_as_is,
+            no_reply=True,
             title=self.queue.name,
             description=f"Handles {', '.join(self._handlers)}.",
         )(self.consume)
@@ -189,7 +193,9 @@ class EventConsumer:
         return CloudEvent(**{**envelope.model_dump(exclude={"data"}), "data": data}), handler
 
     def _handler_for(self, event_type: str) -> EventHandler | None:
-        return next(
+        if (known := self._handler_by_type.get(event_type)) is not None:
+            return known
+        handler = next(
             (
                 handler
                 for pattern, handler in self._handlers.items()
@@ -197,6 +203,9 @@ class EventConsumer:
             ),
             None,
         )
+        if handler is not None:  # only types handled: their number is bounded
+            self._handler_by_type[event_type] = handler
+        return handler
 
     async def _retry_or_park(self, message: RabbitMessage, event_id: str, error: Exception) -> str:
         attempt = _delivery_count(message.raw_message) + 1
@@ -236,6 +245,12 @@ class EventConsumer:
             return "retried"
         await message.ack()
         return "parked"
+
+
+async def _body_as_is(message: StreamMessage[Any]) -> bytes:
+    """The consumer parses the raw body itself (`_parse`): FastStream's own decoding (a
+    JSON parse of every message, ~1 % of a bulk invitation's CPU) would be thrown away."""
+    return bytes(message.body)
 
 
 def _fingerprint(body: bytes) -> str:

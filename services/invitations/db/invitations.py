@@ -1,6 +1,7 @@
 """Queries on invitations: revoking the open ones of a user, and their unsent e-mails."""
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -105,3 +106,17 @@ async def lock_user(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.U
     about the same user (a request and a newer one, a request and a deactivation) are
     handled concurrently, and each must see what the other did."""
     await session.execute(_LOCK_USER, {"key": f"{tenant_id}:{user_id}"})
+
+
+# Taken in the order of the keys, which every transaction taking several follows: two
+# such transactions can't each hold a lock the other one waits for.
+_LOCK_USERS = text(
+    "SELECT count(pg_advisory_xact_lock(hashtextextended(key, 0)))"
+    " FROM unnest(CAST(:keys AS text[])) AS key"
+)
+
+
+async def lock_users(session: AsyncSession, users: Iterable[tuple[uuid.UUID, uuid.UUID]]) -> None:
+    """`lock_user` for several (tenant, user) at once, in one round trip."""
+    keys = sorted({f"{tenant_id}:{user_id}" for tenant_id, user_id in users})
+    await session.execute(_LOCK_USERS, {"keys": keys})

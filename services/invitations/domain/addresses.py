@@ -1,8 +1,9 @@
 """E-mail addresses and text that ends up in mail headers."""
 
+import functools
 import re
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError, ValidatedEmail, validate_email
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
@@ -11,13 +12,21 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def address_problem(email: str) -> str | None:
-    """Why `email` can't be mailed (syntax only, no DNS), or None when it can."""
+@functools.lru_cache(maxsize=1024)
+def _validated(email: str) -> ValidatedEmail | str:
+    """The address checked (syntax only, no DNS), or why it is not one. Cached: every
+    e-mail's address is checked when it is claimed and again when it is written, ~0.1 ms
+    each (email_validator's IDNA checks)."""
     try:
-        validate_email(email, check_deliverability=False)
+        return validate_email(email, check_deliverability=False, allow_smtputf8=True)
     except EmailNotValidError as error:
         return str(error)
-    return None
+
+
+def address_problem(email: str) -> str | None:
+    """Why `email` can't be mailed (syntax only, no DNS), or None when it can."""
+    valid = _validated(email)
+    return valid if isinstance(valid, str) else None
 
 
 def header_safe(text: str, max_length: int = 200) -> str:
@@ -30,10 +39,9 @@ def wire_address(email: str) -> str:
     internationalized domain in punycode (IDNA), which every server takes; a non-ASCII
     part before the @-sign as it is, in UTF-8 (it needs SMTPUTF8: `needs_smtputf8`).
     ValueError when it isn't an address."""
-    try:
-        valid = validate_email(email, check_deliverability=False, allow_smtputf8=True)
-    except EmailNotValidError as error:
-        raise ValueError(f"{email!r} can't be written as an address: {error}") from None
+    valid = _validated(email)
+    if isinstance(valid, str):
+        raise ValueError(f"{email!r} can't be written as an address: {valid}")
     return valid.ascii_email or f"{valid.local_part}@{valid.ascii_domain}"
 
 

@@ -90,6 +90,13 @@ def test_the_message_carries_its_id_and_trace_and_no_injected_header() -> None:
             "kind": "invitation",
         }
     }
+    # Mailgun's variables: the same tags as compact JSON.
+    assert json.loads(str(message["X-Mailgun-Variables"])) == {
+        "tenant_id": str(mail.tenant_id),
+        "user_id": str(mail.user_id),
+        "invitation_id": str(mail.invitation_id),
+        "kind": "invitation",
+    }
     assert message["Bcc"] is None
     assert "\n" not in str(message["To"])
     assert message.get_content_type() == "multipart/alternative"

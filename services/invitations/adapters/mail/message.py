@@ -1,6 +1,6 @@
 """The MIME message: headers (Message-ID, tags tracing a bounce back), text and HTML."""
 
-import json
+import functools
 import quopri
 import uuid
 from dataclasses import dataclass
@@ -37,19 +37,23 @@ def trace_headers(email: Email) -> dict[str, str]:
         "invitation_id": str(email.invitation_id),
         "kind": email.kind.value,
     }
+    # Compact JSON, as json.dumps(tags, separators=(",", ":")) writes it: the values are
+    # UUIDs and a kind's name, nothing to escape (written by hand: 2 dumps per e-mail).
+    variables = "{" + ",".join(f'"{k}":"{v}"' for k, v in tags.items()) + "}"
     return {
         "X-LMS-Tenant": tags["tenant_id"],
         "X-LMS-User": tags["user_id"],
         "X-LMS-Invitation": tags["invitation_id"],
         "X-LMS-Mail-Kind": tags["kind"],
         # The same tags in the forms common providers copy into their bounce webhooks.
-        "X-Mailgun-Variables": json.dumps(tags, separators=(",", ":")),
-        "X-SMTPAPI": json.dumps({"unique_args": tags}, separators=(",", ":")),
+        "X-Mailgun-Variables": variables,
+        "X-SMTPAPI": f'{{"unique_args":{variables}}}',
         "X-SES-MESSAGE-TAGS": ", ".join(f"{k}={v}" for k, v in tags.items()),
         **{f"X-PM-Metadata-{k}": v for k, v in tags.items()},
     }
 
 
+@functools.lru_cache(maxsize=256)  # the From header: the same for a tenant's every e-mail
 def _address(name: str, address: str) -> str:
     if any(c in address for c in '\r\n<>,;"') or address.count("@") != 1:
         raise ValueError(f"{address!r} can't be written in a header")
@@ -60,8 +64,9 @@ def _address(name: str, address: str) -> str:
     return f"{shown.removesuffix('<@>')}<{address}>" if shown != "@" else address
 
 
+@functools.lru_cache(maxsize=256)  # the subject: the same for a burst's e-mails
 def _encoded(text: str) -> str:
-    """A header value: as is when ASCII, else RFC 2047 encoded words."""
+    """A header value: as is when ASCII, else RFC 2047 encoded words (~0.1 ms)."""
     return text if text.isascii() else Header(text, "utf-8").encode()
 
 

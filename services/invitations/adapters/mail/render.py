@@ -50,6 +50,11 @@ class MailContent:
         )
 
 
+@functools.lru_cache(maxsize=64)  # a few locales; Babel's negotiation runs once for each
+def _language_of(locale: str) -> Language:
+    return choose_language(locale, None, None)
+
+
 class MailRenderer:
     def __init__(self, public_url: str, timezone: str) -> None:
         self._public_url = public_url.rstrip("/")
@@ -64,7 +69,7 @@ class MailRenderer:
 
     def render(self, email: Email, token: str) -> MailContent:
         assert email.link is not None
-        language = choose_language(email.locale, None, None)
+        language = _language_of(email.locale)
         expires = self._environments[language].filters["moment"](email.link.issued.expires_at)
         skeleton = self._skeleton(language, email.kind, email.tenant_name, expires)
         return skeleton.filled(email.first_name, self.link(token))
