@@ -41,6 +41,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import users_list as shared_bench  # the directory's bench helpers
 
+from services.directory.domain.addresses import address_skeleton
+
 TENANT = shared_bench.TENANT
 
 
@@ -127,7 +129,19 @@ async def copy_users_baseline(url: str, content: bytes) -> float:
         rows = csv.reader(io.StringIO(content.decode().removeprefix("\ufeff")), delimiter=";")
         next(rows)
         records = [
-            (tenant_id, uuid.uuid4(), e, e, f, last, p, loc, "learner", "invited")
+            (
+                tenant_id,
+                uuid.uuid4(),
+                e,
+                e,
+                address_skeleton(e),
+                f,
+                last,
+                p,
+                loc,
+                "learner",
+                "invited",
+            )
             for e, f, last, p, loc, _ in rows
         ]
         columns = [
@@ -135,6 +149,7 @@ async def copy_users_baseline(url: str, content: bytes) -> float:
             "id",
             "email",
             "email_normalized",
+            "email_skeleton",
             "first_name",
             "last_name",
             "phone",

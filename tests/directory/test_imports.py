@@ -129,6 +129,10 @@ async def test_applying_again_does_nothing_twice(lms: Lms, directory_sql: asyncp
     assert again.json()["id"] == first.json()["id"]
     same_file = (await upload(lms, "once.csv", content)).json()
     assert same_file["counts"] == {"rows": 1, "unchanged": 1}
+    listed = {i["id"]: i["job"] for i in (await lms.admin.get("/api/v1/imports")).json()}
+    assert listed[same_file["id"]] is None  # previewed only
+    assert listed[preview["id"]]["state"] == "done"
+    assert listed[preview["id"]]["counts"] == {"created": 1}
     rows = await directory_sql.fetchval(
         "SELECT count(*) FROM users WHERE tenant_id = $1 AND email_normalized = $2",
         lms.tenant.id,

@@ -57,14 +57,18 @@ async def get_import(
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def list_imports(session: AsyncSession, tenant_id: uuid.UUID, limit: int) -> list[UserImport]:
+async def list_imports(
+    session: AsyncSession, tenant_id: uuid.UUID, limit: int
+) -> list[tuple[UserImport, Job | None]]:
+    """The newest imports, each with its apply's job when it was confirmed."""
     query = (
-        select(UserImport)
+        select(UserImport, Job)
+        .outerjoin(Job, (Job.tenant_id == UserImport.tenant_id) & (Job.id == UserImport.job_id))
         .where(UserImport.tenant_id == tenant_id)
         .order_by(UserImport.created_at.desc())
         .limit(limit)
     )
-    return list((await session.execute(query)).scalars())
+    return [(record, job) for record, job in (await session.execute(query)).all()]
 
 
 async def rows_page(

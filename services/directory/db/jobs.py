@@ -6,12 +6,23 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Uuid, delete, insert, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Uuid,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory.db.job_tables import Job, JobItem
 from services.directory.db.models import User
-from services.directory.domain.jobs import UNFINISHED, ItemOutcome, JobKind, JobState
+from services.directory.domain.jobs import UNFINISHED, ItemOutcome, JobKind, JobState, ListedJob
 
 
 def add_job(session: AsyncSession, **values: Any) -> Job:
@@ -30,15 +41,31 @@ async def get_job(
 
 
 async def list_jobs(
-    session: AsyncSession, tenant_id: uuid.UUID, kind: JobKind, limit: int
-) -> list[Job]:
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    kind: JobKind,
+    limit: int,
+    before: tuple[datetime, uuid.UUID] | None = None,
+) -> list[ListedJob]:
+    """A page of the tenant's jobs of that kind, newest first (keyset: after `before`),
+    with who started each."""
+    starter_name = User.first_name + " " + User.last_name
     query = (
-        select(Job)
+        select(Job, User.email, starter_name)
+        .outerjoin(User, (User.tenant_id == Job.tenant_id) & (User.id == Job.created_by))
         .where(Job.tenant_id == tenant_id, Job.kind == kind)
-        .order_by(Job.created_at.desc())
+        .order_by(Job.created_at.desc(), Job.id.desc())
         .limit(limit)
     )
-    return list((await session.execute(query)).scalars())
+    if before is not None:
+        query = query.where(tuple_(Job.created_at, Job.id) < tuple_(*before))
+    rows = (await session.execute(query)).all()
+    return [ListedJob(job, email, name) for job, email, name in rows]
+
+
+async def count_jobs(session: AsyncSession, tenant_id: uuid.UUID, kind: JobKind) -> int:
+    query = select(func.count()).where(Job.tenant_id == tenant_id, Job.kind == kind)
+    return int((await session.execute(query)).scalar_one())
 
 
 async def claim_job(session: AsyncSession, owner: uuid.UUID, now: datetime) -> Job | None:
