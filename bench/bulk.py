@@ -68,6 +68,13 @@ def rss_of(pid: int) -> tuple[int, int]:
     return fields["VmRSS"], fields["VmHWM"]
 
 
+def cpu_of(pid: int) -> float:
+    """The process's CPU time so far (user + system), in seconds: on a busy machine what a
+    step cost the service, whatever share of the cores it got."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def service_pid(port: int) -> int:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -81,12 +88,18 @@ def service_pid(port: int) -> int:
     raise SystemExit("the service's process was not found")
 
 
+_cpu_seen: dict[int, float] = {}
+
+
 def line(name: str, seconds: float, rows: int, pid: int | None, copy_seconds: float | None) -> None:
     ratio = f"  {seconds / copy_seconds:6.1f}x copy" if copy_seconds else ""
     memory = ""
     if pid:
         rss, peak = rss_of(pid)
-        memory = f"  rss {rss} MB, peak {peak} MB"
+        cpu = cpu_of(pid)
+        spent, _cpu_seen[pid] = cpu - _cpu_seen.get(pid, cpu), cpu
+        memory = f"  service cpu {spent:.2f} s ({1000 * spent / rows:.2f} ms/row)"
+        memory += f"  rss {rss} MB, peak {peak} MB"
     print(f"{name:<12}{seconds:8.2f} s {rows / seconds:10,.0f} rows/s{ratio}{memory}", flush=True)
 
 
@@ -209,6 +222,7 @@ async def run(config: shared_bench.Config, users: int) -> None:
 async def measure(base_url: str, url: str, content: bytes, users: int, port: int) -> None:
     pid = service_pid(port)
     rss, _ = rss_of(pid)
+    _cpu_seen[pid] = cpu_of(pid)
     print(f"service started: rss {rss} MB")
     copy_seconds = await copy_baseline(url, content)
     line("copy", copy_seconds, users, None, None)
