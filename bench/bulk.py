@@ -17,8 +17,10 @@ admin, starts `python -m services.directory` on a local port, then:
               then the job over every match, until done
   update      the baseline of that: one plain UPDATE of the same users' status
 
-Each line prints seconds and rows/s; memory is the service's peak RSS (VmHWM) after each
-step next to its RSS once started, so a step that grows with the rows shows.
+Each line prints seconds and rows/s; the CPU the step cost the service's process and the
+database's backends (on a loaded machine the wall time says how busy it was, these what
+the step costs); memory is the service's peak RSS (VmHWM) after each step next to its
+RSS once started, so a step that grows with the rows shows.
 Targets: preview <= 10 s, apply <= 60 s, deactivate <= 30 s, memory flat.
 """
 
@@ -89,6 +91,30 @@ def service_pid(port: int) -> int:
 
 
 _cpu_seen: dict[int, float] = {}
+_database = ""  # the bench database's name: its backends' CPU is the database's share
+
+
+def database_cpu() -> float:
+    """CPU used by PostgreSQL's backends of the bench database since the last call (a
+    backend started meanwhile counts whole): with the service's own, what a step cost
+    whatever the machine's load."""
+    spent = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes()
+            if not title.startswith(b"postgres: ") or f" {_database} ".encode() not in title:
+                continue
+            pid, cpu = int(entry.name), cpu_of(int(entry.name))
+        except (OSError, ValueError, IndexError):
+            continue
+        spent += cpu - _backends_seen.get(pid, 0.0)
+        _backends_seen[pid] = cpu
+    return spent
+
+
+_backends_seen: dict[int, float] = {}
 
 
 def line(name: str, seconds: float, rows: int, pid: int | None, copy_seconds: float | None) -> None:
@@ -98,7 +124,9 @@ def line(name: str, seconds: float, rows: int, pid: int | None, copy_seconds: fl
         rss, peak = rss_of(pid)
         cpu = cpu_of(pid)
         spent, _cpu_seen[pid] = cpu - _cpu_seen.get(pid, cpu), cpu
-        memory = f"  service cpu {spent:.2f} s ({1000 * spent / rows:.2f} ms/row)"
+        db = database_cpu()
+        memory = f"  cpu: service {spent:.2f} s ({1000 * spent / rows:.2f} ms/row)"
+        memory += f", database {db:.2f} s ({1000 * db / rows:.2f} ms/row)"
         memory += f"  rss {rss} MB, peak {peak} MB"
     print(f"{name:<12}{seconds:8.2f} s {rows / seconds:10,.0f} rows/s{ratio}{memory}", flush=True)
 
@@ -223,10 +251,13 @@ async def measure(base_url: str, url: str, content: bytes, users: int, port: int
     pid = service_pid(port)
     rss, _ = rss_of(pid)
     _cpu_seen[pid] = cpu_of(pid)
+    global _database
+    _database = url.rsplit("/", 1)[-1].split("?")[0]
     print(f"service started: rss {rss} MB")
     copy_seconds = await copy_baseline(url, content)
     line("copy", copy_seconds, users, None, None)
     line("copy-users", await copy_users_baseline(url, content), users, None, copy_seconds)
+    database_cpu()  # from here, the service's backends only
     async with shared_bench.logged_in_client(base_url) as client:
         client.timeout = httpx.Timeout(600)
         started = time.perf_counter()
