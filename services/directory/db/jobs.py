@@ -8,16 +8,19 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Text,
     Uuid,
+    bindparam,
     delete,
     func,
     insert,
     literal,
     or_,
     select,
+    text,
     tuple_,
-    update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory.db.job_tables import Job, JobItem
@@ -127,10 +130,23 @@ async def next_targets(session: AsyncSession, job: Job, limit: int) -> list[uuid
 async def record_outcomes(
     session: AsyncSession, job: Job, outcomes: Sequence[dict[str, Any]]
 ) -> None:
-    """Each user's outcome (`user_id`, `outcome`, `reason`), by primary key in one go."""
+    """Each user's outcome (`user_id`, `outcome`, `reason`): one UPDATE joined to the
+    arrays of the batch (where an executemany by primary key ran one UPDATE per user)."""
     if outcomes:
-        keyed = [{"tenant_id": job.tenant_id, "job_id": job.id, **o} for o in outcomes]
-        await session.execute(update(JobItem), keyed)
+        await session.execute(
+            text(
+                "UPDATE bulk_job_items i SET outcome = o.outcome, reason = o.reason"
+                " FROM unnest(CAST(:users AS uuid[]), CAST(:outcomes AS text[]),"
+                " CAST(:reasons AS text[])) AS o(user_id, outcome, reason)"
+                " WHERE i.tenant_id = :tenant AND i.job_id = :job AND i.user_id = o.user_id"
+            ).bindparams(
+                bindparam("users", [o["user_id"] for o in outcomes], ARRAY(Uuid)),
+                bindparam("outcomes", [o["outcome"].value for o in outcomes], ARRAY(Text)),
+                bindparam("reasons", [o["reason"] for o in outcomes], ARRAY(Text)),
+                tenant=job.tenant_id,
+                job=job.id,
+            )
+        )
 
 
 async def all_items(session: AsyncSession, job: Job) -> AsyncIterator[JobItem]:
