@@ -289,11 +289,8 @@ class Activity(Base):
     source_event_id: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
-        ForeignKeyConstraint(  # deferrable: an import links new users before inserting them
-            ["tenant_id", "user_id"],
-            ["users.tenant_id", "users.id"],
-            ondelete="CASCADE",
-            deferrable=True,
+        ForeignKeyConstraint(
+            ["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
         ),
         Index("ix_activities_user", "tenant_id", "user_id", "occurred_at", "id"),
     )
@@ -314,11 +311,8 @@ class Enrollment(Base):
     updated_at: Mapped[datetime] = mapped_column(Timestamp)
 
     __table_args__ = (
-        ForeignKeyConstraint(  # deferrable: an import links new users before inserting them
-            ["tenant_id", "user_id"],
-            ["users.tenant_id", "users.id"],
-            ondelete="CASCADE",
-            deferrable=True,
+        ForeignKeyConstraint(
+            ["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
         ),
     )
 
@@ -338,11 +332,8 @@ class LoginSession(Base):
     user_agent: Mapped[str | None] = mapped_column(String(300))
 
     __table_args__ = (
-        ForeignKeyConstraint(  # deferrable: an import links new users before inserting them
-            ["tenant_id", "user_id"],
-            ["users.tenant_id", "users.id"],
-            ondelete="CASCADE",
-            deferrable=True,
+        ForeignKeyConstraint(
+            ["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
         ),
         Index("uq_sessions_token", "tenant_id", "token_hash", unique=True),
         Index("ix_sessions_user", "tenant_id", "user_id"),
@@ -376,11 +367,8 @@ class KnownDevice(Base):
     last_used_at: Mapped[datetime] = mapped_column(Timestamp)
 
     __table_args__ = (
-        ForeignKeyConstraint(  # deferrable: an import links new users before inserting them
-            ["tenant_id", "user_id"],
-            ["users.tenant_id", "users.id"],
-            ondelete="CASCADE",
-            deferrable=True,
+        ForeignKeyConstraint(
+            ["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
         ),
         Index("ix_known_devices_user", "tenant_id", "user_id"),
     )
