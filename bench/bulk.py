@@ -17,8 +17,10 @@ admin, starts `python -m services.directory` on a local port, then:
               then the job over every match, until done
   update      the baseline of that: one plain UPDATE of the same users' status
 
-Each line prints seconds and rows/s; memory is the service's peak RSS (VmHWM) after each
-step next to its RSS once started, so a step that grows with the rows shows.
+Each line prints seconds and rows/s; the CPU the step cost the service's process and the
+database's backends (on a loaded machine the wall time says how busy it was, these what
+the step costs); memory is the service's peak RSS (VmHWM) after each step next to its
+RSS once started, so a step that grows with the rows shows.
 Targets: preview <= 10 s, apply <= 60 s, deactivate <= 30 s, memory flat.
 """
 
@@ -68,6 +70,13 @@ def rss_of(pid: int) -> tuple[int, int]:
     return fields["VmRSS"], fields["VmHWM"]
 
 
+def cpu_of(pid: int) -> float:
+    """The process's CPU time so far (user + system), in seconds: on a busy machine what a
+    step cost the service, whatever share of the cores it got."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def service_pid(port: int) -> int:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -81,12 +90,44 @@ def service_pid(port: int) -> int:
     raise SystemExit("the service's process was not found")
 
 
+_cpu_seen: dict[int, float] = {}
+_database = ""  # the bench database's name: its backends' CPU is the database's share
+
+
+def database_cpu() -> float:
+    """CPU used by PostgreSQL's backends of the bench database since the last call (a
+    backend started meanwhile counts whole): with the service's own, what a step cost
+    whatever the machine's load."""
+    spent = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes()
+            if not title.startswith(b"postgres: ") or f" {_database} ".encode() not in title:
+                continue
+            pid, cpu = int(entry.name), cpu_of(int(entry.name))
+        except (OSError, ValueError, IndexError):
+            continue
+        spent += cpu - _backends_seen.get(pid, 0.0)
+        _backends_seen[pid] = cpu
+    return spent
+
+
+_backends_seen: dict[int, float] = {}
+
+
 def line(name: str, seconds: float, rows: int, pid: int | None, copy_seconds: float | None) -> None:
     ratio = f"  {seconds / copy_seconds:6.1f}x copy" if copy_seconds else ""
     memory = ""
     if pid:
         rss, peak = rss_of(pid)
-        memory = f"  rss {rss} MB, peak {peak} MB"
+        cpu = cpu_of(pid)
+        spent, _cpu_seen[pid] = cpu - _cpu_seen.get(pid, cpu), cpu
+        db = database_cpu()
+        memory = f"  cpu: service {spent:.2f} s ({1000 * spent / rows:.2f} ms/row)"
+        memory += f", database {db:.2f} s ({1000 * db / rows:.2f} ms/row)"
+        memory += f"  rss {rss} MB, peak {peak} MB"
     print(f"{name:<12}{seconds:8.2f} s {rows / seconds:10,.0f} rows/s{ratio}{memory}", flush=True)
 
 
@@ -211,10 +252,14 @@ async def measure(
 ) -> None:
     pid = service_pid(port)
     rss, _ = rss_of(pid)
+    _cpu_seen[pid] = cpu_of(pid)
+    global _database
+    _database = url.rsplit("/", 1)[-1].split("?")[0]
     print(f"service started: rss {rss} MB")
     copy_seconds = await copy_baseline(url, content)
     line("copy", copy_seconds, users, None, None)
     line("copy-users", await copy_users_baseline(url, content), users, None, copy_seconds)
+    database_cpu()  # from here, the service's backends only
     async with shared_bench.logged_in_client(base_url) as client:
         client.timeout = httpx.Timeout(600)
         started = time.perf_counter()

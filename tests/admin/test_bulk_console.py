@@ -5,8 +5,10 @@ confirmation does exactly what was previewed."""
 import asyncio
 import re
 
+import asyncpg
+
 from tests.support.admin import ConsoleBrowser
-from tests.support.directory import Tenant
+from tests.support.directory import Tenant, add_learners
 
 
 async def test_ticked_users_are_added_to_the_group_chosen(
@@ -49,3 +51,33 @@ async def test_ticked_users_are_added_to_the_group_chosen(
     results = await signed_in.get(f"{job_page}/results.csv")
     assert results.headers["content-type"].startswith("text/csv")
     assert results.text.count(",updated,") == 2
+
+
+async def test_a_running_bulk_action_is_listed_and_stopped_from_the_list(
+    signed_in: ConsoleBrowser, tenant: Tenant, directory_sql: asyncpg.Pool
+) -> None:
+    group = (await tenant.admin.post("/api/v1/groups", json={"name": "Promotion"})).json()
+    await add_learners(directory_sql, tenant.id, group["id"], 3000)
+    body = {"action": "deactivate", "filters": {"group": [group["id"]]}, "confirm": True}
+    started = (await tenant.admin.post("/api/v1/users/bulk", json=body)).json()
+
+    listed = await signed_in.get("/bulk")
+    assert listed.status_code == 200
+    stop = f'action="/bulk/{started["id"]}/cancel"'
+    assert stop in listed.text  # still running: 3,000 users take several batches
+    assert "Ada Admin" in listed.text
+    stopped = await signed_in.post(f"/bulk/{started['id']}/cancel", {"back": "list"})
+    assert stopped.status_code == 303
+    assert stopped.headers["location"] == "/bulk"
+
+    for _ in range(300):
+        job = (await tenant.admin.get(f"/api/v1/users/bulk/{started['id']}")).json()
+        if job["state"] not in ("queued", "running"):
+            break
+        await asyncio.sleep(0.1)
+    assert job["state"] == "cancelled"
+    assert job["processed"] < 3000
+    after = await signed_in.get("/bulk")
+    assert stop not in after.text
+    assert "Cancelled" in after.text
+    assert f'href="/bulk/{started["id"]}/results.csv"' in after.text

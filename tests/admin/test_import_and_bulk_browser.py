@@ -83,6 +83,10 @@ async def test_an_import_is_previewed_applied_and_its_results_downloaded(
     found = (await tenant.admin.get("/api/v1/users", params={"q": "Gagnon"})).json()["items"]
     assert [(u["email"], u["status"]) for u in found] == [("noe.gagnon@example.com", "invited")]
 
+    await page.get_by_role("link", name="Import", exact=True).click()
+    listed = page.get_by_role("row").filter(has_text="cohort.csv")
+    await expect(listed).to_contain_text("Done: 3 of 3 done")  # not "Preview": it was applied
+
 
 async def test_a_bulk_deactivation_over_the_filters_is_previewed_confirmed_and_followed(
     page: Page, console: RunningServer, tenant: Tenant
@@ -114,3 +118,16 @@ async def test_a_bulk_deactivation_over_the_filters_is_previewed_confirmed_and_f
     assert {u["status"] for u in listed} == {"deactivated"}
     me = (await tenant.admin.get(f"/api/v1/users/{tenant.admin_id}")).json()
     assert me["status"] == "active"
+
+    await page.get_by_role("link", name="Bulk actions").click()
+    listed = page.get_by_role("row").filter(has_text="Deactivate")
+    await expect(listed).to_contain_text("Ada Admin")  # who started it
+    await expect(listed).to_contain_text(tenant.admin_email)
+    await expect(listed).to_contain_text("Done")
+    await expect(listed).to_contain_text("4 of 4 done")
+    await expect(listed).to_contain_text("Updated: 3, Refused: 1")
+    assert await axe_violations(page) == []
+    async with page.expect_download() as results_download:
+        await listed.get_by_role("link", name=re.compile("Results \\(CSV\\)")).click()
+    results = (await (await results_download.value).path()).read_text(encoding="utf-8")
+    assert results.count(",updated,") == 3

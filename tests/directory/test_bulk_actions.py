@@ -9,36 +9,11 @@ from typing import Any
 
 import asyncpg
 
-from services.directory.domain.addresses import address_skeleton
 from services.directory.settings import DirectorySettings
-from tests.support.directory import Lms, new_tenant, problem
+from tests.support.directory import Lms, add_learners, new_tenant, problem
 from tests.support.servers import RunningServer
 
 MANY = 1500
-
-
-async def add_learners(
-    sql: asyncpg.Pool, tenant_id: uuid.UUID, group_id: str, count: int, status: str = "active"
-) -> None:
-    """Many users at once (no API creates thousands in a test's time): plain rows, as a
-    past import would have left them."""
-    run = uuid.uuid4().hex[:8]
-    emails = [f"bulk{n}-{run}@example.com" for n in range(1, count + 1)]
-    async with sql.acquire() as connection, connection.transaction():
-        ids = await connection.fetch(
-            "INSERT INTO users (tenant_id, id, email, email_normalized, email_skeleton,"
-            " first_name, last_name, locale, role, status) SELECT $1, gen_random_uuid(), e, e,"
-            " s, 'Prénom', 'Nom' || n, 'fr', 'learner', $2"
-            " FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS m(e, s, n) RETURNING id",
-            tenant_id,
-            status,
-            emails,
-            [address_skeleton(e) for e in emails],
-        )
-        await connection.executemany(
-            "INSERT INTO user_groups (tenant_id, user_id, group_id) VALUES ($1, $2, $3)",
-            [(tenant_id, row["id"], uuid.UUID(group_id)) for row in ids],
-        )
 
 
 async def wait_job(lms: Lms, job_id: str) -> dict[str, Any]:
@@ -106,7 +81,9 @@ async def test_deactivating_a_filter_of_thousands_refuses_by_rule_and_does_the_r
     assert f"{admin},refused,You cannot deactivate yourself." in results.text
     assert results.text.count(",updated,") == MANY
     listed = (await lms.admin.get("/api/v1/users/bulk")).json()
-    assert [j["id"] for j in listed] == [job["id"]]
+    assert [j["id"] for j in listed["items"]] == [job["id"]]
+    assert listed["items"][0]["created_by_email"] == lms.tenant.admin_email
+    assert listed["items"][0]["counts"] == {"updated": MANY, "refused": 4}
 
 
 async def test_one_running_job_per_action_and_cancelling_it(
@@ -134,6 +111,26 @@ async def test_one_running_job_per_action_and_cancelling_it(
     again = await lms.admin.post(f"/api/v1/users/bulk/{job['id']}/cancel")
     problem(again, 409, "cancelled")
     assert (await lms.admin.post("/api/v1/users/bulk", json=body)).status_code == 202
+
+
+async def test_the_list_of_jobs_is_newest_first_a_page_at_a_time(lms: Lms) -> None:
+    started = []
+    for action in ("reactivate", "resend_invitation", "deactivate"):
+        body = {"action": action, "user_ids": [str(lms.tenant.admin_id)], "confirm": True}
+        answer = await lms.admin.post("/api/v1/users/bulk", json=body)
+        assert answer.status_code == 202, answer.text
+        started.append(answer.json()["id"])
+
+    first = (await lms.admin.get("/api/v1/users/bulk", params={"limit": 2})).json()
+    assert first["total"] == 3
+    assert [j["id"] for j in first["items"]] == started[:0:-1]
+    assert first["items"][0]["action"] == "deactivate"
+    cursor = {"limit": 2, "cursor": first["next_cursor"]}
+    second = (await lms.admin.get("/api/v1/users/bulk", params=cursor)).json()
+    assert [j["id"] for j in second["items"]] == started[:1]
+    assert second["next_cursor"] is None
+    bad = await lms.admin.get("/api/v1/users/bulk", params={"cursor": "nonsense"})
+    problem(bad, 400, "cursor")
 
 
 async def test_resending_invitations_refuses_suppressed_addresses(
@@ -194,7 +191,7 @@ async def test_no_reach_into_another_tenant(
         job_id = job.json()["id"]
         assert (await other.admin.get(f"/api/v1/users/bulk/{job_id}")).status_code == 404
         assert (await other.admin.post(f"/api/v1/users/bulk/{job_id}/cancel")).status_code == 404
-        assert (await other.admin.get("/api/v1/users/bulk")).json() == []
+        assert (await other.admin.get("/api/v1/users/bulk")).json()["items"] == []
     finally:
         await other.admin.aclose()
 

@@ -66,7 +66,7 @@ async def count_users(sql: asyncpg.Pool, lms: Lms) -> int:
 async def test_a_messy_csv_is_previewed_row_by_row_then_applied(
     lms: Lms, directory_sql: asyncpg.Pool
 ) -> None:
-    await setup_tenant(lms)
+    soins = await setup_tenant(lms)
     before = await count_users(directory_sql, lms)
 
     response = await upload(lms, "cohorte.csv", MESSY_CSV.encode())
@@ -110,6 +110,10 @@ async def test_a_messy_csv_is_previewed_row_by_row_then_applied(
     assert {g["name"] for g in jean["groups"]} == {"Soins", "Urgence"}
     assert {f["key"]: f["value"] for f in jean["custom_fields"]}["hired_on"] == "2024-03-15"
     await lms.bus.wait_for("invitation.requested", subject=data["id"])
+    in_soins = (await lms.admin.get("/api/v1/users", params={"group": soins["id"]})).json()
+    assert {"marie.tremblay@example.com", "jean.roy@example.com"} <= {  # group_ids kept
+        u["email"] for u in in_soins["items"]
+    }
 
     results = await lms.admin.get(f"/api/v1/imports/{preview['id']}/results.csv")
     assert results.status_code == 200
@@ -129,6 +133,10 @@ async def test_applying_again_does_nothing_twice(lms: Lms, directory_sql: asyncp
     assert again.json()["id"] == first.json()["id"]
     same_file = (await upload(lms, "once.csv", content)).json()
     assert same_file["counts"] == {"rows": 1, "unchanged": 1}
+    listed = {i["id"]: i["job"] for i in (await lms.admin.get("/api/v1/imports")).json()}
+    assert listed[same_file["id"]] is None  # previewed only
+    assert listed[preview["id"]]["state"] == "done"
+    assert listed[preview["id"]]["counts"] == {"created": 1}
     rows = await directory_sql.fetchval(
         "SELECT count(*) FROM users WHERE tenant_id = $1 AND email_normalized = $2",
         lms.tenant.id,

@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 from pydantic import BaseModel
 
 from services.directory.app import create_app
 from services.directory.cli.create_admin import AdminRequest, create_admin
+from services.directory.domain.addresses import address_skeleton
 from services.directory.settings import DirectorySettings
 from shared.contracts.email import EmailBounced, EmailComplained, EmailDelivered
 from shared.contracts.invitations import InvitationAccepted, InvitationSent
@@ -301,3 +303,27 @@ def problem(response: httpx.Response, status: int, *words: str) -> dict[str, Any
     for word in words:
         assert word.lower() in detail.lower(), f"{word!r} not in {detail!r}"
     return body
+
+
+async def add_learners(
+    sql: asyncpg.Pool, tenant_id: uuid.UUID, group_id: str, count: int, status: str = "active"
+) -> None:
+    """Many users at once (no API creates thousands in a test's time): plain rows, as a
+    past import would have left them."""
+    run = uuid.uuid4().hex[:8]
+    emails = [f"bulk{n}-{run}@example.com" for n in range(1, count + 1)]
+    async with sql.acquire() as connection, connection.transaction():
+        ids = await connection.fetch(
+            "INSERT INTO users (tenant_id, id, email, email_normalized, email_skeleton,"
+            " first_name, last_name, locale, role, status) SELECT $1, gen_random_uuid(), e, e,"
+            " s, 'Prénom', 'Nom' || n, 'fr', 'learner', $2"
+            " FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS m(e, s, n) RETURNING id",
+            tenant_id,
+            status,
+            emails,
+            [address_skeleton(e) for e in emails],
+        )
+        await connection.executemany(
+            "INSERT INTO user_groups (tenant_id, user_id, group_id) VALUES ($1, $2, $3)",
+            [(tenant_id, row["id"], uuid.UUID(group_id)) for row in ids],
+        )

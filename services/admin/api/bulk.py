@@ -5,10 +5,10 @@ the confirmation, then the job's progress, its cancellation and its results."""
 import re
 import uuid
 from contextlib import suppress
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
-from fastapi import Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 
 from services.admin.adapters.api_client import ApiProblem
@@ -89,6 +89,16 @@ async def bulk(request: Request, caller: AdminCaller) -> Response:
     return render(request, "bulk.html", **page)
 
 
+@router.get("/bulk")
+async def jobs_page(
+    request: Request, caller: AdminCaller, cursor: Annotated[str, Query(max_length=2000)] = ""
+) -> Response:
+    """The tenant's bulk jobs: who started what, when, how far it got; stop one that runs."""
+    jobs, next_cursor = await use.list_bulk_jobs(caller, cursor or None)
+    template = "partials/bulk_jobs.html" if targets(request, "bulk-jobs") else "bulk_jobs.html"
+    return render(request, template, jobs=jobs, cursor=cursor, next_cursor=next_cursor)
+
+
 @router.get("/bulk/{job_id}")
 async def job_page(request: Request, job_id: uuid.UUID, caller: AdminCaller) -> Response:
     job = await use.show_bulk_job(caller, str(job_id))
@@ -98,9 +108,11 @@ async def job_page(request: Request, job_id: uuid.UUID, caller: AdminCaller) -> 
 
 @router.post("/bulk/{job_id}/cancel")
 async def cancel(request: Request, job_id: uuid.UUID, caller: AdminCaller) -> Response:
+    form = await request.form()
     with suppress(ApiProblem):  # it ended meanwhile: the page shows how
         await use.cancel_bulk_job(caller, str(job_id))
-    return go_to(request, f"/bulk/{job_id}")
+    back = "/bulk" if form.get("back") == "list" else f"/bulk/{job_id}"
+    return go_to(request, back)
 
 
 @router.get("/bulk/{job_id}/results.csv")

@@ -83,6 +83,16 @@ async def start_bulk(caller: Caller, choice: BulkChoice, filters: dict[str, Any]
     return job
 
 
+async def list_bulk_jobs(
+    caller: Caller, cursor: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the tenant's bulk jobs (newest first) and the cursor of the next one."""
+    params = {"cursor": cursor} if cursor else None
+    found: dict[str, Any] = await caller.get("/api/v1/users/bulk", params)
+    next_cursor = found.get("next_cursor")
+    return list(found.get("items") or []), next_cursor if isinstance(next_cursor, str) else None
+
+
 async def show_bulk_job(caller: Caller, job_id: str) -> dict[str, Any]:
     job: dict[str, Any] = await caller.get(f"/api/v1/users/bulk/{job_id}")
     return job

@@ -6,11 +6,13 @@ import io
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Annotated
 
-from fastapi import Request, status
+from fastapi import Query, Request, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
 
+from services.directory.api.cursors import job_cursor, job_position
 from services.directory.api.dependencies import (
     CanActInBulk,
     Settings,
@@ -21,8 +23,10 @@ from services.directory.api.job_schemas import (
     BulkIn,
     BulkPreviewOut,
     JobOut,
+    ListedJobOut,
     SampleUser,
     job_out,
+    listed_job_out,
 )
 from services.directory.domain.jobs import JobKind
 from services.directory.usecases.bulk.preview_bulk import preview_bulk, start_bulk
@@ -30,6 +34,7 @@ from services.directory.usecases.bulk.request import BulkRequest
 from services.directory.usecases.jobs.read_jobs import cancel_job, get_job, job_items, list_jobs
 from shared.errors import Invalid
 from shared.http.authentication import ServiceRouter
+from shared.schemas import Page
 from shared.security.access_tokens import Principal
 
 router = ServiceRouter(prefix="/api/v1/users/bulk", tags=["bulk actions"])
@@ -69,9 +74,25 @@ def _filters(body: BulkIn):  # type: ignore[no-untyped-def]
         raise Invalid(f"filters: {problems}") from None
 
 
-@router.get("", summary="The tenant's bulk jobs, newest first")
-async def jobs(actor: CanActInBulk, uow: UoW) -> list[JobOut]:
-    return [job_out(j) for j in await list_jobs(uow, actor, JobKind.BULK, 50)]
+@router.get(
+    "",
+    summary="The tenant's bulk jobs, newest first, a page at a time",
+    response_model=Page[ListedJobOut],
+)
+async def jobs(
+    actor: CanActInBulk,
+    uow: UoW,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> Page[ListedJobOut]:
+    found, total = await list_jobs(uow, actor, JobKind.BULK, limit + 1, job_position(cursor))
+    items, more = found[:limit], len(found) > limit
+    last = items[-1].job if items and more else None
+    return Page(
+        items=[listed_job_out(j) for j in items],
+        next_cursor=job_cursor(last.created_at, last.id) if last else None,
+        total=total,
+    )
 
 
 @router.get("/{job_id}", summary="A bulk job: state and progress")

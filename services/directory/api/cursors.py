@@ -54,3 +54,11 @@ def activity_position(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
         return as_utc(datetime.fromisoformat(data["t"])), uuid.UUID(data["id"])
     except (KeyError, TypeError, ValueError, OverflowError):
         raise Malformed("The cursor is not valid; start again from the first page.") from None
+
+
+def job_cursor(created_at: datetime, job_id: uuid.UUID) -> str:
+    return encode_cursor({"t": created_at.isoformat(), "id": str(job_id)})
+
+
+def job_position(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    return activity_position(cursor)  # the same shape: a moment and an id

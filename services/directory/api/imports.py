@@ -71,9 +71,9 @@ async def upload(
     return import_out(record, None, rows, 50)
 
 
-@router.get("", summary="The tenant's recent imports")
+@router.get("", summary="The tenant's recent imports, each with its apply's job if confirmed")
 async def imports(actor: CanActInBulk, uow: UoW) -> list[ImportOut]:
-    return [import_out(r, None, [], 1) for r in await list_imports(uow, actor, 50)]
+    return [import_out(r, job, [], 1) for r, job in await list_imports(uow, actor, 50)]
 
 
 @router.get("/{import_id}", summary="The preview, a page of rows, and the apply's progress")

@@ -8,7 +8,13 @@ from typing import Any
 from pydantic import BaseModel, Field, model_validator
 
 from services.directory.domain.bulk_rules import BulkAction
-from services.directory.domain.jobs import ImportRecord, ImportRowView, JobRecord, JobState
+from services.directory.domain.jobs import (
+    ImportRecord,
+    ImportRowView,
+    JobRecord,
+    JobState,
+    ListedJob,
+)
 from shared.contracts.user_filters import UserFilters
 from shared.schemas import RequestModel
 
@@ -47,6 +53,19 @@ def job_out(job: JobRecord) -> JobOut:
         finished_at=job.finished_at,
         expires_at=job.expires_at,
         params=shown,
+    )
+
+
+class ListedJobOut(JobOut):
+    created_by_email: str | None = Field(description="Who started it (null: since deleted)")
+    created_by_name: str | None
+
+
+def listed_job_out(listed: ListedJob) -> ListedJobOut:
+    return ListedJobOut(
+        **job_out(listed.job).model_dump(),
+        created_by_email=listed.starter_email,
+        created_by_name=listed.starter_name,
     )
 
 

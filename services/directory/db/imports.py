@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Integer, Text, Uuid, bindparam, delete, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory.db.job_tables import ImportRowRecord, Job, UserImport
@@ -57,14 +58,18 @@ async def get_import(
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def list_imports(session: AsyncSession, tenant_id: uuid.UUID, limit: int) -> list[UserImport]:
+async def list_imports(
+    session: AsyncSession, tenant_id: uuid.UUID, limit: int
+) -> list[tuple[UserImport, Job | None]]:
+    """The newest imports, each with its apply's job when it was confirmed."""
     query = (
-        select(UserImport)
+        select(UserImport, Job)
+        .outerjoin(Job, (Job.tenant_id == UserImport.tenant_id) & (Job.id == UserImport.job_id))
         .where(UserImport.tenant_id == tenant_id)
         .order_by(UserImport.created_at.desc())
         .limit(limit)
     )
-    return list((await session.execute(query)).scalars())
+    return [(record, job) for record, job in (await session.execute(query)).all()]
 
 
 async def rows_page(
@@ -176,12 +181,29 @@ async def record_outcomes(
     import_id: uuid.UUID,
     outcomes: Sequence[dict[str, Any]],
 ) -> None:
-    """Each row's outcome (`row_number`, `outcome`, `outcome_message`, `user_id`), in one
-    executemany (an UPDATE by primary key)."""
+    """Each row's outcome (`row_number`, `outcome`, `outcome_message`, `user_id`): one
+    UPDATE joined to the arrays of the batch (where an executemany by primary key ran one
+    UPDATE per row)."""
     if not outcomes:
         return
-    keyed = [{"tenant_id": tenant_id, "import_id": import_id, **o} for o in outcomes]
-    await session.execute(update(ImportRowRecord), keyed)
+    await session.execute(
+        text(
+            "UPDATE user_import_rows r SET outcome = o.outcome,"
+            " outcome_message = o.message, user_id = o.user_id"
+            " FROM unnest(CAST(:rows AS int[]), CAST(:outcomes AS text[]),"
+            " CAST(:messages AS text[]), CAST(:users AS uuid[]))"
+            " AS o(row_number, outcome, message, user_id)"
+            " WHERE r.tenant_id = :tenant AND r.import_id = :import_id"
+            " AND r.row_number = o.row_number"
+        ).bindparams(
+            bindparam("rows", [o["row_number"] for o in outcomes], ARRAY(Integer)),
+            bindparam("outcomes", [o["outcome"].value for o in outcomes], ARRAY(Text)),
+            bindparam("messages", [o["outcome_message"] for o in outcomes], ARRAY(Text)),
+            bindparam("users", [o["user_id"] for o in outcomes], ARRAY(Uuid)),
+            tenant=tenant_id,
+            import_id=import_id,
+        )
+    )
 
 
 async def delete_expired(session: AsyncSession, now: datetime, limit: int) -> int:

@@ -6,12 +6,26 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Uuid, delete, insert, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Text,
+    Uuid,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory.db.job_tables import Job, JobItem
 from services.directory.db.models import User
-from services.directory.domain.jobs import UNFINISHED, ItemOutcome, JobKind, JobState
+from services.directory.domain.jobs import UNFINISHED, ItemOutcome, JobKind, JobState, ListedJob
 
 
 def add_job(session: AsyncSession, **values: Any) -> Job:
@@ -30,15 +44,31 @@ async def get_job(
 
 
 async def list_jobs(
-    session: AsyncSession, tenant_id: uuid.UUID, kind: JobKind, limit: int
-) -> list[Job]:
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    kind: JobKind,
+    limit: int,
+    before: tuple[datetime, uuid.UUID] | None = None,
+) -> list[ListedJob]:
+    """A page of the tenant's jobs of that kind, newest first (keyset: after `before`),
+    with who started each."""
+    starter_name = User.first_name + " " + User.last_name
     query = (
-        select(Job)
+        select(Job, User.email, starter_name)
+        .outerjoin(User, (User.tenant_id == Job.tenant_id) & (User.id == Job.created_by))
         .where(Job.tenant_id == tenant_id, Job.kind == kind)
-        .order_by(Job.created_at.desc())
+        .order_by(Job.created_at.desc(), Job.id.desc())
         .limit(limit)
     )
-    return list((await session.execute(query)).scalars())
+    if before is not None:
+        query = query.where(tuple_(Job.created_at, Job.id) < tuple_(*before))
+    rows = (await session.execute(query)).all()
+    return [ListedJob(job, email, name) for job, email, name in rows]
+
+
+async def count_jobs(session: AsyncSession, tenant_id: uuid.UUID, kind: JobKind) -> int:
+    query = select(func.count()).where(Job.tenant_id == tenant_id, Job.kind == kind)
+    return int((await session.execute(query)).scalar_one())
 
 
 async def claim_job(session: AsyncSession, owner: uuid.UUID, now: datetime) -> Job | None:
@@ -100,10 +130,23 @@ async def next_targets(session: AsyncSession, job: Job, limit: int) -> list[uuid
 async def record_outcomes(
     session: AsyncSession, job: Job, outcomes: Sequence[dict[str, Any]]
 ) -> None:
-    """Each user's outcome (`user_id`, `outcome`, `reason`), by primary key in one go."""
+    """Each user's outcome (`user_id`, `outcome`, `reason`): one UPDATE joined to the
+    arrays of the batch (where an executemany by primary key ran one UPDATE per user)."""
     if outcomes:
-        keyed = [{"tenant_id": job.tenant_id, "job_id": job.id, **o} for o in outcomes]
-        await session.execute(update(JobItem), keyed)
+        await session.execute(
+            text(
+                "UPDATE bulk_job_items i SET outcome = o.outcome, reason = o.reason"
+                " FROM unnest(CAST(:users AS uuid[]), CAST(:outcomes AS text[]),"
+                " CAST(:reasons AS text[])) AS o(user_id, outcome, reason)"
+                " WHERE i.tenant_id = :tenant AND i.job_id = :job AND i.user_id = o.user_id"
+            ).bindparams(
+                bindparam("users", [o["user_id"] for o in outcomes], ARRAY(Uuid)),
+                bindparam("outcomes", [o["outcome"].value for o in outcomes], ARRAY(Text)),
+                bindparam("reasons", [o["reason"] for o in outcomes], ARRAY(Text)),
+                tenant=job.tenant_id,
+                job=job.id,
+            )
+        )
 
 
 async def all_items(session: AsyncSession, job: Job) -> AsyncIterator[JobItem]:

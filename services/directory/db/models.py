@@ -115,8 +115,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
     version: Mapped[int] = mapped_column(Integer, server_default="1")
-    # The user's groups (ids, ordered), kept from user_groups by a trigger (migration 0005)
-    # for the list's filter: never written here (see `KEPT_BY_TRIGGER`).
+    # The user's groups (ids, ordered), kept from user_groups by triggers (migrations 0005,
+    # and 0008 for links inserted before their user) for the list's filter: never written
+    # here (see `KEPT_BY_TRIGGER`).
     group_ids: Mapped[list[uuid.UUID]] = mapped_column(
         ARRAY(Uuid), server_default=text("'{}'"), deferred=True
     )
@@ -225,8 +226,11 @@ class UserGroup(Base):
     group_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
 
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
+        ForeignKeyConstraint(  # deferrable: an import links new users before inserting them
+            ["tenant_id", "user_id"],
+            ["users.tenant_id", "users.id"],
+            ondelete="CASCADE",
+            deferrable=True,
         ),
         ForeignKeyConstraint(
             ["tenant_id", "group_id"], ["groups.tenant_id", "groups.id"], ondelete="CASCADE"

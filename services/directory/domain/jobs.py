@@ -2,6 +2,7 @@
 words of their outcomes, and which states a job may leave."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
@@ -62,6 +63,15 @@ class JobRecord(Protocol):
     processed: int
     counts: dict[str, int]
     cancel_requested: bool
+
+
+@dataclass(frozen=True)
+class ListedJob:
+    """A job as the tenant's list shows it: with who started it."""
+
+    job: JobRecord
+    starter_email: str | None  # None: that user is gone
+    starter_name: str | None
 
 
 class ImportRecord(Protocol):

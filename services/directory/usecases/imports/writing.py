@@ -126,10 +126,14 @@ class ImportWriter:
             self._links.append((user_id, group.id))
 
     async def finish(self) -> None:
-        """Write the batch: users and groups, then memberships, activities, invitations."""
+        """Write the batch: groups and changed users, then memberships, then the new users
+        (each new member's row written once, its groups filled in as it is inserted: see
+        `defer_user_links`), activities, invitations."""
         await self._uow.flush(conflict=EMAIL_TAKEN)
-        await bulk_db.insert_users(self._uow.session, self._new)
-        await bulk_db.add_memberships(self._uow.session, self._actor.tenant_id, self._links)
+        session = self._uow.session
+        await bulk_db.defer_user_links(session)
+        await bulk_db.add_memberships(session, self._actor.tenant_id, self._links)
+        await bulk_db.insert_users(session, self._new)
         await bulk_db.add_activities(
             self._uow.session,
             self._actor.tenant_id,

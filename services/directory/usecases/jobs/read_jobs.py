@@ -2,12 +2,13 @@
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime
 
 from services.directory.db import imports as imports_db
 from services.directory.db import jobs as jobs_db
 from services.directory.db.job_tables import ImportRowRecord, Job, JobItem, UserImport
 from services.directory.domain.import_rows import RowPlan
-from services.directory.domain.jobs import JobKind, JobState, can_cancel
+from services.directory.domain.jobs import JobKind, JobState, ListedJob, can_cancel
 from services.directory.usecases.unit_of_work import DirectoryUnitOfWork
 from shared.errors import Conflict, Gone, NotFound
 from shared.security.access_tokens import Principal
@@ -23,9 +24,15 @@ async def get_job(
 
 
 async def list_jobs(
-    uow: DirectoryUnitOfWork, actor: Principal, kind: JobKind, limit: int
-) -> list[Job]:
-    return await jobs_db.list_jobs(uow.session, actor.tenant_id, kind, limit)
+    uow: DirectoryUnitOfWork,
+    actor: Principal,
+    kind: JobKind,
+    limit: int,
+    before: tuple[datetime, uuid.UUID] | None = None,
+) -> tuple[list[ListedJob], int]:
+    """A page of the tenant's jobs (newest first, keyset) and how many there are."""
+    page = await jobs_db.list_jobs(uow.session, actor.tenant_id, kind, limit, before)
+    return page, await jobs_db.count_jobs(uow.session, actor.tenant_id, kind)
 
 
 async def cancel_job(
@@ -75,7 +82,9 @@ async def import_rows(
         yield row
 
 
-async def list_imports(uow: DirectoryUnitOfWork, actor: Principal, limit: int) -> list[UserImport]:
+async def list_imports(
+    uow: DirectoryUnitOfWork, actor: Principal, limit: int
+) -> list[tuple[UserImport, Job | None]]:
     return await imports_db.list_imports(uow.session, actor.tenant_id, limit)
 
 
