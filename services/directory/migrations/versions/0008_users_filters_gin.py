@@ -37,6 +37,7 @@ def upgrade() -> None:
     op.execute("SET LOCAL maintenance_work_mem = '256MB'")
     op.execute(FILTERS_GIN)
     op.execute(f"DROP INDEX {', '.join(REPLACED)}")
+    _analyze()
 
 
 def downgrade() -> None:
@@ -44,3 +45,11 @@ def downgrade() -> None:
     for name, columns in REPLACED.items():
         op.execute(f"CREATE INDEX {name} ON users USING gin {columns}")
     op.execute("DROP INDEX ix_users_filters")
+    _analyze()
+
+
+def _analyze() -> None:
+    """The letter pairs' statistics belong to the index that holds their expression: a new
+    index has none until ANALYZE, and the planner would guess 0.5 % for any pair (5,000 of
+    a million rows, where "ab" has 58,000), and collect them all."""
+    op.execute("ANALYZE users")
