@@ -1,7 +1,8 @@
-"""The user list's filters as conditions on `users`, each one served by an index: trigram
-GIN for text, a GIN of letter pairs for two-letter terms (too short for a trigram), the
-state GIN for status, role, invitation, e-mail and login state, jsonb GIN for custom
-fields, a GIN of each user's group ids, btree for dates and invitation expiry."""
+"""The user list's filters as conditions on `users`, each one on a column of one GIN over
+every filter (`ix_users_filters`, so that a mix is intersected inside one index scan):
+trigrams for text, letter pairs for two-letter terms (too short for a trigram), status,
+role, invitation, e-mail and login state, custom fields as jsonb, each user's group ids;
+btree for dates and invitation expiry."""
 
 import uuid
 from collections.abc import Mapping

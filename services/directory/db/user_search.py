@@ -63,6 +63,15 @@ COST_PER_MATCH = 3.0
 # planner overestimated costs at most this many rows, walking when it overestimated reads
 # far more ("sent, not expired": 5,258 expected, 913 real; walked 836 ms, collected 66).
 WALK_BREAK_EVEN = 10_000
+# Where a walk may find no match for most of the order (a text term with a text order),
+# the matches are collected up to this multiple of the exact-total limit (the total is
+# marked as an estimate above the limit): the planner's guess for a term varies with
+# ANALYZE's sample ("tremblay", 14,761 matches: 16,016 after one ANALYZE, 21,021 after the
+# next), and a guess just above the limit walked 940,000 rows of the name order (11.7 s)
+# instead of collecting. Not higher: "marie" (44,000 spread over the name order) walks in
+# ~20 ms and collects in 1.3 s; a term whose 30,000+ matches all sit far along the order
+# still walks (a bounded walk would catch it; not done).
+STRAY_MARGIN = 1.5
 TEXT_ORDERS = (UserSort.NAME.key, UserSort.EMAIL.key)
 Column = ColumnElement[Any] | InstrumentedAttribute[Any]
 
@@ -216,14 +225,20 @@ class Listing:
 
 
 # The tenant's custom fields (the list shows their values by key, and filters by them),
-# and, in the same round trip, the plan mode of the list's statements: the filters' values
-# vary from one request to the next, so each statement is planned for its values, never
-# with a generic plan cached from others (this transaction only). A LEFT JOIN from the
-# setting, so that a tenant without fields still gets it.
-_PLAN_EACH = select(func.set_config("plan_cache_mode", "force_custom_plan", True).label("mode"))
-FIELDS_AND_PLAN_MODE = (
+# and, in the same round trip, the settings of the list's statements (this transaction
+# only): each statement is planned for its values, never with a generic plan cached from
+# others (the filters' values vary from one request to the next); bitmaps of a few hundred
+# thousand rows stay exact (with the default 4 MB a bitmap over a million-row table turns
+# lossy, and every row of its pages is read and rechecked: 18,000 heap pages for 1,810
+# matches); no JIT compilation, which costs more than any of these statements runs. A LEFT
+# JOIN from the settings, so that a tenant without fields still gets them.
+LIST_SETTINGS = {"plan_cache_mode": "force_custom_plan", "work_mem": "32MB", "jit": "off"}
+_SETTINGS = select(
+    *(func.set_config(name, value, True).label(name) for name, value in LIST_SETTINGS.items())
+)
+FIELDS_AND_SETTINGS = (
     select(*FIELD_COLUMNS)
-    .select_from(_PLAN_EACH.subquery("plan_each"))
+    .select_from(_SETTINGS.subquery("list_settings"))
     .outerjoin(CustomField, CustomField.tenant_id == bindparam("tenant_id"))
     .order_by(CustomField.position, CustomField.key)
 )
@@ -231,8 +246,8 @@ FIELDS_AND_PLAN_MODE = (
 
 async def listing_fields(session: AsyncSession, tenant_id: uuid.UUID) -> list[CustomFieldRecord]:
     """The tenant's custom field definitions, as `find_page` needs them; call it first in
-    the list's transaction (it also sets the plan mode that `find_page` relies on)."""
-    rows = (await _execute(session, FIELDS_AND_PLAN_MODE, {"tenant_id": tenant_id})).all()
+    the list's transaction (it also makes the settings that `find_page` relies on)."""
+    rows = (await _execute(session, FIELDS_AND_SETTINGS, {"tenant_id": tenant_id})).all()
     return cast(list[CustomFieldRecord], [row for row in rows if row.id is not None])
 
 
@@ -286,14 +301,17 @@ async def _find(
 
 def collects(expected: Estimate, exact_up_to: int, *, walk_may_stray: bool = True) -> bool:
     """Whether to collect every match rather than walk a sort index: when the planner
-    expects at most `exact_up_to` of them, and gathering them costs no more than reading
-    that many rows scattered over the table would (not, say, 145,000 expired invitations
-    to keep the 11,000 in one group). When the matches cannot be bunched together in the
-    sort order (`walk_may_stray` false), a walk is taken once it is clearly the cheaper:
-    above `WALK_BREAK_EVEN` matches, it meets a page of them sooner than collecting them
-    all would end."""
-    most = exact_up_to if walk_may_stray else min(exact_up_to, WALK_BREAK_EVEN)
-    return expected.rows <= most and expected.cost <= COST_PER_MATCH * exact_up_to
+    expects at most so many of them, and gathering them costs no more than reading that
+    many rows scattered over the table would (not, say, 145,000 expired invitations to keep
+    the 11,000 in one group). Where the matches may be bunched together far along the sort
+    order (`walk_may_stray`), up to `STRAY_MARGIN` times `exact_up_to`;
+    elsewhere a walk is taken once it is clearly the cheaper: above `WALK_BREAK_EVEN`
+    matches, it meets a page of them sooner than collecting them all would end."""
+    if walk_may_stray:
+        most = round(exact_up_to * STRAY_MARGIN)
+    else:
+        most = min(exact_up_to, WALK_BREAK_EVEN)
+    return expected.rows <= most and expected.cost <= COST_PER_MATCH * max(most, exact_up_to)
 
 
 def walk_may_stray(filters: UserFilters, sort: UserSort) -> bool:
