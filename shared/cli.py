@@ -26,6 +26,18 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
+def http_server_options(configured: ProcessSettings) -> dict[str, Any]:
+    """How uvicorn serves every service. X-Forwarded-For is believed only from the
+    gateway's address(es) in FORWARDED_ALLOW_IPS, given explicitly: uvicorn itself reads
+    only the process environment, not the settings' other sources."""
+    return {
+        "log_config": None,
+        "proxy_headers": True,
+        "forwarded_allow_ips": configured.forwarded_allow_ips,
+        "access_log": False,
+    }
+
+
 def service_cli(
     name: str,
     settings: Callable[[], ProcessSettings],
@@ -51,11 +63,9 @@ def service_cli(
             app,
             host=configured.host,
             port=configured.port,
-            log_config=None,
             loop="uvloop",
             http="httptools",
-            proxy_headers=True,
-            access_log=False,
+            **http_server_options(configured),
         )
 
     @cli.command()

@@ -162,7 +162,8 @@ class OwnDirectory:
         self.settings = directory_settings(
             self.database_url, self.amqp_url, self.private_key, **overrides
         )
-        self.server = await RunningServer(create_app(self.settings), port=self.port).start()
+        app = create_app(self.settings)
+        self.server = await RunningServer(app, self.port, self.settings).start()
         return self.settings
 
     async def stop(self) -> None:

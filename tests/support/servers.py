@@ -8,6 +8,9 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
+from shared.cli import http_server_options
+from shared.settings import ProcessSettings
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -17,17 +20,18 @@ def free_port() -> int:
 
 
 class RunningServer:
-    def __init__(self, app: FastAPI, port: int | None = None) -> None:
+    def __init__(
+        self, app: FastAPI, port: int | None = None, settings: ProcessSettings | None = None
+    ) -> None:
+        """With `settings`, the app is served as `serve` serves it (the proxy headers
+        believed only from FORWARDED_ALLOW_IPS); without, from 127.0.0.1, the tests' own
+        stand-in for the gateway."""
         self.app = app
         self.port = port or free_port()
-        config = uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=self.port,
-            log_config=None,
-            lifespan="on",
-            access_log=False,
-        )
+        options: dict[str, object] = {"log_config": None, "access_log": False}
+        if settings is not None:
+            options = http_server_options(settings)
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, lifespan="on", **options)  # type: ignore[arg-type]
         self._server = uvicorn.Server(config)
         self._task: asyncio.Task[None] | None = None
 
