@@ -11,8 +11,23 @@ import httpx
 
 from services.webhooks.settings import WebhooksSettings
 from tests.support.servers import free_port
+from tests.support.webhooks import webhooks_settings
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def settings_for_replicas(
+    database_url: str, amqp_url: str, jwt_public_key: str
+) -> WebhooksSettings:
+    """Attempts may take 2 s; a killed replica's claims are taken over 6 s after they were
+    made (a test waits seconds, not the production lease)."""
+    return webhooks_settings(
+        database_url,
+        amqp_url,
+        jwt_public_key,
+        delivery_timeout_seconds=2.0,
+        delivery_lease_seconds=6.0,
+    )
 
 
 class Replica:

@@ -27,7 +27,7 @@ from tests.support.webhooks import (
     start_webhooks,
     webhooks_settings,
 )
-from tests.webhooks.replicas import Replica
+from tests.webhooks.replicas import Replica, settings_for_replicas
 from tests.webhooks.users import next_version, publish_user, snapshot
 
 [EVENTS_QUEUE] = SUBSCRIPTIONS
@@ -70,14 +70,7 @@ async def test_a_users_events_arrive_in_order_while_replicas_are_killed_and_star
     isolated: tuple[str, str], jwt_keys: tuple[str, str], receiver: HookReceiver
 ) -> None:
     database_url, amqp_url = isolated
-    # A killed replica's claims are taken over 6 s after they were made.
-    settings = webhooks_settings(
-        database_url,
-        amqp_url,
-        jwt_keys[1],
-        delivery_timeout_seconds=2.0,
-        delivery_lease_seconds=6.0,
-    )
+    settings = settings_for_replicas(database_url, amqp_url, jwt_keys[1])
     replicas = [await Replica(settings).start(), await Replica(settings).start()]
     integration = await new_integration(replicas[1].url, jwt_keys[0])
     events = await EventPublisher(amqp_url).start()

@@ -21,9 +21,8 @@ from tests.support.webhooks import (
     new_integration,
     own_database_and_vhost,
     start_webhooks,
-    webhooks_settings,
 )
-from tests.webhooks.replicas import Replica
+from tests.webhooks.replicas import Replica, settings_for_replicas
 from tests.webhooks.users import publish_user, snapshot
 
 
@@ -75,14 +74,7 @@ async def test_deliveries_of_a_killed_replica_are_sent_by_another_with_the_same_
     isolated: tuple[str, str], jwt_keys: tuple[str, str]
 ) -> None:
     database_url, amqp_url = isolated
-    # Attempts may take 2 s; a claim is taken over 6 s after it was made.
-    settings = webhooks_settings(
-        database_url,
-        amqp_url,
-        jwt_keys[1],
-        delivery_timeout_seconds=2.0,
-        delivery_lease_seconds=6.0,
-    )
+    settings = settings_for_replicas(database_url, amqp_url, jwt_keys[1])
     receiver = await HookReceiver(hang_seconds=3).start()
     first = await Replica(settings).start()
     integration = await new_integration(first.url, jwt_keys[0])
