@@ -98,14 +98,11 @@ async def mark_accepted(
     )
 
 
-_LOCK_USER = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
-
-
 async def lock_user(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> None:
     """Serialize, until commit, what happens to one user's invitations: two messages
     about the same user (a request and a newer one, a request and a deactivation) are
     handled concurrently, and each must see what the other did."""
-    await session.execute(_LOCK_USER, {"key": f"{tenant_id}:{user_id}"})
+    await lock_users(session, [(tenant_id, user_id)])
 
 
 # Taken in the order of the keys, which every transaction taking several follows: two
