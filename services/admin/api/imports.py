@@ -40,7 +40,8 @@ def _file(content: bytes, media_type: str, disposition: str, default: str) -> Re
 @router.get("/imports")
 async def imports_page(request: Request, caller: AdminCaller) -> Response:
     imports = await use.list_imports(caller)
-    return render(request, "imports.html", imports=imports, refusal=Refusal())
+    template = "partials/import_list.html" if targets(request, "import-list") else "imports.html"
+    return render(request, template, imports=imports, refusal=Refusal())
 
 
 @router.post("/imports")
