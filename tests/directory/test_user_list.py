@@ -465,3 +465,58 @@ async def test_total_is_an_estimate_marked_as_such_above_the_exact_limit(
     assert many["next_cursor"]
     assert (few["total"], few["total_is_exact"]) == (2, True)
     assert (active["total"], active["total_is_exact"]) == (2, True)
+
+
+@pytest.fixture(scope="module")
+async def no_exact_total(
+    directory_db: str, amqp_url: str, jwt_keys: tuple[str, str]
+) -> AsyncIterator[RunningServer]:
+    """A directory process that counts no total exactly: every list past the first
+    filter is read as one of many matches (walked, or for a text term in a text order,
+    walked over a bounded span first and collected when no page fills within it)."""
+    settings = directory_settings(directory_db, amqp_url, jwt_keys[0], list_exact_total_limit=0)
+    server = await start_directory(settings)
+    yield server
+    await server.stop()
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "email", "-email"])
+@pytest.mark.parametrize(
+    ("params", "matching"),
+    [
+        ({"q": "@example.com"}, {"marie", "sophie", "emilie", "paul", "nina", "lea", "max"}),
+        ({"email": "@example.com"}, {"marie", "sophie", "emilie", "paul", "nina", "lea", "max"}),
+        ({"q": "tremblay"}, {"marie"}),
+    ],
+)
+async def test_a_text_search_read_as_many_matches_pages_through_every_match_in_order(
+    population: Population,
+    no_exact_total: RunningServer,
+    params: dict[str, str],
+    matching: set[str],
+    sort: str,
+) -> None:
+    # A text search in a text order with many matches expected first walks a bounded span
+    # of the order, and collects the matches when no page fills within it (here the span
+    # is 3 rows: some pages fill within it, some do not): page after page gives every
+    # match once, in order, as the list of everyone orders them.
+    tenant = population.lms.tenant
+    everyone, _ = await listed(tenant, {"sort": sort, "limit": 200})
+    in_sort_order = [i for i in everyone if i in population.ids(*matching)]
+    client = await log_in(no_exact_total.url, tenant.slug, tenant.admin_email, ADMIN_PASSWORD)
+    try:
+        pages, cursor = [], None
+        while True:
+            cursor_param: dict[str, str] = {"cursor": cursor} if cursor else {}
+            response = await client.get(
+                "/api/v1/users", params={**params, "sort": sort, "limit": 2, **cursor_param}
+            )
+            assert response.status_code == 200, response.text
+            pages.append(response.json())
+            cursor = pages[-1]["next_cursor"]
+            if cursor is None:
+                break
+    finally:
+        await client.aclose()
+    assert [u["id"] for p in pages for u in p["items"]] == in_sort_order
+    assert all(len(p["items"]) == 2 for p in pages[:-1])

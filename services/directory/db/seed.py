@@ -257,9 +257,11 @@ async def seed(database_url: str, tenant_slug: str, count: int, seed_value: int 
             # foreign keys once at the end is much faster than row by row (PostgreSQL's
             # "Populating a Database"); the transaction hides the tables meanwhile.
             rebuilt = await _set_aside(connection) if count >= await _rows(connection) else []
-            # users.group_ids is written with the users; the links' trigger would rewrite
-            # every user once more.
+            # users.group_ids is written with the users; the links' triggers would rewrite
+            # every user once more, and the users' own (0008) would empty it: their links
+            # come after them here.
             await connection.execute("ALTER TABLE user_groups DISABLE TRIGGER USER")
+            await connection.execute("ALTER TABLE users DISABLE TRIGGER USER")
             for offset in range(0, count, CHUNK):
                 size = min(CHUNK, count - offset)
                 users, links = _chunk(rng, tenant_id, start + offset, size, groups, fields)
@@ -268,6 +270,7 @@ async def seed(database_url: str, tenant_slug: str, count: int, seed_value: int 
                     "user_groups", records=links, columns=("tenant_id", "user_id", "group_id")
                 )
             await connection.execute("ALTER TABLE user_groups ENABLE TRIGGER USER")
+            await connection.execute("ALTER TABLE users ENABLE TRIGGER USER")
             for definition in rebuilt:
                 await connection.execute(definition)
         # Statistics for the planner, and the visibility map for index-only scans.

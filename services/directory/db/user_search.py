@@ -10,6 +10,9 @@ EXPLAIN, about a millisecond):
   matches, wherever they sit in the sort order.
 - *walk*: otherwise a sort index is read from the cursor, filtering as it goes; with that
   many matches a page fills within a few thousand rows. The total is the estimate.
+- *short walk, then collect*: where the matches may sit together far along the sort order
+  (a text term in a text order) and many rows match, a walk is first bounded to a short
+  span of the order; when the page does not fill within it, the matches are collected.
 
 Left to itself, the planner walks whenever it expects the page to fill early, and reads
 the whole index when the matches all sit at the far end of the order (a search for
@@ -36,6 +39,7 @@ from sqlalchemy import (
     literal_column,
     select,
     tuple_,
+    union_all,
 )
 from sqlalchemy import column as sql_column
 from sqlalchemy.dialects.postgresql import JSON, aggregate_order_by
@@ -63,15 +67,19 @@ COST_PER_MATCH = 3.0
 # planner overestimated costs at most this many rows, walking when it overestimated reads
 # far more ("sent, not expired": 5,258 expected, 913 real; walked 836 ms, collected 66).
 WALK_BREAK_EVEN = 10_000
-# Where a walk may find no match for most of the order (a text term with a text order),
-# the matches are collected up to this multiple of the exact-total limit (the total is
-# marked as an estimate above the limit): the planner's guess for a term varies with
-# ANALYZE's sample ("tremblay", 14,761 matches: 16,016 after one ANALYZE, 21,021 after the
-# next), and a guess just above the limit walked 940,000 rows of the name order (11.7 s)
-# instead of collecting. Not higher: "marie" (44,000 spread over the name order) walks in
-# ~20 ms and collects in 1.3 s; a term whose 30,000+ matches all sit far along the order
-# still walks (a bounded walk would catch it; not done).
-STRAY_MARGIN = 1.5
+# Where a walk may find no match for most of the order (a text term with a text order:
+# "tremblay" by name, 940,000 rows before the first match), more matches than a page are
+# collected, up to this many (1.5 × the default exact-total limit: the planner's guess for
+# "tremblay", 14,761 matches, was 16,016 after one ANALYZE and 21,021 after the next);
+# more than that, the walk goes on to the end of the order. Where many of the rows match
+# ("exemple.ca", 20 %), a walk over a short span of the order (`walk_span`) is tried
+# first, and the matches collected when no page fills within it. Before, all of them were
+# collected: "exemple.ca" at 100 k users (20,000 matches spread over the name order) in
+# 255 ms, where a walk reads ~250 rows. Not higher: with 100,000, terms of 30,000-60,000
+# matches ("marie", "ab", "lé" at 1 M) paid ~1.3-2.5 ms more CPU per request (the span's
+# bound and a second estimate) for the safety of terms bunched far along the order that
+# the benchmark does not have.
+STRAY_COLLECT_MOST = 30_000
 TEXT_ORDERS = (UserSort.NAME.key, UserSort.EMAIL.key)
 Column = ColumnElement[Any] | InstrumentedAttribute[Any]
 
@@ -292,26 +300,55 @@ async def _find(
     if any(c is false() for c in conditions):
         return FoundPage([], False, 0, True)
     expected = await planner_estimate(session, select(User.id).where(*conditions))
-    strays = walk_may_stray(listing.filters, listing.sort)
-    if collects(expected, exact_up_to, walk_may_stray=strays):
+    if collects(expected, exact_up_to):
         return await _collected_page(session, listing, conditions, exact_up_to)
     walk_conditions = listing.conditions(now, for_walk=True)
-    return await _walked_page(session, listing, walk_conditions, expected.rows)
+    if walk_may_stray(listing.filters, listing.sort) and collects_after_a_short_walk(expected):
+        tenant = select(User.id).where(User.tenant_id == listing.tenant_id)
+        tenant_rows = await planner_estimate(session, tenant)
+        span = walk_span(expected.rows, tenant_rows.rows, listing.limit)
+        if span is None:
+            return await _collected_page(session, listing, conditions, exact_up_to)
+        page = await walked_page(session, listing, walk_conditions, expected.rows, span)
+        if page is not None:
+            return page
+        return await _collected_page(session, listing, conditions, exact_up_to)
+    page = await walked_page(session, listing, walk_conditions, expected.rows)
+    assert page is not None  # an unbounded walk always ends with its page
+    return page
 
 
-def collects(expected: Estimate, exact_up_to: int, *, walk_may_stray: bool = True) -> bool:
+def collects(expected: Estimate, exact_up_to: int) -> bool:
     """Whether to collect every match rather than walk a sort index: when the planner
-    expects at most so many of them, and gathering them costs no more than reading that
-    many rows scattered over the table would (not, say, 145,000 expired invitations to keep
-    the 11,000 in one group). Where the matches may be bunched together far along the sort
-    order (`walk_may_stray`), up to `STRAY_MARGIN` times `exact_up_to`;
-    elsewhere a walk is taken once it is clearly the cheaper: above `WALK_BREAK_EVEN`
-    matches, it meets a page of them sooner than collecting them all would end."""
-    if walk_may_stray:
-        most = round(exact_up_to * STRAY_MARGIN)
-    else:
-        most = min(exact_up_to, WALK_BREAK_EVEN)
-    return expected.rows <= most and expected.cost <= COST_PER_MATCH * max(most, exact_up_to)
+    expects at most so many of them (the exact-total limit, and at most `WALK_BREAK_EVEN`:
+    above that a walk meets a page of them sooner than collecting them all would end), and
+    gathering them costs no more than reading that many rows scattered over the table
+    would (not, say, 145,000 expired invitations to keep the 11,000 in one group)."""
+    most = min(exact_up_to, WALK_BREAK_EVEN)
+    return expected.rows <= most and expected.cost <= COST_PER_MATCH * exact_up_to
+
+
+def walk_span(expected_rows: int, tenant_rows: int, limit: int) -> int | None:
+    """How many rows of the sort order a walk reads at most before the matches are
+    collected instead (where they may be bunched far along the order): a quarter as many
+    as are expected to match, so that a walk that finds no page adds at most a quarter to
+    collecting. None unless, with the matches spread over the order, a page would fill
+    within half of that (limit × rows ÷ matches, twice over: matches come in clumps):
+    tried from ~20,000 expected matches at 1 M rows, ~6,400 at 100 k. (Twice the spread
+    page alone was too short: "ab" at 1 M, 58,000 matches, found no page within 1,750
+    rows and was collected in 390 ms, where a walk took 54.)"""
+    span = expected_rows // 4
+    spread = (limit + 1) * max(tenant_rows, expected_rows) // max(expected_rows, 1)
+    return span if 2 * spread <= span else None
+
+
+def collects_after_a_short_walk(expected: Estimate) -> bool:
+    """Where a walk may find no match for most of the order: whether the matches may be
+    collected when a short walk found no page (else the walk goes on to the end of the
+    order, the lesser cost for so many)."""
+    return expected.rows <= STRAY_COLLECT_MOST and expected.cost <= (
+        COST_PER_MATCH * STRAY_COLLECT_MOST
+    )
 
 
 def walk_may_stray(filters: UserFilters, sort: UserSort) -> bool:
@@ -344,16 +381,50 @@ async def _collected_page(
     return FoundPage(users, len(rows) > limit, total, total <= exact_up_to)
 
 
-async def _walked_page(
-    session: AsyncSession, listing: Listing, conditions: list[ColumnElement[bool]], expected: int
-) -> FoundPage:
+async def walked_page(
+    session: AsyncSession,
+    listing: Listing,
+    conditions: list[ColumnElement[bool]],
+    expected: int,
+    span: int | None = None,
+) -> FoundPage | None:
+    """The page read along the sort index from the cursor; with `span`, reading at most
+    that many rows of the order (matching or not): None when the page did not fill
+    within them."""
     limit = listing.limit
     query = walk_query(conditions, listing.sort, listing.after, limit + 1)
+    if span is not None:
+        query = query.where(_within(listing, span))
     rows = cast(list[ListedUser], (await _execute(session, query)).all())
     users, more = rows[:limit], len(rows) > limit
+    if span is not None and not more:
+        return None  # the span ended first (or the list did: collecting tells which)
     if listing.after is None and not more:  # the whole list is this page
         return FoundPage(users, False, len(users), True)
     return FoundPage(users, more, max(expected, len(rows)), False)
+
+
+def _within(listing: Listing, span: int) -> ColumnElement[bool]:
+    """At most `span` rows of the tenant's sort order from the cursor: up to the span's
+    last row, or the order's last where fewer follow (a bound on the sort index itself,
+    which the walk's index scan stops at)."""
+    column = USERS[sort_column(listing.sort).key]
+    tenant = USERS.tenant_id == listing.tenant_id
+    order = _order(column, USERS.id, listing.sort)
+    span_rows = select(column, USERS.id).where(tenant)
+    if listing.after is not None:
+        span_rows = span_rows.where(_after(column, USERS.id, listing.sort, listing.after))
+    last_of_span = span_rows.order_by(*order).offset(span - 1).limit(1)
+    reverse = _order(column, USERS.id, _reversed(listing.sort))
+    last_of_all = select(column, USERS.id).where(tenant).order_by(*reverse).limit(1)
+    ends = union_all(last_of_span, last_of_all).subquery("span_end")
+    end = select(*ends.c).limit(1).scalar_subquery()
+    row = tuple_(column, USERS.id)
+    return row >= end if listing.sort.descending else row <= end
+
+
+def _reversed(sort: UserSort) -> UserSort:
+    return UserSort(sort.key if sort.descending else f"-{sort.key}")
 
 
 # The page's select list, built once: coercing 31 columns cost more CPU per request than
