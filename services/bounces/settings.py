@@ -36,15 +36,6 @@ class BouncesSettings(ServiceSettings):
     db_pool_size: int = Field(default=5, ge=1, description="Database connections kept open.")
     db_max_overflow: int = Field(default=1, ge=0, description="Extra connections under load.")
 
-    # The relay shares the event loop with the requests, and a request waits at each of its
-    # awaits behind whatever the relay has made ready: a pass of 500 started 500
-    # publications at once (a stall of ~10 ms), and each of 100 confirms in flight woke a
-    # publication. Smaller passes and fewer in flight keep each of those waits short; 16 in
-    # flight still publish faster than the service stores events (docs/performance.md P4).
-    outbox_batch_size: int = Field(default=100, ge=1, le=5000)
-    publish_max_in_flight: int = Field(
-        default=16, ge=1, description="Unconfirmed publications at a time, per process."
-    )
     outbox_poll_seconds: float = Field(
         default=0.2,
         gt=0,
