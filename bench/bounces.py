@@ -467,6 +467,7 @@ async def measure(bench: Bench, args: argparse.Namespace) -> None:
             base = await measured(
                 baseline_pid, baseline_port, trivial_requests, mode, args.rate, args.batch_size
             )
+            cpu_before = cpu_seconds(service_pid)
             run = await measured(service_pid, port, ours, mode, args.rate, args.batch_size)
             # The next mode starts once this one's events are out: the relay publishing
             # a backlog would otherwise weigh on the next mode's latency.
@@ -475,10 +476,14 @@ async def measure(bench: Bench, args: argparse.Namespace) -> None:
                 await drained(connection)
             finally:
                 await connection.close()
+            # The CPU above is the mode's window only: what the relay publishes after it
+            # (most of a saturated mode's events) is counted here.
+            with_drain = (cpu_seconds(service_pid) - cpu_before) / len(run.latencies) * 1000
             results.append((label, run, base, per_request))
             load = " / ".join(f"{value:.1f}" for value in os.getloadavg())
             print(f"{label}: load {load}", flush=True)
             print(run.line("  bounces ", per_request), flush=True)
+            print(f"  bounces, CPU until its events were published: {with_drain:5.2f} ms/req")
             print(base.line("  baseline", per_request), flush=True)
             print(
                 f"  p99 bounces − baseline: {run.percentile(99) - base.percentile(99):6.1f} ms",

@@ -16,14 +16,22 @@ import uvicorn
 
 from shared.settings import ProcessSettings, ServiceSettings
 
+# The young generation is collected after this many more container objects were made than
+# freed (CPython's default is 700). A request handling a batch of 100 notices holds tens of
+# thousands at once: at 700, each such request ran several young collections, and what it
+# still held was promoted, so the old generations filled with it and were walked again and
+# again (docs/performance.md P4). Cycles are still collected, only less often.
+GC_THRESHOLDS = (20_000, 10, 10)
+
 
 def freeze_heap() -> None:
     """Move what was built at startup (modules, the app, SQLAlchemy's and pydantic's
     structures: ~150,000 objects) out of the cyclic garbage collector's reach. Otherwise
     every full collection walks them all, ~90 ms during which no request moves (the
-    bounces' p99, docs/performance.md P4)."""
+    bounces' p99, docs/performance.md P4). Then collect less often (`GC_THRESHOLDS`)."""
     gc.collect()
     gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def http_server_options(configured: ProcessSettings) -> dict[str, Any]:

@@ -25,22 +25,23 @@ log = get_logger(__name__)
 FLUSH_BATCH_SIZE = 100
 
 
+def outbox_row(event: CloudEvent[Any]) -> dict[str, Any]:
+    """An event as its outbox row (`id`, `routing_key`, `body`, `correlation_id`): what
+    `enqueue` inserts, and what a repository that writes the rows with its own statement
+    inserts (in the caller's transaction all the same)."""
+    return {
+        "id": uuid.UUID(event.id),
+        "routing_key": event.type,
+        "body": event.model_dump_json(),
+        "correlation_id": correlation_id(),
+    }
+
+
 async def enqueue(session: AsyncSession, *events: CloudEvent[Any]) -> None:
     """Add events to the outbox inside the caller's transaction."""
     if not events:
         return
-    await session.execute(
-        insert(outbox),
-        [
-            {
-                "id": uuid.UUID(event.id),
-                "routing_key": event.type,
-                "body": event.model_dump_json(),
-                "correlation_id": correlation_id(),
-            }
-            for event in events
-        ],
-    )
+    await session.execute(insert(outbox), [outbox_row(event) for event in events])
 
 
 def retry_delay(attempts: int, max_seconds: float) -> float:

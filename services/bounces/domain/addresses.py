@@ -4,6 +4,7 @@ import re
 import unicodedata
 
 _MESSAGE_ID_CORE = re.compile(r"[^\s<>]+")
+_SPACE = re.compile(r"\s")  # str.isspace's characters (both are Py_UNICODE_ISSPACE)
 
 
 def _unicode_label(label: str) -> str:
@@ -22,7 +23,7 @@ def normalize_address(address: str) -> str:
     """Lower-case, NFC, IDN domain in Unicode. Raises ValueError when it isn't an address."""
     text = unicodedata.normalize("NFC", address.strip()).lower()
     local, at, domain = text.rpartition("@")
-    if not at or not local or not domain or any(c.isspace() for c in text):
+    if not at or not local or not domain or _SPACE.search(text):
         raise ValueError("not an e-mail address")
     labels = ".".join(_unicode_label(label) for label in domain.rstrip(".").split("."))
     return f"{local}@{unicodedata.normalize('NFC', labels).lower()}"

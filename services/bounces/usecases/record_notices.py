@@ -100,8 +100,12 @@ async def record_notices(
     just recorded) one that was waiting for its message is published if it matches now."""
     unique = _first_of_each(notices)
     recorded, events = _outcomes(unique, await decide_surely(uow.session, unique))
-    inserted = await notices_db.insert_new(
-        uow.session, recorded, [raw_event_id] * len(recorded), [received_at] * len(recorded)
+    inserted = await notices_db.insert_new(  # with the events of those it inserts
+        uow.session,
+        recorded,
+        [raw_event_id] * len(recorded),
+        [received_at] * len(recorded),
+        events.values(),
     )
     promoted: set[Key] = set()
     if retry_waiting:
@@ -110,7 +114,7 @@ async def record_notices(
             waiting = key not in inserted and outcome.match is not None
             if waiting and await notices_db.publish_waiting(uow.session, notice, outcome):
                 promoted.add(key)
-    uow.emit(*(events[key] for key in inserted | promoted if key in events))
+    uow.emit(*(events[key] for key in promoted if key in events))
     _log_new(recorded, inserted, promoted)
     return _tally(recorded, inserted | promoted, duplicates=len(notices) - len(inserted | promoted))
 
@@ -124,10 +128,10 @@ class Arrival:
 
 
 async def record_requests(uow: UnitOfWork, arrivals: Sequence[Arrival]) -> list[Tally]:
-    """Requests stored with their notices, all by one statement (several requests share a
-    transaction when they arrive together: `usecases/group_commit.py`); each request's
-    tally, in order. A notice that several of them carry counts for the first, as within
-    one request."""
+    """Requests stored with their notices and the events of the new ones, all by one
+    statement (several requests share a transaction when they arrive together:
+    `usecases/group_commit.py`); each request's tally, in order. A notice that several of
+    them carry counts for the first, as within one request."""
     firsts: dict[Key, tuple[Arrival, Notice]] = {}
     for arrival in arrivals:
         for notice in arrival.notices:
@@ -136,14 +140,14 @@ async def record_requests(uow: UnitOfWork, arrivals: Sequence[Arrival]) -> list[
     unique = [notice for _, notice in firsts.values()]
     recorded, events = _outcomes(unique, await decide_surely(uow.session, unique))
     requests = [owners[key_of(notice)].request for notice in unique]
-    inserted = await notices_db.insert_new(
+    inserted = await notices_db.insert_new(  # with the requests, and the new ones' events
         uow.session,
         recorded,
         [request.id for request in requests],
         [request.received_at for request in requests],
+        events.values(),
         requests=[arrival.request for arrival in arrivals],
     )
-    uow.emit(*(events[key_of(n)] for n in unique if key_of(n) in inserted and key_of(n) in events))
     _log_new(recorded, inserted, set())
     tallies = []
     for arrival in arrivals:
