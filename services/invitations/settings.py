@@ -39,9 +39,22 @@ class InvitationsSettings(ServiceSettings):
     send_max_attempts: int = Field(default=8, ge=1, le=50)
     send_retry_base_seconds: float = Field(default=30.0, gt=0)
     send_retry_max_seconds: float = Field(default=1800.0, gt=0)
-    send_concurrency: int = Field(default=16, ge=1, le=100, description="Parallel SMTP sessions.")
+    send_concurrency: int = Field(
+        default=64,
+        ge=1,
+        le=200,
+        description="Sending workers: e-mails under way at once (each worker sends one, then "
+        "waits for its outcome's commit before the next).",
+    )
+    smtp_connections: int = Field(
+        default=32,
+        ge=1,
+        le=100,
+        description="Parallel SMTP sessions, shared by the sending workers (each holds one "
+        "only for its SMTP conversation).",
+    )
     send_db_pool_size: int = Field(
-        default=2,
+        default=3,
         ge=1,
         le=50,
         description="The sender's own database connections, shared by its workers (claims and "

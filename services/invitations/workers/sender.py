@@ -1,8 +1,10 @@
 """The sender: `SEND_CONCURRENCY` workers, each claiming due e-mails (FOR UPDATE SKIP
-LOCKED, so any number of workers and replicas can run) and sending them over its own SMTP
-connection, kept while there is mail: closed when a claim finds none and the connection
-has not been used for `KEEP_IDLE_SECONDS` (a burst arriving in batches wakes every worker
-for each batch; most find nothing, and would otherwise reconnect for the next one). One
+LOCKED, so any number of workers and replicas can run) and sending them over the
+process's `SMTP_CONNECTIONS` SMTP connections (a worker holds one for its conversation
+only, not while its outcome is committed), kept while there is mail: closed when a claim
+finds none and the connection has not been used for `KEEP_IDLE_SECONDS` (a burst arriving
+in batches wakes every worker for each batch; most find nothing, and would otherwise
+reconnect for the next one). One
 pass of a worker is the use case `send_due_emails`; the loop, its wakeup (NOTIFY on the
 deliveries table) and its graceful stop are `shared.workers.Worker`'s."""
 
