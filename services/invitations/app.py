@@ -122,6 +122,7 @@ def build_sender(settings: InvitationsSettings) -> Sender:
             recorder=recorder,
             rules=rules,
             batch_size=settings.send_batch_size,
+            in_flight=settings.send_in_flight,
             wakeup=wakeup,
             service=SERVICE,
         )
@@ -150,7 +151,8 @@ def _lease_seconds(settings: InvitationsSettings) -> float:
     """Long enough for a worker to get through a whole batch of slow SMTP answers, waiting
     for a shared connection before each, so a claim is only ever taken over from a process
     that died."""
-    turns = -(-settings.send_concurrency // settings.smtp_connections)  # waits for one, at most
+    under_way = settings.send_concurrency * settings.send_in_flight
+    turns = -(-under_way // settings.smtp_connections)  # waits for a connection, at most
     slowest_batch = settings.send_batch_size * settings.smtp_timeout_seconds * turns
     return max(settings.send_lease_seconds, slowest_batch + 60)
 

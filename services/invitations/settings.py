@@ -40,18 +40,22 @@ class InvitationsSettings(ServiceSettings):
     send_retry_base_seconds: float = Field(default=30.0, gt=0)
     send_retry_max_seconds: float = Field(default=1800.0, gt=0)
     send_concurrency: int = Field(
-        default=64,
+        default=16, ge=1, le=100, description="Sending workers, each claiming its own batches."
+    )
+    send_in_flight: int = Field(
+        default=4,
         ge=1,
-        le=200,
-        description="Sending workers: e-mails under way at once (each worker sends one, then "
-        "waits for its outcome's commit before the next).",
+        le=50,
+        description="E-mails of a worker's batch under way at once (sent, or sent and waiting "
+        "for their outcome's commit): a crash catches at most SEND_CONCURRENCY x this many "
+        "between the server's acceptance and the record (each sent again, the same e-mail).",
     )
     smtp_connections: int = Field(
         default=32,
         ge=1,
         le=100,
-        description="Parallel SMTP sessions, shared by the sending workers (each holds one "
-        "only for its SMTP conversation).",
+        description="Parallel SMTP sessions, shared by the sending workers (an e-mail holds "
+        "one only for its SMTP conversation).",
     )
     send_db_pool_size: int = Field(
         default=3,

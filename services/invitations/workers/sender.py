@@ -32,6 +32,7 @@ class SendingWorker:
         recorder: GroupCommit,
         rules: SendingRules,
         batch_size: int,
+        in_flight: int,
         wakeup: Wakeup,
         service: str,
     ) -> None:
@@ -40,6 +41,7 @@ class SendingWorker:
         self._recorder = recorder
         self._rules = rules
         self._batch_size = batch_size
+        self._in_flight = in_flight
         self.worker = Worker(name, self.step, service=service, wakeup=wakeup)
 
     async def step(self) -> bool:
@@ -49,6 +51,7 @@ class SendingWorker:
             self._recorder.record,
             self._rules,
             batch_size=self._batch_size,
+            in_flight=self._in_flight,
             stopping=lambda: self.worker.stopping,
         )
         if claimed == 0:
