@@ -58,7 +58,7 @@ class InvitationsSettings(ServiceSettings):
         "one only for its SMTP conversation).",
     )
     send_db_pool_size: int = Field(
-        default=3,
+        default=2,
         ge=1,
         le=50,
         description="The sender's own database connections, shared by its workers (claims and "
