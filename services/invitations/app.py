@@ -111,14 +111,18 @@ def build_sender(settings: InvitationsSettings) -> Sender:
     )
     pace = RateLimiter(settings.send_rate_per_second)
     wakeup = Wakeup(settings.listen_dsn, DELIVERIES_CHANNEL, settings.send_poll_seconds)
+    # The workers share the SMTP connections: a worker holds one only for its conversation,
+    # not while it waits for its outcome's commit (most of a worker's time under load).
+    mailer = SmtpMailer(writer, smtp_config(settings), pace, settings.smtp_connections)
     workers = [
         SendingWorker(
             f"sender-{n}",
             units=units,
-            mailer=SmtpMailer(writer, smtp_config(settings), pace),
+            mailer=mailer,
             recorder=recorder,
             rules=rules,
             batch_size=settings.send_batch_size,
+            in_flight=settings.send_in_flight,
             wakeup=wakeup,
             service=SERVICE,
         )
@@ -144,9 +148,12 @@ def sending_rules(settings: InvitationsSettings) -> SendingRules:
 
 
 def _lease_seconds(settings: InvitationsSettings) -> float:
-    """Long enough for a worker to get through a whole batch of slow SMTP answers, so a
-    claim is only ever taken over from a process that died."""
-    slowest_batch = settings.send_batch_size * settings.smtp_timeout_seconds
+    """Long enough for a worker to get through a whole batch of slow SMTP answers, waiting
+    for a shared connection before each, so a claim is only ever taken over from a process
+    that died."""
+    under_way = settings.send_concurrency * settings.send_in_flight
+    turns = -(-under_way // settings.smtp_connections)  # waits for a connection, at most
+    slowest_batch = settings.send_batch_size * settings.smtp_timeout_seconds * turns
     return max(settings.send_lease_seconds, slowest_batch + 60)
 
 

@@ -39,7 +39,24 @@ class InvitationsSettings(ServiceSettings):
     send_max_attempts: int = Field(default=8, ge=1, le=50)
     send_retry_base_seconds: float = Field(default=30.0, gt=0)
     send_retry_max_seconds: float = Field(default=1800.0, gt=0)
-    send_concurrency: int = Field(default=16, ge=1, le=100, description="Parallel SMTP sessions.")
+    send_concurrency: int = Field(
+        default=16, ge=1, le=100, description="Sending workers, each claiming its own batches."
+    )
+    send_in_flight: int = Field(
+        default=4,
+        ge=1,
+        le=50,
+        description="E-mails of a worker's batch under way at once (sent, or sent and waiting "
+        "for their outcome's commit): a crash catches at most SEND_CONCURRENCY x this many "
+        "between the server's acceptance and the record (each sent again, the same e-mail).",
+    )
+    smtp_connections: int = Field(
+        default=32,
+        ge=1,
+        le=100,
+        description="Parallel SMTP sessions, shared by the sending workers (an e-mail holds "
+        "one only for its SMTP conversation).",
+    )
     send_db_pool_size: int = Field(
         default=2,
         ge=1,

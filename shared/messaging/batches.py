@@ -7,11 +7,13 @@ is retried or parked by itself, with its own reason, and the others go through.
 
 Batches form the way a group commit does, with no timer: the first message to arrive
 applies what is waiting; while that commit is under way the next messages queue up, and
-the first of them applies them all. A message arriving alone is applied at once.
+the first of them applies them (up to a batch's size) as soon as it commits. A message
+arriving alone is applied at once.
 """
 
 import asyncio
 import itertools
+from asyncio import FIRST_COMPLETED
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,6 +61,10 @@ class _Pending:
     done: asyncio.Future[bool] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
+    # Set when the message is first in line and no one is applying: it applies what waits.
+    lead: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
 
 
 # Built once: it runs for every batch.
@@ -89,17 +95,38 @@ class BatchApplier:
         self._uow_factory = unit_of_work_factory
         self._max_size = max_size
         self._waiting: list[_Pending] = []
-        self._lock = asyncio.Lock()
+        self._leading = False
 
     async def apply(self, event: CloudEvent[Any], handler: EventHandler) -> bool:
         """True once applied with its batch, False for a message processed before. Raises
         `BatchFailed` when its batch failed (nothing of the batch was kept)."""
         pending = _Pending(event, handler)
         self._waiting.append(pending)
-        # Taken in arrival order (asyncio.Lock is fair): when a message gets the lock,
-        # every earlier one is done, so it heads the queue and its own batch holds it.
-        async with self._lock:
-            if not pending.done.done():
+        if not self._leading:
+            await self._lead(pending)
+            return await pending.done
+        # Applied by the one leading, or leads itself once first in line. (Waiting on a
+        # lock instead, each message applied in a batch took the lock in its turn, one
+        # event-loop pass each, before the next batch could start.)
+        try:
+            await asyncio.wait((pending.done, pending.lead), return_when=FIRST_COMPLETED)
+        except BaseException:  # cancelled: out of the line, and the lead passed on
+            if pending in self._waiting:
+                self._waiting.remove(pending)
+            if pending.lead.done() and not pending.done.done():
+                self._leading = False
+                self._hand_over()
+            raise
+        if not pending.done.done():
+            await self._lead(pending)
+        return await pending.done
+
+    async def _lead(self, pending: _Pending) -> None:
+        """Apply the batches at the head of the line, in order, until `pending`'s is done;
+        then the next one in line leads."""
+        self._leading = True
+        try:
+            while not pending.done.done():
                 batch = self._waiting[: self._max_size]
                 del self._waiting[: self._max_size]
                 try:
@@ -107,7 +134,14 @@ class BatchApplier:
                 except BaseException:  # cancelled: the others go to the next leader
                     self._waiting[:0] = [p for p in batch if p is not pending]
                     raise
-        return await pending.done
+        finally:
+            self._leading = False
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        if self._waiting:
+            self._leading = True  # no newcomer leads meanwhile
+            self._waiting[0].lead.set_result(None)
 
     async def _apply_batch(self, batch: list[_Pending]) -> None:
         try:

@@ -1,13 +1,22 @@
 """The sender's SMTP session against a real SMTP server (aiosmtpd): the connection kept
-between e-mails, and what happens when the server dropped it meanwhile."""
+between e-mails, what happens when the server dropped it meanwhile, and the connections
+shared by the sending workers."""
 
+import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 
-from services.invitations.adapters.mail.message import MimeMessage
+from services.invitations.adapters.mail.mailer import MailWriter, SmtpMailer
+from services.invitations.adapters.mail.message import MailFrom, MimeMessage
+from services.invitations.adapters.mail.rate import RateLimiter
+from services.invitations.adapters.mail.render import MailRenderer
 from services.invitations.adapters.mail.smtp import SmtpConfig, SmtpSession
+from services.invitations.domain.links import LinkMaker
 from tests.support.invitations import SmtpSink
+from tests.unit.invitations.emails import NOW
+from tests.unit.invitations.emails import email as claimed
 
 
 @pytest.fixture
@@ -55,3 +64,27 @@ async def test_a_server_gone_for_good_is_reported_not_retried_forever(sink: Smtp
     assert failure is not None
     assert "could not be reached" in failure.reason
     assert [mail.recipients for mail in sink.received] == [["first@example.com"]]
+
+
+async def test_senders_share_at_most_the_connections_given_and_each_e_mail_goes_once(
+    sink: SmtpSink,
+) -> None:
+    writer = MailWriter(
+        MailRenderer("https://invite.example.com", "America/Toronto"),
+        MailFrom("", "invitations@example.com"),
+    )
+    mailer = SmtpMailer(writer, SmtpConfig("127.0.0.1", sink.port), RateLimiter(0), 3)
+    links = LinkMaker(b"a link secret of thirty-two bytes")
+    emails = [
+        claimed(address=f"user-{n}@example.com", link=links.new(NOW + timedelta(days=7)))
+        for n in range(12)
+    ]
+    try:
+        failures = await asyncio.gather(*(mailer.send(email) for email in emails))
+    finally:
+        await mailer.close()
+    assert failures == [None] * 12
+    assert sorted(mail.recipients[0] for mail in sink.received) == sorted(
+        email.address for email in emails
+    )
+    assert sink.connections_opened == 3

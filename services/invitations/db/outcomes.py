@@ -6,20 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, tuple_, update
+from sqlalchemy import and_, bindparam, func, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.invitations.db.tables import deliveries, invitations
-from services.invitations.domain.emails import DeliveryState, Email, MailKind
+from services.invitations.db.tables import deliveries
+from services.invitations.domain.emails import INVITATION_KINDS, DeliveryState, Email, MailKind
 
 _DELIVERY = and_(
     deliveries.c.tenant_id == bindparam("k_tenant"), deliveries.c.id == bindparam("k_delivery")
-)
-# Sent: the link stays usable by its hash; the nonce it was derived from is no longer needed.
-_SENT = (
-    update(deliveries)
-    .where(_DELIVERY)
-    .values(state=DeliveryState.SENT, sent_at=bindparam("at"), last_error=None, token_nonce=None)
 )
 # An e-mail that surely did not go out holds no usable link.
 _RETRY = (
@@ -66,55 +60,79 @@ _CLOSE = (
     )
 )
 
-_INVITATION_SENT = (
-    update(invitations)
-    .where(
-        invitations.c.tenant_id == bindparam("k_tenant"),
-        invitations.c.id == bindparam("k_invitation"),
-    )
-    .values(
-        first_sent_at=func.coalesce(invitations.c.first_sent_at, bindparam("at")),
-        expires_at=bindparam("expires"),
-    )
-)
-
 
 def _key(email: Email) -> dict[str, Any]:
     return {"k_tenant": email.tenant_id, "k_delivery": email.delivery_id}
 
 
-async def mark_sent(session: AsyncSession, sent: Sequence[tuple[Email, datetime]]) -> None:
-    """Record e-mails the server accepted: a few statements for any number of them."""
-    await session.execute(_SENT, [{**_key(email), "at": at} for email, at in sent])
-    invitations_sent = [
-        {
-            "k_tenant": email.tenant_id,
-            "k_invitation": email.invitation_id,
-            "at": at,
-            "expires": email.link.issued.expires_at,
-        }
-        for email, at in sent
-        if email.kind is MailKind.INVITATION and email.link is not None
-    ]
-    if invitations_sent:
-        await session.execute(_INVITATION_SENT, invitations_sent)
-
-
-async def first_sent(
-    session: AsyncSession, users: set[tuple[uuid.UUID, uuid.UUID]]
-) -> dict[tuple[uuid.UUID, uuid.UUID], datetime]:
-    """When each (tenant, user) was first sent an invitation, any request, as recorded now
-    (a resend claimed before the first e-mail's outcome was recorded does not know it)."""
-    if not users:
-        return {}
-    query = (
-        select(
-            invitations.c.tenant_id, invitations.c.user_id, func.min(invitations.c.first_sent_at)
-        )
-        .where(tuple_(invitations.c.tenant_id, invitations.c.user_id).in_(list(users)))
-        .group_by(invitations.c.tenant_id, invitations.c.user_id)
+# E-mails the server accepted, in one statement for any number of them: each delivery
+# `sent`, each invitation's first sending and expiry, and when each user of an invitation
+# e-mail was first sent one, any request (the CTEs see the rows as they were before the
+# statement: the invitations updated here count with their new values).
+_MARK_SENT = text(
+    """
+    WITH input AS (
+        SELECT * FROM unnest(
+            CAST(:tenant_ids AS uuid[]), CAST(:delivery_ids AS uuid[]),
+            CAST(:ats AS timestamptz[]), CAST(:invitation_ids AS uuid[]),
+            CAST(:expires AS timestamptz[]), CAST(:user_ids AS uuid[])
+        ) AS r(tenant_id, delivery_id, at, invitation_id, expires_at, user_id)
+    ), delivered AS (
+        UPDATE deliveries d
+        SET state = :sent, sent_at = input.at, last_error = NULL, token_nonce = NULL
+        FROM input
+        WHERE d.tenant_id = input.tenant_id AND d.id = input.delivery_id
+    ), invited AS (
+        UPDATE invitations i
+        SET first_sent_at = coalesce(i.first_sent_at, input.at), expires_at = input.expires_at
+        FROM input
+        WHERE input.expires_at IS NOT NULL
+          AND i.tenant_id = input.tenant_id AND i.id = input.invitation_id
+        RETURNING i.tenant_id, i.user_id, i.first_sent_at
+    ), users AS (
+        SELECT DISTINCT tenant_id, user_id FROM input WHERE user_id IS NOT NULL
     )
-    rows = await session.execute(query)
+    SELECT u.tenant_id, u.user_id, min(f.first_sent_at) AS first_sent_at
+    FROM users u
+    JOIN (
+        SELECT tenant_id, user_id, first_sent_at FROM invited
+        UNION ALL
+        SELECT i.tenant_id, i.user_id, i.first_sent_at FROM invitations i
+        JOIN users ON i.tenant_id = users.tenant_id AND i.user_id = users.user_id
+    ) f ON f.tenant_id = u.tenant_id AND f.user_id = u.user_id
+    GROUP BY u.tenant_id, u.user_id
+    """
+)
+
+
+async def mark_sent(
+    session: AsyncSession, sent: Sequence[tuple[Email, datetime]]
+) -> dict[tuple[uuid.UUID, uuid.UUID], datetime]:
+    """Record e-mails the server accepted, in one statement for any number of them; when
+    each user of an invitation e-mail among them (`INVITATION_KINDS`) was first sent an
+    invitation, any request, as recorded now (this sending included; a resend claimed
+    before the first e-mail's outcome was recorded does not know it)."""
+    if not sent:
+        return {}
+
+    def invitation_sent(email: Email) -> bool:
+        return email.kind is MailKind.INVITATION and email.link is not None
+
+    params = {
+        "tenant_ids": [email.tenant_id for email, _ in sent],
+        "delivery_ids": [email.delivery_id for email, _ in sent],
+        "ats": [at for _, at in sent],
+        "invitation_ids": [email.invitation_id for email, _ in sent],
+        "expires": [
+            email.link.issued.expires_at if invitation_sent(email) and email.link else None
+            for email, _ in sent
+        ],
+        "user_ids": [
+            email.user_id if email.kind in INVITATION_KINDS else None for email, _ in sent
+        ],
+        "sent": DeliveryState.SENT.value,
+    }
+    rows = await session.execute(_MARK_SENT, params)
     return {(tenant, user): at for tenant, user, at in rows if at is not None}
 
 

@@ -21,12 +21,9 @@ async def record_attempts(
     """`streak`: the process's failed attempts in a row, so that an outage is a few lines."""
     sent = [(attempt.email, attempt.at) for attempt in attempts if attempt.failure is None]
     if sent:
-        await outcomes_db.mark_sent(uow.session, sent)
+        firsts = await outcomes_db.mark_sent(uow.session, sent)
         # A reset link's e-mail concerns no invitation: the directory needs no word of it.
         invitations = [(email, at) for email, at in sent if email.kind in INVITATION_KINDS]
-        firsts = await outcomes_db.first_sent(
-            uow.session, {(email.tenant_id, email.user_id) for email, _ in invitations}
-        )
         uow.emit(
             *(
                 events.sent(email, at, firsts.get((email.tenant_id, email.user_id)))

@@ -1,11 +1,11 @@
 """Group commit of sending outcomes, without a loop of its own.
 
-Each sending worker waits until its outcome is committed before it sends another e-mail,
-so a crash catches at most one e-mail per worker between the server's "250 OK" and the
-record. The commits (and their fsyncs) are shared, which is most of what recording
-costs: while one commit is under way the outcomes that arrive queue up, and the first of
-them to get the lock commits them all (leader and followers, as PostgreSQL's own group
-commit does)."""
+Each e-mail under way waits until its outcome is committed before its slot takes
+another (`SEND_IN_FLIGHT` slots per worker), so a crash catches at most that many e-mails
+per worker between the server's "250 OK" and the record. The commits (and their fsyncs)
+are shared, which is most of what recording costs: while one commit is under way the
+outcomes that arrive queue up, and the first of them to get the lock commits them all
+(leader and followers, as PostgreSQL's own group commit does)."""
 
 import asyncio
 from datetime import timedelta

@@ -1,8 +1,10 @@
 """The sender: `SEND_CONCURRENCY` workers, each claiming due e-mails (FOR UPDATE SKIP
-LOCKED, so any number of workers and replicas can run) and sending them over its own SMTP
-connection, kept while there is mail: closed when a claim finds none and the connection
-has not been used for `KEEP_IDLE_SECONDS` (a burst arriving in batches wakes every worker
-for each batch; most find nothing, and would otherwise reconnect for the next one). One
+LOCKED, so any number of workers and replicas can run) and sending them over the
+process's `SMTP_CONNECTIONS` SMTP connections (a worker holds one for its conversation
+only, not while its outcome is committed), kept while there is mail: closed when a claim
+finds none and the connection has not been used for `KEEP_IDLE_SECONDS` (a burst arriving
+in batches wakes every worker for each batch; most find nothing, and would otherwise
+reconnect for the next one). One
 pass of a worker is the use case `send_due_emails`; the loop, its wakeup (NOTIFY on the
 deliveries table) and its graceful stop are `shared.workers.Worker`'s."""
 
@@ -30,6 +32,7 @@ class SendingWorker:
         recorder: GroupCommit,
         rules: SendingRules,
         batch_size: int,
+        in_flight: int,
         wakeup: Wakeup,
         service: str,
     ) -> None:
@@ -38,6 +41,7 @@ class SendingWorker:
         self._recorder = recorder
         self._rules = rules
         self._batch_size = batch_size
+        self._in_flight = in_flight
         self.worker = Worker(name, self.step, service=service, wakeup=wakeup)
 
     async def step(self) -> bool:
@@ -47,6 +51,7 @@ class SendingWorker:
             self._recorder.record,
             self._rules,
             batch_size=self._batch_size,
+            in_flight=self._in_flight,
             stopping=lambda: self.worker.stopping,
         )
         if claimed == 0:

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from shared.contracts import CloudEvent, new_event
 from shared.contracts.lms import LearningActivity
 from shared.db import Database, asyncpg_dsn, sqlalchemy_dsn
+from shared.messaging.batches import BatchApplier
 from shared.messaging.consumer import EventConsumer, PermanentError, RetryPolicy
 from shared.messaging.topology import ConsumerQueue, declare_topology
 from shared.unit_of_work import UnitOfWork
@@ -202,3 +203,32 @@ async def test_a_poison_message_in_a_batch_is_parked_alone_and_the_others_go_thr
     assert await batch_consumer.inbox() == good
     await asyncio.sleep(0.3)
     assert len(await batch_consumer.dead_letters(expected=1)) == 0  # parked once each
+
+
+async def test_when_the_one_applying_a_batch_is_cancelled_the_next_in_line_applies_the_rest(
+    batch_consumer: BatchConsumer,
+) -> None:
+    """The messages waiting behind a batch are applied by the first of them once that
+    batch is done; when the message leading it is cancelled (its delivery dropped), its
+    batch is rolled back and the next one in line takes over."""
+    events = [activity_event(n) for n in range(25)]
+    writes = WritingHandler(batch_consumer.queue.name)
+    blocked = asyncio.Event()
+
+    async def handler(uow: UnitOfWork, event: CloudEvent[Any]) -> None:
+        if event.id == events[0].id:
+            blocked.set()
+            await asyncio.Event().wait()  # until cancelled
+        await writes(uow, event)
+
+    applier = BatchApplier(batch_consumer.queue.inbox_name, batch_consumer.db, UnitOfWork, 10)
+    deliveries = [asyncio.create_task(applier.apply(event, handler)) for event in events]
+    await blocked.wait()
+    deliveries[0].cancel()
+
+    applied = await asyncio.wait_for(asyncio.gather(*deliveries[1:]), 30)
+
+    assert applied == [True] * 24
+    effects = await batch_consumer.effects()
+    assert sorted(row["event_id"] for row in effects) == sorted(e.id for e in events[1:])
+    assert await batch_consumer.inbox() == {event.id for event in events[1:]}
