@@ -46,6 +46,10 @@ BOUNCE_SECRET = new_generic_secret()
 # A killed replica's claims on hook deliveries are taken over after this.
 DELIVERY_LEASE_SECONDS = 6
 EXPORT_LEASE_SECONDS = 3  # an export job's, likewise
+# Fewer SMTP sessions than the default: one local sink, a 2-core machine. A replica killed
+# holds at most SEND_WORKERS × SEND_IN_FLIGHT e-mails handed to the server and not recorded.
+SEND_WORKERS = 4
+SEND_IN_FLIGHT = 2
 
 
 @dataclass(frozen=True)
@@ -79,8 +83,14 @@ def _env(
     if service == "directory":
         env = directory_env(database, amqp, port)
     elif service == "invitations":
-        # Fewer SMTP sessions than the default 16: one local sink, a 2-core machine.
-        env = invitations_env(database, amqp, port, smtp_port, SEND_CONCURRENCY="4")
+        env = invitations_env(
+            database,
+            amqp,
+            port,
+            smtp_port,
+            SEND_CONCURRENCY=str(SEND_WORKERS),
+            SEND_IN_FLIGHT=str(SEND_IN_FLIGHT),
+        )
     elif service == "bounces":
         env = {**common_env(database, amqp, port), "GENERIC_WEBHOOK_SECRET": BOUNCE_SECRET}
     elif service == "exports":
