@@ -13,7 +13,9 @@ from services.directory.domain import invitation_state
 from services.directory.domain.activities import ActivityRecord, EnrollmentRecord
 from services.directory.domain.custom_fields import (
     CustomFieldRecord,
-    values_by_key,
+    StoredKeys,
+    stored_keys,
+    values_by_stored_key,
     values_shown,
 )
 from services.directory.domain.email_state import Envelope, envelope
@@ -182,10 +184,11 @@ class ActivityPage(BaseModel):
 def summary_fields(
     user: SummaryRecord,
     groups: Sequence[GroupRef] | Sequence[Mapping[str, Any]],
-    fields: Sequence[CustomFieldRecord],
+    field_keys: StoredKeys,
     now: datetime,
 ) -> dict[str, Any]:
-    """A user as the list shows it (`UserSummary`), as plain data."""
+    """A user as the list shows it (`UserSummary`), as plain data; `field_keys`: the
+    tenant's fields' `stored_keys`, made once for a page."""
     return {
         "id": user.id,
         "email": user.email,
@@ -196,7 +199,7 @@ def summary_fields(
         "role": user.role,
         "status": user.status,
         "groups": groups,
-        "custom_fields": values_by_key(user.custom_fields or {}, fields),
+        "custom_fields": values_by_stored_key(user.custom_fields or {}, field_keys),
         "invitation": {
             "state": invitation_state.displayed(
                 user.invitation_state, user.invitation_expires_at, now
@@ -233,7 +236,7 @@ def listed_groups(user: ListedUser) -> list[dict[str, str]]:
 def user_profile(profile: Profile, now: datetime) -> UserProfile:
     user = profile.user
     return UserProfile(
-        **summary_fields(user, profile.groups, profile.fields, now),
+        **summary_fields(user, profile.groups, stored_keys(profile.fields), now),
         custom_field_details=[
             CustomFieldDetail.of(v) for v in values_shown(user.custom_fields or {}, profile.fields)
         ],
