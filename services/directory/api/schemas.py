@@ -197,12 +197,12 @@ def summary_fields(
         "phone": user.phone,
         "locale": user.locale,
         "role": user.role,
-        "status": user.status,
+        "status": _text(user.status),
         "groups": groups,
         "custom_fields": values_by_stored_key(user.custom_fields or {}, field_keys),
         "invitation": {
-            "state": invitation_state.displayed(
-                user.invitation_state, user.invitation_expires_at, now
+            "state": _text(
+                invitation_state.displayed(user.invitation_state, user.invitation_expires_at, now)
             ),
             "requested_at": user.invitation_requested_at,
             "first_sent_at": user.invitation_first_sent_at,
@@ -214,18 +214,24 @@ def summary_fields(
             "failure_reason": user.invitation_failure_reason,
         },
         "email_status": {
-            "state": user.email_state,
-            "bounce_kind": user.email_bounce_kind,
+            "state": _text(user.email_state),
+            "bounce_kind": _text(user.email_bounce_kind),
             "reason": user.email_state_reason,
             "changed_at": user.email_state_changed_at,
             "delivered_at": user.email_delivered_at,
         },
-        "envelope": envelope(user.email_state, user.invitation_first_sent_at),
+        "envelope": _text(envelope(user.email_state, user.invitation_first_sent_at)),
         "last_login_at": user.last_login_at,
         "created_at": user.created_at,
         "updated_at": user.updated_at,
         "version": user.version,
     }
+
+
+def _text(value: str | None) -> str | None:
+    """A state (a `StrEnum`) as its JSON text: `to_json` writes a plain string several
+    times faster than an enum (six per listed user)."""
+    return None if value is None else str(value)
 
 
 def listed_groups(user: ListedUser) -> list[dict[str, str]]:
