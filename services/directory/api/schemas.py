@@ -13,7 +13,9 @@ from services.directory.domain import invitation_state
 from services.directory.domain.activities import ActivityRecord, EnrollmentRecord
 from services.directory.domain.custom_fields import (
     CustomFieldRecord,
-    values_by_key,
+    StoredKeys,
+    stored_keys,
+    values_by_stored_key,
     values_shown,
 )
 from services.directory.domain.email_state import Envelope, envelope
@@ -182,10 +184,11 @@ class ActivityPage(BaseModel):
 def summary_fields(
     user: SummaryRecord,
     groups: Sequence[GroupRef] | Sequence[Mapping[str, Any]],
-    fields: Sequence[CustomFieldRecord],
+    field_keys: StoredKeys,
     now: datetime,
 ) -> dict[str, Any]:
-    """A user as the list shows it (`UserSummary`), as plain data."""
+    """A user as the list shows it (`UserSummary`), as plain data; `field_keys`: the
+    tenant's fields' `stored_keys`, made once for a page."""
     return {
         "id": user.id,
         "email": user.email,
@@ -194,12 +197,12 @@ def summary_fields(
         "phone": user.phone,
         "locale": user.locale,
         "role": user.role,
-        "status": user.status,
+        "status": _text(user.status),
         "groups": groups,
-        "custom_fields": values_by_key(user.custom_fields or {}, fields),
+        "custom_fields": values_by_stored_key(user.custom_fields or {}, field_keys),
         "invitation": {
-            "state": invitation_state.displayed(
-                user.invitation_state, user.invitation_expires_at, now
+            "state": _text(
+                invitation_state.displayed(user.invitation_state, user.invitation_expires_at, now)
             ),
             "requested_at": user.invitation_requested_at,
             "first_sent_at": user.invitation_first_sent_at,
@@ -211,18 +214,24 @@ def summary_fields(
             "failure_reason": user.invitation_failure_reason,
         },
         "email_status": {
-            "state": user.email_state,
-            "bounce_kind": user.email_bounce_kind,
+            "state": _text(user.email_state),
+            "bounce_kind": _text(user.email_bounce_kind),
             "reason": user.email_state_reason,
             "changed_at": user.email_state_changed_at,
             "delivered_at": user.email_delivered_at,
         },
-        "envelope": envelope(user.email_state, user.invitation_first_sent_at),
+        "envelope": _text(envelope(user.email_state, user.invitation_first_sent_at)),
         "last_login_at": user.last_login_at,
         "created_at": user.created_at,
         "updated_at": user.updated_at,
         "version": user.version,
     }
+
+
+def _text(value: str | None) -> str | None:
+    """A state (a `StrEnum`) as its JSON text: `to_json` writes a plain string several
+    times faster than an enum (six per listed user)."""
+    return None if value is None else str(value)
 
 
 def listed_groups(user: ListedUser) -> list[dict[str, str]]:
@@ -233,7 +242,7 @@ def listed_groups(user: ListedUser) -> list[dict[str, str]]:
 def user_profile(profile: Profile, now: datetime) -> UserProfile:
     user = profile.user
     return UserProfile(
-        **summary_fields(user, profile.groups, profile.fields, now),
+        **summary_fields(user, profile.groups, stored_keys(profile.fields), now),
         custom_field_details=[
             CustomFieldDetail.of(v) for v in values_shown(user.custom_fields or {}, profile.fields)
         ],

@@ -36,6 +36,7 @@ from services.directory.api.schemas import (
     summary_fields,
     user_profile,
 )
+from services.directory.domain.custom_fields import stored_keys
 from services.directory.usecases.deactivate_user import deactivate_user
 from services.directory.usecases.get_profile import Profile, get_profile
 from services.directory.usecases.invite_user import NewInvitation, invite_user
@@ -79,12 +80,13 @@ async def list_users_page(
         settings.list_exact_total_limit,
     )
     now = datetime.now(UTC)
+    field_keys = stored_keys(page.fields)
     # Written straight to JSON: the rows are shaped as `UserSummary` by `summary_fields`
     # (tests/directory/test_user_list.py checks the page against the model); validating
     # 50 of them again would cost more than the page's SQL.
     page_json = to_json(
         {
-            "items": [summary_fields(u, listed_groups(u), page.fields, now) for u in page.users],
+            "items": [summary_fields(u, listed_groups(u), field_keys, now) for u in page.users],
             "next_cursor": user_cursor(query.sort, page.next_position),
             "total": page.total,
             "total_is_exact": page.total_is_exact,

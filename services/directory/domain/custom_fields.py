@@ -74,7 +74,23 @@ def published_definition(
 
 def values_by_key(values: Mapping[str, Any], fields: Sequence[CustomFieldRecord]) -> dict[str, Any]:
     """A user's values (stored by field id) by the key of each field they have a value for."""
-    return {f.key: values[str(f.id)] for f in fields if str(f.id) in values}
+    return values_by_stored_key(values, stored_keys(fields))
+
+
+StoredKeys = Sequence[tuple[str, str]]
+
+
+def stored_keys(fields: Sequence[CustomFieldRecord]) -> StoredKeys:
+    """Each field's id as its values are stored (a string) and its key, in the fields'
+    order: made once for many users (a page of the list), not once per user and field."""
+    return [(str(f.id), f.key) for f in fields]
+
+
+def values_by_stored_key(values: Mapping[str, Any], keys: StoredKeys) -> dict[str, Any]:
+    """`values_by_key` with the fields' `stored_keys`."""
+    if not values:
+        return {}
+    return {key: values[stored] for stored, key in keys if stored in values}
 
 
 def values_shown(
