@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Row, any_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.contracts import CloudEvent
+from shared.contracts import CloudEvent, SerializedEvent
 from shared.db import Database, uuid_array
 from shared.logging import correlation_id, get_logger
 from shared.messaging.publisher import EventPublisher
@@ -25,18 +25,21 @@ log = get_logger(__name__)
 FLUSH_BATCH_SIZE = 100
 
 
-async def enqueue(session: AsyncSession, *events: CloudEvent[Any]) -> None:
+async def enqueue(session: AsyncSession, *events: CloudEvent[Any] | SerializedEvent) -> None:
     """Add events to the outbox inside the caller's transaction."""
     if not events:
         return
+    correlation = correlation_id()
     await session.execute(
         insert(outbox),
         [
             {
                 "id": uuid.UUID(event.id),
                 "routing_key": event.type,
-                "body": event.model_dump_json(),
-                "correlation_id": correlation_id(),
+                "body": event.body
+                if isinstance(event, SerializedEvent)
+                else event.model_dump_json(),
+                "correlation_id": correlation,
             }
             for event in events
         ],

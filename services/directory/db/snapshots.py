@@ -4,6 +4,7 @@ with their groups and custom-field values."""
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory.db import custom_fields as fields_db
@@ -23,7 +24,7 @@ def build_snapshot(
 
 
 def snapshot_data(
-    user: User, groups: list[GroupRef], fields: Sequence[CustomFieldRecord]
+    user: User | Row[Any], groups: list[GroupRef], fields: Sequence[CustomFieldRecord]
 ) -> dict[str, Any]:
     """The snapshot as plain data (typed values: it serialises to the same JSON)."""
     deactivation = (
@@ -80,6 +81,19 @@ async def snapshots_of(session: AsyncSession, users: Sequence[User]) -> list[Use
     return [
         UserSnapshot.model_validate(snapshot_data(u, groups.get(u.id, []), fields)) for u in users
     ]
+
+
+async def snapshots_data_of(
+    session: AsyncSession, rows: Sequence[Row[Any]]
+) -> list[dict[str, Any]]:
+    """`snapshots_of` as plain data, of users' rows as a batch wrote them (typed by their
+    columns: the JSON is the validated snapshot's), not validated again."""
+    if not rows:
+        return []
+    tenant_id = rows[0].tenant_id
+    groups = await users_db.groups_of(session, tenant_id, [r.id for r in rows])
+    fields = await fields_db.list_fields(session, tenant_id)
+    return [snapshot_data(r, groups.get(r.id, []), fields) for r in rows]
 
 
 async def republished_data_of(session: AsyncSession, users: Sequence[User]) -> list[dict[str, Any]]:
