@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Row, any_, func, insert, select, update
+from sqlalchemy import Row, any_, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import CloudEvent, SerializedEvent
@@ -25,24 +25,30 @@ log = get_logger(__name__)
 FLUSH_BATCH_SIZE = 100
 
 
+_ENQUEUE = text(
+    "INSERT INTO outbox (id, routing_key, body, correlation_id)"
+    " SELECT e.id, e.routing_key, e.body, CAST(:correlation_id AS text)"
+    " FROM unnest(CAST(:ids AS uuid[]), CAST(:routing_keys AS text[]), CAST(:bodies AS text[]))"
+    " AS e(id, routing_key, body)"
+)
+
+
 async def enqueue(session: AsyncSession, *events: CloudEvent[Any] | SerializedEvent) -> None:
-    """Add events to the outbox inside the caller's transaction."""
+    """Add events to the outbox inside the caller's transaction: one statement over their
+    arrays, however many (a bulk job's batch writes thousands)."""
     if not events:
         return
-    correlation = correlation_id()
     await session.execute(
-        insert(outbox),
-        [
-            {
-                "id": uuid.UUID(event.id),
-                "routing_key": event.type,
-                "body": event.body
-                if isinstance(event, SerializedEvent)
-                else event.model_dump_json(),
-                "correlation_id": correlation,
-            }
-            for event in events
-        ],
+        _ENQUEUE,
+        {
+            "ids": [uuid.UUID(event.id) for event in events],
+            "routing_keys": [event.type for event in events],
+            "bodies": [
+                event.body if isinstance(event, SerializedEvent) else event.model_dump_json()
+                for event in events
+            ],
+            "correlation_id": correlation_id(),
+        },
     )
 
 
