@@ -126,6 +126,12 @@ def _resend_refusal(rules: BulkRules, target: Target) -> Refused | None:
     return None
 
 
+def counts_admins(targets: Sequence[Target]) -> bool:
+    """Whether judging these users needs the tenant's count of active administrators: only
+    an active administrator's deactivation or demotion asks how many others are left."""
+    return any(target.is_active_admin for target in targets)
+
+
 def judge_batch(
     rules: BulkRules, targets: Sequence[Target], active_admins: int
 ) -> list[Refused | None]:

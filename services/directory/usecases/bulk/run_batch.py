@@ -20,6 +20,7 @@ from services.directory.domain.bulk_rules import (
     BulkAction,
     BulkRules,
     Target,
+    counts_admins,
     is_suppressed,
     judge_batch,
 )
@@ -53,17 +54,17 @@ async def run_bulk_batch(uow: DirectoryUnitOfWork, job: Job, limit: int) -> Coun
     action = BulkAction(job.action)
     interval = timedelta(seconds=job.params.get("resend_interval_seconds", 60))
     rules = rules_for(action, job.created_by, job.params, interval)
-    active_admins = 0
     if action in TOUCHES_ADMINS:
         await users_db.lock_tenant(uow.session, job.tenant_id)  # the last-admin rule
-        active_admins = await bulk_db.count_active_admins(uow.session, job.tenant_id)
     found = await bulk_db.users_with_roles(uow.session, job.tenant_id, ids)
     outcomes: dict[uuid.UUID, tuple[ItemOutcome, str | None]] = {
         user_id: (ItemOutcome.FAILED, "This user no longer exists.") for user_id in ids
     }
-    verdicts = judge_batch(
-        rules, [_target(row, is_admin) for row, is_admin in found], active_admins
-    )
+    targets = [_target(row, is_admin) for row, is_admin in found]
+    active_admins = 0
+    if action in TOUCHES_ADMINS and counts_admins(targets):  # a count of the whole tenant
+        active_admins = await bulk_db.count_active_admins(uow.session, job.tenant_id)
+    verdicts = judge_batch(rules, targets, active_admins)
     accepted = []
     for (row, _), refused in zip(found, verdicts, strict=True):
         if refused is None:
