@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, select
+from sqlalchemy import Table, any_, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory.db import arrays
@@ -15,6 +15,7 @@ from services.directory.db.job_tables import ImportRowRecord, Job, UserImport
 from services.directory.db.models import Group, Role, User, UserGroup
 from services.directory.domain.import_rows import RowPlan
 from services.directory.domain.jobs import ItemOutcome
+from shared.db import text_array, uuid_array
 
 ROW_COLUMNS = (
     "tenant_id",
@@ -139,7 +140,7 @@ async def users_by_email(
     query = (
         select(User, Role.is_admin)
         .join(Role, Role.key == User.role)
-        .where(User.tenant_id == tenant_id, User.email_normalized.in_(list(emails)))
+        .where(User.tenant_id == tenant_id, User.email_normalized == any_(text_array(list(emails))))
     )
     if for_update:
         query = query.order_by(User.id).with_for_update(of=User)
@@ -155,7 +156,7 @@ async def group_names_of(
     query = (
         select(UserGroup.user_id, func.lower(Group.name))
         .join(Group, (Group.tenant_id == UserGroup.tenant_id) & (Group.id == UserGroup.group_id))
-        .where(UserGroup.tenant_id == tenant_id, UserGroup.user_id.in_(list(user_ids)))
+        .where(UserGroup.tenant_id == tenant_id, UserGroup.user_id == any_(uuid_array(user_ids)))
     )
     names: dict[uuid.UUID, set[str]] = {}
     for user_id, name in await session.execute(query):

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory.db.models import Group, Role, Tenant, User, UserGroup
 from shared.contracts.users import GroupRef, UserStatus
-from shared.db import uuid_array
+from shared.db import text_array, uuid_array
 
 
 async def get_user(
@@ -85,7 +85,7 @@ async def addresses_looking_like(
 ) -> list[str]:
     """The addresses of the tenant's users (but `except_user`) with one of these skeletons."""
     query = select(User.email).where(
-        User.tenant_id == tenant_id, User.email_skeleton.in_(list(skeletons))
+        User.tenant_id == tenant_id, User.email_skeleton == any_(text_array(list(skeletons)))
     )
     if except_user is not None:
         query = query.where(User.id != except_user)
