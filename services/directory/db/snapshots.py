@@ -87,16 +87,15 @@ async def snapshots_data_of(
     session: AsyncSession, rows: Sequence[Row[Any]]
 ) -> list[dict[str, Any]]:
     """`snapshots_of` as plain data, of users' rows as a batch wrote them (typed by their
-    columns: the JSON is the validated snapshot's), not validated again."""
-    if not rows:
-        return []
-    tenant_id = rows[0].tenant_id
-    groups = await users_db.groups_of(session, tenant_id, [r.id for r in rows])
-    fields = await fields_db.list_fields(session, tenant_id)
-    return [snapshot_data(r, groups.get(r.id, []), fields) for r in rows]
+    columns: the JSON is the validated snapshot's), not validated again; their groups
+    from the rows' `group_ids` as `republished_data_of` reads them (joining the batch's
+    memberships was 55 % of a 100,000-user deactivation's database time)."""
+    return await republished_data_of(session, rows)
 
 
-async def republished_data_of(session: AsyncSession, users: Sequence[User]) -> list[dict[str, Any]]:
+async def republished_data_of(
+    session: AsyncSession, users: Sequence[User] | Sequence[Row[Any]]
+) -> list[dict[str, Any]]:
     """`snapshots_of` as plain data, not validated, for `republish` (validating a million
     snapshots built from the directory's own typed rows was a third of its time). Users
     freshly read: their groups are their rows' `group_ids` (kept by PostgreSQL), named
