@@ -22,6 +22,7 @@ from sqlalchemy import (
     DateTime,
     Enum,
     MetaData,
+    Text,
     Uuid,
     cast,
     event,
@@ -147,6 +148,11 @@ def uuid_array(ids: Sequence[uuid.UUID]) -> ColumnElement[list[uuid.UUID]]:
     """Ids as one array parameter (`column == any_(uuid_array(ids))`): one statement
     whatever the number of ids, where an IN list makes a new statement per count."""
     return cast(list(ids), ARRAY(Uuid))  # type: ignore[arg-type]
+
+
+def text_array(values: Sequence[str]) -> ColumnElement[list[str]]:
+    """`uuid_array` for text: `column == any_(text_array(values))`."""
+    return cast(list(values), ARRAY(Text))  # type: ignore[arg-type]
 
 
 def asyncpg_dsn(sqlalchemy_url: str) -> str:

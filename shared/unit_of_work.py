@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.contracts import CloudEvent
+from shared.contracts import CloudEvent, SerializedEvent
 from shared.db import Database
 from shared.messaging.outbox import enqueue
 
@@ -22,13 +22,13 @@ from shared.messaging.outbox import enqueue
 class UnitOfWork:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self._events: list[CloudEvent[Any]] = []
+        self._events: list[CloudEvent[Any] | SerializedEvent] = []
 
-    def emit(self, *events: CloudEvent[Any]) -> None:
+    def emit(self, *events: CloudEvent[Any] | SerializedEvent) -> None:
         self._events.extend(events)
 
     @property
-    def emitted(self) -> tuple[CloudEvent[Any], ...]:
+    def emitted(self) -> tuple[CloudEvent[Any] | SerializedEvent, ...]:
         return tuple(self._events)
 
     async def collect_events(self) -> None:

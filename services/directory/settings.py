@@ -75,7 +75,7 @@ class DirectorySettings(ServiceSettings):
     job_keep_days: int = Field(
         default=7, ge=1, description="How long previews and per-row results are kept."
     )
-    job_batch_size: int = Field(default=500, ge=1, le=5000, description="Users per batch.")
+    job_batch_size: int = Field(default=2000, ge=1, le=5000, description="Users per batch.")
     job_lease_seconds: int = Field(
         default=60, ge=5, description="How long a worker holds a job it stopped reporting on."
     )

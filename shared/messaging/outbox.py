@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Row, any_, func, insert, select, update
+from sqlalchemy import Row, any_, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.contracts import CloudEvent
+from shared.contracts import CloudEvent, SerializedEvent
 from shared.db import Database, uuid_array
 from shared.logging import correlation_id, get_logger
 from shared.messaging.publisher import EventPublisher
@@ -25,23 +25,42 @@ log = get_logger(__name__)
 FLUSH_BATCH_SIZE = 100
 
 
-def outbox_row(event: CloudEvent[Any]) -> dict[str, Any]:
+def outbox_row(event: CloudEvent[Any] | SerializedEvent) -> dict[str, Any]:
     """An event as its outbox row (`id`, `routing_key`, `body`, `correlation_id`): what
     `enqueue` inserts, and what a repository that writes the rows with its own statement
     inserts (in the caller's transaction all the same)."""
+    body = event.body if isinstance(event, SerializedEvent) else event.model_dump_json()
     return {
         "id": uuid.UUID(event.id),
         "routing_key": event.type,
-        "body": event.model_dump_json(),
+        "body": body,
         "correlation_id": correlation_id(),
     }
 
 
-async def enqueue(session: AsyncSession, *events: CloudEvent[Any]) -> None:
-    """Add events to the outbox inside the caller's transaction."""
+_ENQUEUE = text(
+    "INSERT INTO outbox (id, routing_key, body, correlation_id)"
+    " SELECT e.id, e.routing_key, e.body, CAST(:correlation_id AS text)"
+    " FROM unnest(CAST(:ids AS uuid[]), CAST(:routing_keys AS text[]), CAST(:bodies AS text[]))"
+    " AS e(id, routing_key, body)"
+)
+
+
+async def enqueue(session: AsyncSession, *events: CloudEvent[Any] | SerializedEvent) -> None:
+    """Add events to the outbox inside the caller's transaction: one statement over their
+    arrays, however many (a bulk job's batch writes thousands)."""
     if not events:
         return
-    await session.execute(insert(outbox), [outbox_row(event) for event in events])
+    rows = [outbox_row(event) for event in events]
+    await session.execute(
+        _ENQUEUE,
+        {
+            "ids": [row["id"] for row in rows],
+            "routing_keys": [row["routing_key"] for row in rows],
+            "bodies": [row["body"] for row in rows],
+            "correlation_id": correlation_id(),
+        },
+    )
 
 
 def retry_delay(attempts: int, max_seconds: float) -> float:

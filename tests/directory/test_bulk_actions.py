@@ -248,6 +248,9 @@ async def test_role_custom_field_and_group_actions_announce_each_changed_user(
     last = max((e for e in events if e.body["subject"] == ids[0]), key=lambda e: e.body["version"])
     assert last.data["role"] == manager_role
     assert last.data["groups"] == []
+    first = min((e for e in events if e.body["subject"] == ids[0]), key=lambda e: e.body["version"])
+    assert [g["name"] for g in first.data["groups"]] == ["Bloc"]  # still a member then
+    assert [v["value"] for v in first.data["custom_fields"]] == ["4C"]
 
 
 async def test_a_job_whose_worker_died_is_resumed_where_it_stopped(

@@ -54,6 +54,9 @@ def directory_settings(
         "outbox_poll_seconds": 0.2,
         "outbox_max_backoff_seconds": 1.0,
         "consumer_retry_delay_seconds": 0.05,
+        # The tests' jobs of a few thousand users run in several batches, as a job of
+        # 100,000 does with the default (2,000): resumed, cancelled between two batches.
+        "job_batch_size": 500,
         **overrides,
     }
     return DirectorySettings(**values)

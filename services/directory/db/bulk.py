@@ -8,10 +8,10 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     Table,
     and_,
     any_,
-    bindparam,
     delete,
     func,
     or_,
@@ -21,8 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
+from services.directory.db import arrays
 from services.directory.db.models import (
     KEPT_BY_TRIGGER,
     Activity,
@@ -70,16 +70,18 @@ async def sample(
 
 async def users_with_roles(
     session: AsyncSession, tenant_id: uuid.UUID, user_ids: Sequence[uuid.UUID]
-) -> list[tuple[User, bool]]:
-    """The users, locked in id order, each with whether their role is administrative."""
+) -> list[tuple[Row[Any], bool]]:
+    """The users' rows (plain rows, not ORM objects: a batch reads and writes them as
+    data), locked in id order, each with whether their role is administrative."""
+    table = _users()
     query = (
-        select(User, Role.is_admin)
-        .join(Role, Role.key == User.role)
-        .where(User.tenant_id == tenant_id, User.id == any_(uuid_array(user_ids)))
-        .order_by(User.id)
-        .with_for_update(of=User)
+        select(table, Role.is_admin)
+        .join(Role, Role.key == table.c.role)
+        .where(table.c.tenant_id == tenant_id, table.c.id == any_(uuid_array(user_ids)))
+        .order_by(table.c.id)
+        .with_for_update(of=table)
     )
-    return [(row[0], bool(row[1])) for row in await session.execute(query)]
+    return [(row, bool(row.is_admin)) for row in await session.execute(query)]
 
 
 async def count_active_admins(session: AsyncSession, tenant_id: uuid.UUID) -> int:
@@ -148,10 +150,16 @@ async def add_memberships(
 ) -> None:
     """(user, group) memberships in one statement (those already there are left as they
     are). Links of users not inserted yet need `defer_user_links` first."""
-    if links:
-        table = cast(Table, UserGroup.__table__)
-        rows = [{"tenant_id": tenant_id, "user_id": u, "group_id": g} for u, g in links]
-        await (await session.connection()).execute(insert(table).on_conflict_do_nothing(), rows)
+    await arrays.insert_rows(
+        session,
+        cast(Table, UserGroup.__table__),
+        [
+            ("tenant_id", "uuid", [tenant_id] * len(links)),
+            ("user_id", "uuid", [u for u, _ in links]),
+            ("group_id", "uuid", [g for _, g in links]),
+        ],
+        ignore_conflicts=True,
+    )
 
 
 async def defer_user_links(session: AsyncSession) -> None:
@@ -171,77 +179,53 @@ async def add_activities(
     occurred_at: datetime,
     activities: Sequence[tuple[uuid.UUID, str, dict[str, Any] | None]],
 ) -> None:
-    """A batch's activities (user, kind, details) in one executemany of the table itself:
-    neither one ORM object each (half the time of a 500-user batch went to those objects)
-    nor the ORM's bulk insert (its per-row work was still ~40 % of an import's apply)."""
-    if activities:
-        rows = [
-            {
-                "tenant_id": tenant_id,
-                "id": uuid.uuid4(),
-                "user_id": user_id,
-                "kind": kind,
-                "actor_id": actor_id,
-                "details": details or {},
-                "occurred_at": occurred_at,
-            }
-            for user_id, kind, details in activities
-        ]
-        table = cast(Table, Activity.__table__)
-        await (await session.connection()).execute(insert(table), rows)
+    """A batch's activities (user, kind, details) in one statement over their arrays
+    (their ids made by PostgreSQL)."""
+    count = len(activities)
+    await arrays.insert_rows(
+        session,
+        cast(Table, Activity.__table__),
+        [
+            ("tenant_id", "uuid", [tenant_id] * count),
+            ("user_id", "uuid", [user_id for user_id, _, _ in activities]),
+            ("kind", "text", [kind for _, kind, _ in activities]),
+            ("actor_id", "uuid", [actor_id] * count),
+            ("details", "jsonb", [details or {} for _, _, details in activities]),
+            ("occurred_at", "timestamptz", [occurred_at] * count),
+        ],
+        also_columns={"id": "gen_random_uuid()"},
+    )
 
 
-async def write_users(session: AsyncSession, users: Sequence[User], columns: Sequence[str]) -> None:
-    """The users' new values of `columns` (and `updated_at`): one UPDATE of all of them when
-    the values are the same for all, else one executemany, where the ORM sends one UPDATE
-    per user to check its version (2,000 round trips were 60% of a bulk deactivation).
-    The users are locked (`users_with_roles`), so no version can have moved; each object
-    is then told it matches its row, version bumped as the ORM would."""
-    if not users:
-        return
-    table = cast(Table, User.__table__)
-    names = [*columns, "updated_at"]
-    values = [{n: getattr(u, n) for n in names} for u in users]
-    connection = await session.connection()
-    if all(v == values[0] for v in values) and len({u.tenant_id for u in users}) == 1:
-        # The same new values for all (a deactivation, a role): one statement for the batch.
-        await connection.execute(
-            update(table)
-            .where(
-                table.c.tenant_id == users[0].tenant_id,
-                table.c.id == any_(uuid_array([u.id for u in users])),
-            )
-            .values(values[0])
-            .values(version=table.c.version + 1)
-        )
-    else:
-        statement = (
-            update(table)
-            .where(table.c.tenant_id == bindparam("key_tenant"), table.c.id == bindparam("key_id"))
-            .values({name: bindparam(name, type_=table.c[name].type) for name in names})
-            .values(version=table.c.version + 1)
-        )
-        keys = [{"key_tenant": u.tenant_id, "key_id": u.id} for u in users]
-        rows = [{**k, **v} for k, v in zip(keys, values, strict=True)]
-        await connection.execute(statement, rows)
-    for user in users:
-        for name in names:
-            set_committed_value(user, name, getattr(user, name))
-        set_committed_value(user, "version", user.version + 1)
-        # Then as if flushed: otherwise the next flush would visit each object and load its
-        # deferred server-default column (group_ids) one SELECT per user (2,000 SELECTs
-        # were ~70 % of a bulk deactivation's CPU, cProfile on the service).
-        state = instance_state(user)
-        state._commit_all(state.dict, session.sync_session.identity_map)
+async def write_users(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    user_ids: Sequence[uuid.UUID],
+    values: Sequence[arrays.Column],
+    updated_at: datetime,
+) -> list[Row[Any]]:
+    """Each user's new `values` (one array a column, in the order of `user_ids`), their
+    `updated_at` and version moved on as every change of a user does, in one statement;
+    the rows as written. The users are locked (`users_with_roles`)."""
+    count = len(user_ids)
+    return await arrays.update_rows(
+        session,
+        _users(),
+        {"tenant_id": tenant_id},
+        [("id", "uuid", user_ids)],
+        [*values, ("updated_at", "timestamptz", [updated_at] * count)],
+        also="version = t.version + 1",
+        returning=True,
+    )
 
 
-async def insert_users(session: AsyncSession, users: Sequence[User]) -> None:
-    """New users in one executemany, without the ORM's per-object work (~60 % of an
-    import batch's Python time); the objects are not added to the session and stay as
-    built, which is what the row holds (their `NEW_USER_DEFAULTS` set as the row's)."""
-    if not users:
-        return
-    table = cast(Table, User.__table__)
-    written = [c.key for c in table.columns if c.computed is None and c.key not in KEPT_BY_TRIGGER]
-    rows = [{name: getattr(user, name) for name in written} for user in users]
-    await (await session.connection()).execute(insert(table), rows)
+async def insert_users(session: AsyncSession, columns: Sequence[arrays.Column]) -> list[Row[Any]]:
+    """New users in one statement over their arrays; the rows as written (their defaults,
+    and the groups the trigger of migration 0008 filled in)."""
+    if any(name in KEPT_BY_TRIGGER for name, _, _ in columns):
+        raise ValueError("users.group_ids is kept by PostgreSQL; never written")
+    return await arrays.insert_rows(session, _users(), columns, returning=True)
+
+
+def _users() -> Table:
+    return cast(Table, User.__table__)

@@ -5,16 +5,17 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Integer, Text, Uuid, bindparam, delete, func, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Table, any_, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.directory.db import arrays
 from services.directory.db.job_tables import ImportRowRecord, Job, UserImport
 from services.directory.db.models import Group, Role, User, UserGroup
 from services.directory.domain.import_rows import RowPlan
 from services.directory.domain.jobs import ItemOutcome
+from shared.db import text_array, uuid_array
 
 ROW_COLUMNS = (
     "tenant_id",
@@ -139,7 +140,7 @@ async def users_by_email(
     query = (
         select(User, Role.is_admin)
         .join(Role, Role.key == User.role)
-        .where(User.tenant_id == tenant_id, User.email_normalized.in_(list(emails)))
+        .where(User.tenant_id == tenant_id, User.email_normalized == any_(text_array(list(emails))))
     )
     if for_update:
         query = query.order_by(User.id).with_for_update(of=User)
@@ -155,7 +156,7 @@ async def group_names_of(
     query = (
         select(UserGroup.user_id, func.lower(Group.name))
         .join(Group, (Group.tenant_id == UserGroup.tenant_id) & (Group.id == UserGroup.group_id))
-        .where(UserGroup.tenant_id == tenant_id, UserGroup.user_id.in_(list(user_ids)))
+        .where(UserGroup.tenant_id == tenant_id, UserGroup.user_id == any_(uuid_array(user_ids)))
     )
     names: dict[uuid.UUID, set[str]] = {}
     for user_id, name in await session.execute(query):
@@ -182,27 +183,18 @@ async def record_outcomes(
     outcomes: Sequence[dict[str, Any]],
 ) -> None:
     """Each row's outcome (`row_number`, `outcome`, `outcome_message`, `user_id`): one
-    UPDATE joined to the arrays of the batch (where an executemany by primary key ran one
-    UPDATE per row)."""
-    if not outcomes:
-        return
-    await session.execute(
-        text(
-            "UPDATE user_import_rows r SET outcome = o.outcome,"
-            " outcome_message = o.message, user_id = o.user_id"
-            " FROM unnest(CAST(:rows AS int[]), CAST(:outcomes AS text[]),"
-            " CAST(:messages AS text[]), CAST(:users AS uuid[]))"
-            " AS o(row_number, outcome, message, user_id)"
-            " WHERE r.tenant_id = :tenant AND r.import_id = :import_id"
-            " AND r.row_number = o.row_number"
-        ).bindparams(
-            bindparam("rows", [o["row_number"] for o in outcomes], ARRAY(Integer)),
-            bindparam("outcomes", [o["outcome"].value for o in outcomes], ARRAY(Text)),
-            bindparam("messages", [o["outcome_message"] for o in outcomes], ARRAY(Text)),
-            bindparam("users", [o["user_id"] for o in outcomes], ARRAY(Uuid)),
-            tenant=tenant_id,
-            import_id=import_id,
-        )
+    UPDATE over the batch's arrays (where an executemany by primary key ran one UPDATE
+    per row)."""
+    await arrays.update_rows(
+        session,
+        cast(Table, ImportRowRecord.__table__),
+        {"tenant_id": tenant_id, "import_id": import_id},
+        [("row_number", "int", [o["row_number"] for o in outcomes])],
+        [
+            ("outcome", "text", [o["outcome"].value for o in outcomes]),
+            ("outcome_message", "text", [o["outcome_message"] for o in outcomes]),
+            ("user_id", "uuid", [o["user_id"] for o in outcomes]),
+        ],
     )
 
 

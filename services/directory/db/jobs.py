@@ -4,25 +4,23 @@ and a lease), their items (the users a bulk action acts on) and their outcomes."
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
-    Text,
+    Table,
     Uuid,
-    bindparam,
     delete,
     func,
     insert,
     literal,
     or_,
     select,
-    text,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.directory.db import arrays
 from services.directory.db.job_tables import Job, JobItem
 from services.directory.db.models import User
 from services.directory.domain.jobs import UNFINISHED, ItemOutcome, JobKind, JobState, ListedJob
@@ -130,23 +128,18 @@ async def next_targets(session: AsyncSession, job: Job, limit: int) -> list[uuid
 async def record_outcomes(
     session: AsyncSession, job: Job, outcomes: Sequence[dict[str, Any]]
 ) -> None:
-    """Each user's outcome (`user_id`, `outcome`, `reason`): one UPDATE joined to the
-    arrays of the batch (where an executemany by primary key ran one UPDATE per user)."""
-    if outcomes:
-        await session.execute(
-            text(
-                "UPDATE bulk_job_items i SET outcome = o.outcome, reason = o.reason"
-                " FROM unnest(CAST(:users AS uuid[]), CAST(:outcomes AS text[]),"
-                " CAST(:reasons AS text[])) AS o(user_id, outcome, reason)"
-                " WHERE i.tenant_id = :tenant AND i.job_id = :job AND i.user_id = o.user_id"
-            ).bindparams(
-                bindparam("users", [o["user_id"] for o in outcomes], ARRAY(Uuid)),
-                bindparam("outcomes", [o["outcome"].value for o in outcomes], ARRAY(Text)),
-                bindparam("reasons", [o["reason"] for o in outcomes], ARRAY(Text)),
-                tenant=job.tenant_id,
-                job=job.id,
-            )
-        )
+    """Each user's outcome (`user_id`, `outcome`, `reason`): one UPDATE over the batch's
+    arrays (where an executemany by primary key ran one UPDATE per user)."""
+    await arrays.update_rows(
+        session,
+        cast(Table, JobItem.__table__),
+        {"tenant_id": job.tenant_id, "job_id": job.id},
+        [("user_id", "uuid", [o["user_id"] for o in outcomes])],
+        [
+            ("outcome", "text", [o["outcome"].value for o in outcomes]),
+            ("reason", "text", [o["reason"] for o in outcomes]),
+        ],
+    )
 
 
 async def all_items(session: AsyncSession, job: Job) -> AsyncIterator[JobItem]:

@@ -4,6 +4,7 @@ with their groups and custom-field values."""
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory.db import custom_fields as fields_db
@@ -23,7 +24,7 @@ def build_snapshot(
 
 
 def snapshot_data(
-    user: User, groups: list[GroupRef], fields: Sequence[CustomFieldRecord]
+    user: User | Row[Any], groups: list[GroupRef], fields: Sequence[CustomFieldRecord]
 ) -> dict[str, Any]:
     """The snapshot as plain data (typed values: it serialises to the same JSON)."""
     deactivation = (
@@ -82,7 +83,19 @@ async def snapshots_of(session: AsyncSession, users: Sequence[User]) -> list[Use
     ]
 
 
-async def republished_data_of(session: AsyncSession, users: Sequence[User]) -> list[dict[str, Any]]:
+async def snapshots_data_of(
+    session: AsyncSession, rows: Sequence[Row[Any]]
+) -> list[dict[str, Any]]:
+    """`snapshots_of` as plain data, of users' rows as a batch wrote them (typed by their
+    columns: the JSON is the validated snapshot's), not validated again; their groups
+    from the rows' `group_ids` as `republished_data_of` reads them (joining the batch's
+    memberships was 55 % of a 100,000-user deactivation's database time)."""
+    return await republished_data_of(session, rows)
+
+
+async def republished_data_of(
+    session: AsyncSession, users: Sequence[User] | Sequence[Row[Any]]
+) -> list[dict[str, Any]]:
     """`snapshots_of` as plain data, not validated, for `republish` (validating a million
     snapshots built from the directory's own typed rows was a third of its time). Users
     freshly read: their groups are their rows' `group_ids` (kept by PostgreSQL), named

@@ -5,12 +5,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import any_, delete, func, insert, select
+from sqlalchemy import any_, delete, func, insert, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory.db.models import Group, Role, Tenant, User, UserGroup
 from shared.contracts.users import GroupRef, UserStatus
-from shared.db import uuid_array
+from shared.db import text_array, uuid_array
 
 
 async def get_user(
@@ -83,12 +83,21 @@ async def addresses_looking_like(
     *,
     except_user: uuid.UUID | None = None,
 ) -> list[str]:
-    """The addresses of the tenant's users (but `except_user`) with one of these skeletons."""
-    query = select(User.email).where(
-        User.tenant_id == tenant_id, User.email_skeleton.in_(list(skeletons))
+    """The addresses of the tenant's users (but `except_user`) with one of these skeletons:
+    looked up one skeleton at a time in the skeleton index (a lateral join), whatever the
+    planner believes of the tenant's size. With `= ANY(...)` over an import's 4,000
+    skeletons, statistics taken while the tenant was small had it read the whole tenant
+    and filter (48 % of a 100,000-row apply's database time)."""
+    skeleton = (
+        func.unnest(text_array(sorted(set(skeletons))))
+        .table_valued("value")
+        .render_derived(name="s")
     )
+    conditions = [User.tenant_id == tenant_id, User.email_skeleton == skeleton.c.value]
     if except_user is not None:
-        query = query.where(User.id != except_user)
+        conditions.append(User.id != except_user)
+    found = select(User.email).where(*conditions).lateral("found")
+    query = select(found.c.email).select_from(skeleton).join(found, true())
     return list((await session.scalars(query)).all())
 
 

@@ -3,6 +3,7 @@
 invitation sent moments ago). The preview counts refusals from the same function."""
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -123,6 +124,28 @@ def _resend_refusal(rules: BulkRules, target: Target) -> Refused | None:
     if wait:
         return Refused(Refusal.INVITED_RECENTLY, REFUSAL_MESSAGES[Refusal.INVITED_RECENTLY])
     return None
+
+
+def counts_admins(targets: Sequence[Target]) -> bool:
+    """Whether judging these users needs the tenant's count of active administrators: only
+    an active administrator's deactivation or demotion asks how many others are left."""
+    return any(target.is_active_admin for target in targets)
+
+
+def judge_batch(
+    rules: BulkRules, targets: Sequence[Target], active_admins: int
+) -> list[Refused | None]:
+    """`refusal` for each of a batch's users, in order, as if each were done before the
+    next is judged: the last-admin rule counts the administrators the earlier ones of the
+    batch took away (`active_admins`: the tenant's active administrators before it)."""
+    verdicts: list[Refused | None] = []
+    for target in targets:
+        others = active_admins - (1 if target.is_active_admin else 0)
+        refused = refusal(rules, target, others)
+        if refused is None and takes_admin_standing(rules, target):
+            active_admins -= 1
+        verdicts.append(refused)
+    return verdicts
 
 
 def takes_admin_standing(rules: BulkRules, target: Target) -> bool:

@@ -8,16 +8,19 @@ emitted as they happen (`uow.emit(new_event(...))`).
 """
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.directory.db.models import User
-from services.directory.db.snapshots import snapshots_of
+from services.directory.db.snapshots import snapshots_data_of, snapshots_of
 from services.directory.domain.users import UserChange, announced_change
-from shared.contracts import new_event
+from shared.contracts import new_event, serialized_event
 from shared.errors import ChangedMeanwhile, Conflict
 from shared.unit_of_work import UnitOfWork
 
@@ -29,6 +32,7 @@ class DirectoryUnitOfWork(UnitOfWork):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session)
         self._changed: dict[tuple[uuid.UUID, uuid.UUID], tuple[User, UserChange]] = {}
+        self._written: list[tuple[Row[Any], UserChange]] = []
 
     def user_changed(
         self, user: User, change: UserChange = UserChange.UPDATED, *, at: datetime | None = None
@@ -39,6 +43,13 @@ class DirectoryUnitOfWork(UnitOfWork):
         key = (user.tenant_id, user.id)
         known = self._changed.get(key)
         self._changed[key] = (user, change if known is None else announced_change(known[1], change))
+
+    def users_written(self, rows: Sequence[Row[Any]], change: UserChange) -> None:
+        """Users a batch wrote with SQL of its own (rows as written, `updated_at` and
+        version included; no ORM object of them in the session): their `user.*` events go
+        out with the commit, built from the rows as plain data (a bulk job's thousands of
+        snapshots, not validated again). One report per user and transaction."""
+        self._written.extend((row, change) for row in rows)
 
     async def flush(self, *, conflict: str | None = None) -> None:
         """Write the changes so far. A user row another transaction changed since it was
@@ -55,6 +66,8 @@ class DirectoryUnitOfWork(UnitOfWork):
             raise Conflict(conflict) from error
 
     async def collect_events(self) -> None:
+        if self._written:
+            await self._emit_written()
         if not self._changed:
             return
         await self.flush()
@@ -73,5 +86,24 @@ class DirectoryUnitOfWork(UnitOfWork):
                         data=snapshot,
                     )
                     for (_, how), snapshot in zip(of_tenant, snapshots, strict=True)
+                )
+            )
+
+    async def _emit_written(self) -> None:
+        written, self._written = self._written, []
+        for tenant_id in dict.fromkeys(row.tenant_id for row, _ in written):
+            of_tenant = [(row, how) for row, how in written if row.tenant_id == tenant_id]
+            snapshots = await snapshots_data_of(self.session, [row for row, _ in of_tenant])
+            self.emit(
+                *(
+                    serialized_event(
+                        how.value,
+                        source=SOURCE,
+                        tenant_id=tenant_id,
+                        subject=str(row.id),
+                        version=row.version,
+                        data=snapshot,
+                    )
+                    for (row, how), snapshot in zip(of_tenant, snapshots, strict=True)
                 )
             )

@@ -12,6 +12,8 @@ from services.directory.domain.bulk_rules import (
     Refusal,
     Target,
     admins_refused,
+    counts_admins,
+    judge_batch,
     refusal,
 )
 from shared.contracts.users import UserStatus
@@ -82,3 +84,19 @@ def test_all_admins_but_one_may_go() -> None:
     assert admins_refused(admins_targeted=3, active_admins=3) == 1
     assert admins_refused(admins_targeted=2, active_admins=3) == 0  # the actor stays
     assert admins_refused(admins_targeted=0, active_admins=1) == 0
+
+
+def test_a_batch_is_judged_as_if_done_one_user_after_the_other() -> None:
+    """Three active admins of a tenant of three, a learner and the actor in one batch:
+    two admins may go, the third is the last; the learner goes, the actor may not."""
+    admins = [target(role_is_admin=True) for _ in range(3)]
+    batch = [admins[0], target(), admins[1], target(id=ACTOR), admins[2]]
+    verdicts = judge_batch(rules(BulkAction.DEACTIVATE), batch, active_admins=3)
+    codes = [v.code if v else None for v in verdicts]
+    assert codes == [None, None, None, Refusal.SELF, Refusal.LAST_ADMIN]
+
+
+def test_the_admins_are_counted_only_for_a_batch_with_an_active_admin() -> None:
+    assert not counts_admins([target(), target(UserStatus.INVITED)])
+    assert not counts_admins([target(UserStatus.DEACTIVATED, role_is_admin=True)])
+    assert counts_admins([target(), target(role_is_admin=True)])

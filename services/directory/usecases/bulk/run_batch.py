@@ -3,14 +3,16 @@ the single-user routes' rules, changes, activities and events."""
 
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from sqlalchemy import Row
 
 from services.directory.db import bulk as bulk_db
 from services.directory.db import jobs as jobs_db
 from services.directory.db import users as users_db
 from services.directory.db.job_tables import Job
-from services.directory.db.models import User
 from services.directory.domain import invitation_state
 from services.directory.domain.activities import ActivityKind
 from services.directory.domain.bulk_rules import (
@@ -18,9 +20,9 @@ from services.directory.domain.bulk_rules import (
     BulkAction,
     BulkRules,
     Target,
+    counts_admins,
     is_suppressed,
-    refusal,
-    takes_admin_standing,
+    judge_batch,
 )
 from services.directory.domain.jobs import ItemOutcome
 from services.directory.domain.users import UserChange, status_after_reactivation
@@ -42,6 +44,9 @@ async def start_bulk_job(uow: DirectoryUnitOfWork, job: Job) -> None:
 
 
 async def run_bulk_batch(uow: DirectoryUnitOfWork, job: Job, limit: int) -> Counter[str]:
+    """The next `limit` users: their rows read and locked, the rules applied to the batch
+    at once, then the changes, activities, memberships and outcomes written a statement
+    each for the batch, and one `user.*` event a changed user built from the rows written."""
     ids = await jobs_db.next_targets(uow.session, job, limit)
     if not ids:
         return Counter()
@@ -52,146 +57,161 @@ async def run_bulk_batch(uow: DirectoryUnitOfWork, job: Job, limit: int) -> Coun
     if action in TOUCHES_ADMINS:
         await users_db.lock_tenant(uow.session, job.tenant_id)  # the last-admin rule
     found = await bulk_db.users_with_roles(uow.session, job.tenant_id, ids)
-    batch = _Batch(uow, job, rules)
-    if action in TOUCHES_ADMINS:
-        batch.active_admins = await bulk_db.count_active_admins(uow.session, job.tenant_id)
     outcomes: dict[uuid.UUID, tuple[ItemOutcome, str | None]] = {
         user_id: (ItemOutcome.FAILED, "This user no longer exists.") for user_id in ids
     }
-    for user, is_admin in found:
-        outcomes[user.id] = batch.judge(user, is_admin)
-    outcomes.update(await batch.act())
+    targets = [_target(row, is_admin) for row, is_admin in found]
+    active_admins = 0
+    if action in TOUCHES_ADMINS and counts_admins(targets):  # a count of the whole tenant
+        active_admins = await bulk_db.count_active_admins(uow.session, job.tenant_id)
+    verdicts = judge_batch(rules, targets, active_admins)
+    accepted = []
+    for (row, _), refused in zip(found, verdicts, strict=True):
+        if refused is None:
+            outcomes[row.id] = (ItemOutcome.UPDATED, None)
+            accepted.append(row)
+        else:
+            outcomes[row.id] = (ItemOutcome.REFUSED, refused.message)
+    outcomes.update(await _Batch(uow, job, rules).act(accepted))
     rows = [{"user_id": u, "outcome": o, "reason": r} for u, (o, r) in outcomes.items()]
     await jobs_db.record_outcomes(uow.session, job, rows)
     return Counter(o.value for o, _ in outcomes.values())
 
 
-# What each action changes on a user row (written in one statement per batch).
+def _target(user: Row[Any], is_admin: bool) -> Target:
+    return Target(
+        id=user.id,
+        status=user.status,
+        role_is_admin=is_admin,
+        address_suppressed=is_suppressed(user.email_state, user.email_bounce_kind),
+        invitation_requested_at=user.invitation_requested_at,
+    )
+
+
+# What each action changes on a user row, with the event and activity it gives.
 WRITTEN = {
-    BulkAction.DEACTIVATE: ("status", "deactivated_at", "deactivated_by", "deactivation_reason"),
-    BulkAction.REACTIVATE: ("status",),
-    BulkAction.RESEND_INVITATION: (
-        "invitation_request_id",
-        "invitation_state",
-        "invitation_requested_at",
-        "invitation_resend_count",
+    BulkAction.DEACTIVATE: (
+        ("status", "text"),
+        ("deactivated_at", "timestamptz"),
+        ("deactivated_by", "uuid"),
+        ("deactivation_reason", "text"),
     ),
-    BulkAction.SET_CUSTOM_FIELD: ("custom_fields",),
-    BulkAction.CHANGE_ROLE: ("role",),
+    BulkAction.REACTIVATE: (("status", "text"),),
+    BulkAction.RESEND_INVITATION: (
+        ("invitation_request_id", "uuid"),
+        ("invitation_state", "text"),
+        ("invitation_requested_at", "timestamptz"),
+        ("invitation_resend_count", "int"),
+    ),
+    BulkAction.SET_CUSTOM_FIELD: (("custom_fields", "jsonb"),),
+    BulkAction.CHANGE_ROLE: (("role", "text"),),
+    # A membership changed: the snapshot (its groups) is new, the row only its updated_at.
+    BulkAction.ADD_TO_GROUP: (),
+    BulkAction.REMOVE_FROM_GROUP: (),
 }
+CHANGE = {
+    BulkAction.DEACTIVATE: UserChange.DEACTIVATED,
+    BulkAction.REACTIVATE: UserChange.REACTIVATED,
+}
+Activities = list[tuple[uuid.UUID, str, dict[str, Any] | None]]
 
 
 class _Batch:
     def __init__(self, uow: DirectoryUnitOfWork, job: Job, rules: BulkRules) -> None:
         self.uow, self.job, self.rules = uow, job, rules
-        self.active_admins = 0
-        self.accepted: list[User] = []
-        self.activities: list[tuple[uuid.UUID, str, dict[str, Any] | None]] = []
+        self.activities: Activities = []
         self.now = datetime.now(UTC)
 
-    def judge(self, user: User, is_admin: bool) -> tuple[ItemOutcome, str | None]:
-        target = Target(
-            id=user.id,
-            status=user.status,
-            role_is_admin=is_admin,
-            address_suppressed=is_suppressed(user.email_state, user.email_bounce_kind),
-            invitation_requested_at=user.invitation_requested_at,
-        )
-        others = self.active_admins - (1 if target.is_active_admin else 0)
-        refused = refusal(self.rules, target, others)
-        if refused is not None:
-            return ItemOutcome.REFUSED, refused.message
-        if takes_admin_standing(self.rules, target):
-            self.active_admins -= 1
-        self.accepted.append(user)
-        return ItemOutcome.UPDATED, None
-
-    async def act(self) -> dict[uuid.UUID, tuple[ItemOutcome, str | None]]:
+    async def act(
+        self, accepted: Sequence[Row[Any]]
+    ) -> dict[uuid.UUID, tuple[ItemOutcome, str | None]]:
         """Do the action for the accepted users; those it left as they were, said so."""
-        action = self.rules.action
+        action, session, tenant_id = self.rules.action, self.uow.session, self.job.tenant_id
         if action in (BulkAction.ADD_TO_GROUP, BulkAction.REMOVE_FROM_GROUP):
-            return await self._memberships()
-        unchanged: dict[uuid.UUID, tuple[ItemOutcome, str | None]] = {}
-        with self.uow.session.no_autoflush:
-            for user in self.accepted:
-                if not await self._act_on(user):
-                    unchanged[user.id] = (ItemOutcome.UNCHANGED, None)
-        changed = [u for u in self.accepted if u.id not in unchanged]
-        await bulk_db.write_users(self.uow.session, changed, WRITTEN[action])
+            changed_ids = await self._memberships([u.id for u in accepted])
+            changed: list[Row[Any]] = [u for u in accepted if u.id in changed_ids]
+            values: list[dict[str, Any]] = [{} for _ in changed]
+        else:
+            new = [(user, self._values(user)) for user in accepted]
+            changed = [user for user, value in new if value is not None]
+            values = [value for _, value in new if value is not None]
+        ids = [u.id for u in changed]
+        kept = set(ids)
+        unchanged: dict[uuid.UUID, tuple[ItemOutcome, str | None]] = {
+            u.id: (ItemOutcome.UNCHANGED, None) for u in accepted if u.id not in kept
+        }
+        columns = [(name, kind, [v[name] for v in values]) for name, kind in WRITTEN[action]]
+        written = await bulk_db.write_users(session, tenant_id, ids, columns, self.now)
+        self.uow.users_written(written, CHANGE.get(action, UserChange.UPDATED))
         if action is BulkAction.DEACTIVATE:
-            ids = [u.id for u in self.accepted]
-            await bulk_db.revoke_sessions(self.uow.session, self.job.tenant_id, ids, self.now)
+            await bulk_db.revoke_sessions(session, tenant_id, [u.id for u in accepted], self.now)
+        if action is BulkAction.RESEND_INVITATION:
+            await self._request_invitations(written)
         await bulk_db.add_activities(
-            self.uow.session, self.job.tenant_id, self.job.created_by, self.now, self.activities
+            session, tenant_id, self.job.created_by, self.now, self.activities
         )
         return unchanged
 
-    async def _act_on(self, user: User) -> bool:
+    def _values(self, user: Row[Any]) -> dict[str, Any] | None:
+        """The user's new values, the activities it gives; None: nothing to change."""
         action, params = self.rules.action, self.job.params
         if action is BulkAction.DEACTIVATE:
-            user.status = UserStatus.DEACTIVATED
-            user.deactivated_at, user.deactivated_by = self.now, self.job.created_by
-            user.deactivation_reason = params.get("reason")
-            self._changed(
-                user,
-                UserChange.DEACTIVATED,
-                ActivityKind.DEACTIVATED,
-                {"reason": params.get("reason")},
+            self.activities.append(
+                (user.id, ActivityKind.DEACTIVATED, {"reason": params.get("reason")})
             )
-        elif action is BulkAction.REACTIVATE:
-            user.status = status_after_reactivation(user.password_hash is not None)
-            self._changed(user, UserChange.REACTIVATED, ActivityKind.REACTIVATED, None)
-        elif action is BulkAction.RESEND_INVITATION:
-            await self._resend(user)
-        elif action is BulkAction.SET_CUSTOM_FIELD:
-            return self._set_field(user, params["field_id"], params["value"])
-        elif action is BulkAction.CHANGE_ROLE:
-            if user.role == params["role"]:
-                return False
-            details = {"from": user.role, "to": params["role"]}
-            self.activities.append((user.id, ActivityKind.ROLE_CHANGED, details))
-            user.role = params["role"]
-            self._changed(user, UserChange.UPDATED, ActivityKind.UPDATED, {"changed": ["role"]})
-        return True
+            return {
+                "status": UserStatus.DEACTIVATED,
+                "deactivated_at": self.now,
+                "deactivated_by": self.job.created_by,
+                "deactivation_reason": params.get("reason"),
+            }
+        if action is BulkAction.REACTIVATE:
+            self.activities.append((user.id, ActivityKind.REACTIVATED, None))
+            return {"status": status_after_reactivation(user.password_hash is not None)}
+        if action is BulkAction.RESEND_INVITATION:
+            self.activities.append((user.id, ActivityKind.RESEND_REQUESTED, None))
+            return {
+                "invitation_request_id": uuid.uuid4(),
+                "invitation_state": invitation_state.after_request(user.invitation_state),
+                "invitation_requested_at": self.now,
+                "invitation_resend_count": user.invitation_resend_count + 1,
+            }
+        if action is BulkAction.SET_CUSTOM_FIELD:
+            values = set_value(user.custom_fields or {}, params["field_id"], params["value"])
+            if values is None:
+                return None
+            self.activities.append((user.id, ActivityKind.UPDATED, {"changed": ["custom_fields"]}))
+            return {"custom_fields": values}
+        assert action is BulkAction.CHANGE_ROLE
+        if user.role == params["role"]:
+            return None
+        details = {"from": user.role, "to": params["role"]}
+        self.activities.append((user.id, ActivityKind.ROLE_CHANGED, details))
+        self.activities.append((user.id, ActivityKind.UPDATED, {"changed": ["role"]}))
+        return {"role": params["role"]}
 
-    def _set_field(self, user: User, field_id: str, value: Any) -> bool:
-        values = dict(user.custom_fields or {})
-        if values.get(field_id) == value:
-            return False
-        if value is None:
-            values.pop(field_id, None)
-        else:
-            values[field_id] = value
-        user.custom_fields = values
-        self._changed(
-            user, UserChange.UPDATED, ActivityKind.UPDATED, {"changed": ["custom_fields"]}
-        )
-        return True
-
-    async def _resend(self, user: User) -> None:
+    async def _request_invitations(self, written: Sequence[Row[Any]]) -> None:
         tenant = await load_tenant(self.uow.session, self.job.tenant_id)
-        user.invitation_request_id = uuid.uuid4()
-        user.invitation_state = invitation_state.after_request(user.invitation_state)
-        user.invitation_requested_at = self.now
-        user.invitation_resend_count += 1
-        self._changed(user, UserChange.UPDATED, ActivityKind.RESEND_REQUESTED, None)
-        request_invitation(self.uow, tenant, user, job_actor(self.job), is_resend=True)
+        actor = job_actor(self.job)
+        for user in written:
+            request_invitation(self.uow, tenant, user, actor, is_resend=True)
 
-    def _changed(
-        self, user: User, change: UserChange, kind: str, details: dict[str, Any] | None
-    ) -> None:
-        self.uow.user_changed(user, change, at=self.now)
-        self.activities.append((user.id, kind, details))
-
-    async def _memberships(self) -> dict[uuid.UUID, tuple[ItemOutcome, str | None]]:
+    async def _memberships(self, ids: list[uuid.UUID]) -> set[uuid.UUID]:
         group_id = uuid.UUID(self.job.params["group_id"])
-        ids = [u.id for u in self.accepted]
-        tenant_id = self.job.tenant_id
+        tenant_id, session = self.job.tenant_id, self.uow.session
         if self.rules.action is BulkAction.ADD_TO_GROUP:
-            changed = await bulk_db.add_members(self.uow.session, tenant_id, group_id, ids)
-        else:
-            changed = await bulk_db.remove_members(self.uow.session, tenant_id, group_id, ids)
-        for user in self.accepted:
-            if user.id in changed:
-                self.uow.user_changed(user, at=self.now)
-        return {u: (ItemOutcome.UNCHANGED, None) for u in ids if u not in changed}
+            return await bulk_db.add_members(session, tenant_id, group_id, ids)
+        return await bulk_db.remove_members(session, tenant_id, group_id, ids)
+
+
+def set_value(values: dict[str, Any], field_id: str, value: Any) -> dict[str, Any] | None:
+    """The custom-field values with `field_id` set to `value` (None: removed); None when
+    that changes nothing."""
+    if values.get(field_id) == value:
+        return None
+    changed = dict(values)
+    if value is None:
+        changed.pop(field_id, None)
+    else:
+        changed[field_id] = value
+    return changed

@@ -11,6 +11,7 @@ from services.directory.db import bulk as bulk_db
 from services.directory.db import groups as groups_db
 from services.directory.db.models import Group, Tenant, User
 from services.directory.domain.activities import ActivityKind
+from services.directory.domain.addresses import address_skeleton
 from services.directory.domain.import_columns import Column
 from services.directory.domain.import_rows import CleanRow, RowPlan
 from services.directory.domain.jobs import ItemOutcome
@@ -19,18 +20,31 @@ from services.directory.usecases.common import request_invitation
 from services.directory.usecases.imports.judging import Judged, Tenancy
 from services.directory.usecases.invite_user import EMAIL_TAKEN
 from services.directory.usecases.unit_of_work import DirectoryUnitOfWork
-from shared.contracts.users import EmailState, InvitationState, UserStatus
+from shared.contracts.users import InvitationState, UserStatus
 from shared.security.access_tokens import Principal
 
 NOT_UPDATED = "This user already exists; updating existing users was not asked for."
-# What the database would give a new row, set on the objects written without the ORM (their
-# snapshots are built from them).
-NEW_USER_DEFAULTS: dict[str, Any] = {
-    "invitation_resend_count": 0,
-    "invitation_send_count": 0,
-    "email_state": EmailState.OK,
-    "version": 1,
-}
+# A new user's columns, as the batch writes them (one array each); the rest are the
+# table's defaults, read back from the rows written.
+NEW_USER_COLUMNS = (
+    ("tenant_id", "uuid"),
+    ("id", "uuid"),
+    ("email", "text"),
+    ("email_normalized", "text"),
+    ("email_skeleton", "text"),
+    ("first_name", "text"),
+    ("last_name", "text"),
+    ("phone", "text"),
+    ("locale", "text"),
+    ("role", "text"),
+    ("status", "text"),
+    ("custom_fields", "jsonb"),
+    ("invitation_state", "text"),
+    ("invitation_request_id", "uuid"),
+    ("invitation_requested_at", "timestamptz"),
+    ("created_at", "timestamptz"),
+    ("updated_at", "timestamptz"),
+)
 Outcome = tuple[ItemOutcome, str | None, uuid.UUID | None]
 Activity = tuple[uuid.UUID, str, dict[str, Any]]
 
@@ -53,8 +67,7 @@ class ImportWriter:
         self._send = send_invitations
         self._links: list[tuple[uuid.UUID, uuid.UUID]] = []  # (user, group)
         self._activities: list[Activity] = []
-        self._invite: list[User] = []
-        self._new: list[User] = []  # written together in finish()
+        self._new: list[dict[str, Any]] = []  # written together in finish()
         self._now = datetime.now(UTC)
         self._field_ids = {f.key: str(f.id) for f in tenancy_now.fields}
 
@@ -68,41 +81,41 @@ class ImportWriter:
         if judged.user is not None and not update_existing:
             return ItemOutcome.SKIPPED, NOT_UPDATED, judged.user.id
         if judged.user is None:
-            user = self._create(row)
-            self._link(user.id, row)
-            return ItemOutcome.CREATED, None, user.id
+            user_id = self._create(row)
+            self._link(user_id, row)
+            return ItemOutcome.CREATED, None, user_id
         self._link(judged.user.id, row)
         self._update(judged.user, row, verdict.changes)
         return ItemOutcome.UPDATED, ", ".join(verdict.changes), judged.user.id
 
-    def _create(self, row: CleanRow) -> User:
+    def _create(self, row: CleanRow) -> uuid.UUID:
+        """The new user's values (invited, as the invitation route makes them)."""
         values = row.values
-        user = User(
-            tenant_id=self._actor.tenant_id,
-            id=uuid.uuid4(),
-            email=row.email,
-            email_normalized=row.email.strip().lower(),
-            first_name=values[Column.FIRST_NAME],
-            last_name=values[Column.LAST_NAME],
-            phone=values.get(Column.PHONE),
-            locale=values.get(Column.LOCALE) or self._tenant.default_locale,
-            role=values.get(Column.ROLE) or "learner",
-            status=UserStatus.INVITED,
-            custom_fields={self._field_ids[k]: v for k, v in row.custom_fields.items()},
-            invitation_state=InvitationState.PENDING if self._send else InvitationState.NONE,
-            invitation_request_id=uuid.uuid4() if self._send else None,
-            invitation_requested_at=self._now if self._send else None,
-            created_at=self._now,
-            **NEW_USER_DEFAULTS,
+        user_id = uuid.uuid4()
+        role = values.get(Column.ROLE) or "learner"
+        self._new.append(
+            {
+                "tenant_id": self._actor.tenant_id,
+                "id": user_id,
+                "email": row.email,
+                "email_normalized": row.email.strip().lower(),
+                "email_skeleton": address_skeleton(row.email),
+                "first_name": values[Column.FIRST_NAME],
+                "last_name": values[Column.LAST_NAME],
+                "phone": values.get(Column.PHONE),
+                "locale": values.get(Column.LOCALE) or self._tenant.default_locale,
+                "role": role,
+                "status": UserStatus.INVITED,
+                "custom_fields": {self._field_ids[k]: v for k, v in row.custom_fields.items()},
+                "invitation_state": InvitationState.PENDING if self._send else InvitationState.NONE,
+                "invitation_request_id": uuid.uuid4() if self._send else None,
+                "invitation_requested_at": self._now if self._send else None,
+                "created_at": self._now,
+                "updated_at": self._now,
+            }
         )
-        self._new.append(user)
-        self._uow.user_changed(user, UserChange.CREATED, at=self._now)
-        self._activities.append(
-            (user.id, ActivityKind.INVITED, {"role": user.role, "import": True})
-        )
-        if self._send:
-            self._invite.append(user)
-        return user
+        self._activities.append((user_id, ActivityKind.INVITED, {"role": role, "import": True}))
+        return user_id
 
     def _update(self, user: User, row: CleanRow, changes: tuple[str, ...]) -> None:
         for column, value in row.values.items():
@@ -127,13 +140,16 @@ class ImportWriter:
 
     async def finish(self) -> None:
         """Write the batch: groups and changed users, then memberships, then the new users
-        (each new member's row written once, its groups filled in as it is inserted: see
-        `defer_user_links`), activities, invitations."""
+        in one statement (each new member's row written once, its groups filled in as it
+        is inserted: see `defer_user_links`), activities, invitations; the new users'
+        events built from their rows as written."""
         await self._uow.flush(conflict=EMAIL_TAKEN)
         session = self._uow.session
         await bulk_db.defer_user_links(session)
         await bulk_db.add_memberships(session, self._actor.tenant_id, self._links)
-        await bulk_db.insert_users(session, self._new)
+        columns = [(name, kind, [u[name] for u in self._new]) for name, kind in NEW_USER_COLUMNS]
+        created = await bulk_db.insert_users(session, columns)
+        self._uow.users_written(created, UserChange.CREATED)
         await bulk_db.add_activities(
             self._uow.session,
             self._actor.tenant_id,
@@ -141,5 +157,6 @@ class ImportWriter:
             self._now,
             self._activities,
         )
-        for user in self._invite:
-            request_invitation(self._uow, self._tenant, user, self._actor, is_resend=False)
+        if self._send:
+            for user in created:
+                request_invitation(self._uow, self._tenant, user, self._actor, is_resend=False)
