@@ -104,7 +104,10 @@ async def test_an_invitation_during_an_imports_batch_waits_for_it_and_is_refused
     assert await same_look(directory_sql, lms) == 1
 
 
-WAITING = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+WAITING = (  # in this test's database only: other tests' services may be waiting too
+    "SELECT count(*) FROM pg_stat_activity"
+    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+)
 AT_THE_INSERT = WAITING + " AND query ILIKE 'INSERT INTO users %'"
 ON_AN_ADVISORY_LOCK = WAITING + " AND wait_event = 'advisory'"
 

@@ -39,33 +39,51 @@ class JobRunner:
     ) -> None:
         self._units = units
         self._settings = RunnerSettings(uuid.uuid4(), lease, batch_size, smtputf8)
-        self._alone = 0  # items left to run one at a time after a failed batch
+        # After a batch failed as a whole: its job, and how many of its items to run alone.
+        # Tied to the job: the next job (another tenant's, say) runs in whole batches.
+        self._alone: tuple[uuid.UUID, int] | None = None
+        self._batch: tuple[uuid.UUID, int] | None = None  # the job and size under way
         self.worker = Worker("bulk-jobs", self.step, service=service, idle_seconds=idle_seconds)
         self.tidier = Worker(
             "bulk-jobs-expiry", periodic(self.expire), service=service, idle_seconds=600
         )
 
     async def step(self) -> bool:
-        size = 1 if self._alone else self._settings.batch_size
+        self._batch = None
         try:
             async with self._units() as uow:
-                more = await run_next_batch(uow, self._settings, size)
+                more = await run_next_batch(uow, self._settings, self._batch_size)
         except (DomainError, DBAPIError) as error:
             if isinstance(error, DBAPIError) and is_transient(error):
                 raise
-            return await self._failed(size, error)
-        self._alone = max(0, self._alone - 1)
+            return await self._failed(error)
+        self._one_done()
         return more
 
-    async def _failed(self, size: int, error: Exception) -> bool:
+    def _batch_size(self, job_id: uuid.UUID) -> int:
+        alone = self._alone is not None and self._alone[0] == job_id
+        size = 1 if alone else self._settings.batch_size
+        self._batch = (job_id, size)
+        return size
+
+    async def _failed(self, error: Exception) -> bool:
+        if self._batch is None:
+            raise error  # not a batch's items: nothing to split
+        job_id, size = self._batch
         if size > 1:
-            self._alone = size
+            self._alone = (job_id, size)
             return True
         log.info("job item failed alone; recorded", error=repr(error))
         async with self._units() as uow:
             await fail_next_item(uow, self._settings, _reason(error))
-        self._alone = max(0, self._alone - 1)
+        self._one_done()
         return True
+
+    def _one_done(self) -> None:
+        if self._alone is None or self._batch != (self._alone[0], 1):
+            return
+        job_id, left = self._alone
+        self._alone = (job_id, left - 1) if left > 1 else None
 
     async def expire(self) -> None:
         async with self._units() as uow:

@@ -10,6 +10,7 @@ done exactly once.
 
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -38,8 +39,11 @@ async def _run_batch(
     return await run_bulk_batch(uow, job, batch_size)
 
 
-async def run_next_batch(uow: DirectoryUnitOfWork, runner: RunnerSettings, batch_size: int) -> bool:
-    """Whether a job was found (there may be more to do at once)."""
+async def run_next_batch(
+    uow: DirectoryUnitOfWork, runner: RunnerSettings, batch_size: Callable[[uuid.UUID], int]
+) -> bool:
+    """Whether a job was found (there may be more to do at once). `batch_size` says how many
+    items of the job claimed to run now (one at a time after one of its batches failed)."""
     now = datetime.now(UTC)
     job = await jobs_db.claim_job(uow.session, runner.owner, now)
     if job is None:
@@ -53,7 +57,7 @@ async def run_next_batch(uow: DirectoryUnitOfWork, runner: RunnerSettings, batch
             await start_bulk_job(uow, job)
             _lease(job, runner, now)
             return True
-    counts = await _run_batch(uow, job, runner, batch_size)
+    counts = await _run_batch(uow, job, runner, batch_size(job.id))
     _progress(job, counts)
     if not counts:
         _finish(job, JobState.DONE, datetime.now(UTC))
