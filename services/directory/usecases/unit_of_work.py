@@ -8,9 +8,9 @@ emitted as they happen (`uow.emit(new_event(...))`).
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +25,7 @@ from shared.errors import ChangedMeanwhile, Conflict
 from shared.unit_of_work import UnitOfWork
 
 SOURCE = "/services/directory"
+ChangedUser = TypeVar("ChangedUser", User, Row[Any])  # an ORM object, or a row as written
 CHANGED_MEANWHILE = "The user was changed meanwhile; try again."
 
 
@@ -72,8 +73,7 @@ class DirectoryUnitOfWork(UnitOfWork):
             return
         await self.flush()
         changed, self._changed = list(self._changed.values()), {}
-        for tenant_id in dict.fromkeys(user.tenant_id for user, _ in changed):
-            of_tenant = [(user, how) for user, how in changed if user.tenant_id == tenant_id]
+        for of_tenant in _per_tenant(changed):
             snapshots = await snapshots_of(self.session, [user for user, _ in of_tenant])
             self.emit(
                 *(
@@ -91,15 +91,14 @@ class DirectoryUnitOfWork(UnitOfWork):
 
     async def _emit_written(self) -> None:
         written, self._written = self._written, []
-        for tenant_id in dict.fromkeys(row.tenant_id for row, _ in written):
-            of_tenant = [(row, how) for row, how in written if row.tenant_id == tenant_id]
+        for of_tenant in _per_tenant(written):
             snapshots = await snapshots_data_of(self.session, [row for row, _ in of_tenant])
             self.emit(
                 *(
                     serialized_event(
                         how.value,
                         source=SOURCE,
-                        tenant_id=tenant_id,
+                        tenant_id=row.tenant_id,
                         subject=str(row.id),
                         version=row.version,
                         data=snapshot,
@@ -107,3 +106,14 @@ class DirectoryUnitOfWork(UnitOfWork):
                     for (row, how), snapshot in zip(of_tenant, snapshots, strict=True)
                 )
             )
+
+
+def _per_tenant(
+    reports: Sequence[tuple[ChangedUser, UserChange]],
+) -> Iterator[list[tuple[ChangedUser, UserChange]]]:
+    """The users' change reports, a tenant's at a time (a tenant's snapshots are read
+    together), tenants in the order they first appear."""
+    by_tenant: dict[uuid.UUID, list[tuple[ChangedUser, UserChange]]] = {}
+    for user, how in reports:
+        by_tenant.setdefault(user.tenant_id, []).append((user, how))
+    yield from by_tenant.values()
