@@ -25,10 +25,20 @@ log = get_logger(__name__)
 FLUSH_BATCH_SIZE = 100
 
 
+# An outbox row's columns, each with the type its array is cast to: what `outbox_row`
+# gives, for a statement inserting many rows over arrays (`enqueue`, or a repository's own).
+OUTBOX_COLUMNS: dict[str, str] = {
+    "id": "uuid",
+    "routing_key": "text",
+    "body": "text",
+    "correlation_id": "text",
+}
+
+
 def outbox_row(event: CloudEvent[Any] | SerializedEvent) -> dict[str, Any]:
-    """An event as its outbox row (`id`, `routing_key`, `body`, `correlation_id`): what
-    `enqueue` inserts, and what a repository that writes the rows with its own statement
-    inserts (in the caller's transaction all the same)."""
+    """An event as its outbox row (`OUTBOX_COLUMNS`): what `enqueue` inserts, and what a
+    repository that writes the rows with its own statement inserts (in the caller's
+    transaction all the same)."""
     body = event.body if isinstance(event, SerializedEvent) else event.model_dump_json()
     return {
         "id": uuid.UUID(event.id),
@@ -39,10 +49,9 @@ def outbox_row(event: CloudEvent[Any] | SerializedEvent) -> dict[str, Any]:
 
 
 _ENQUEUE = text(
-    "INSERT INTO outbox (id, routing_key, body, correlation_id)"
-    " SELECT e.id, e.routing_key, e.body, CAST(:correlation_id AS text)"
-    " FROM unnest(CAST(:ids AS uuid[]), CAST(:routing_keys AS text[]), CAST(:bodies AS text[]))"
-    " AS e(id, routing_key, body)"
+    f"INSERT INTO outbox ({', '.join(OUTBOX_COLUMNS)}) SELECT * FROM unnest("  # noqa: S608
+    + ", ".join(f"CAST(:{column} AS {kind}[])" for column, kind in OUTBOX_COLUMNS.items())
+    + ")"
 )
 
 
@@ -53,13 +62,7 @@ async def enqueue(session: AsyncSession, *events: CloudEvent[Any] | SerializedEv
         return
     rows = [outbox_row(event) for event in events]
     await session.execute(
-        _ENQUEUE,
-        {
-            "ids": [row["id"] for row in rows],
-            "routing_keys": [row["routing_key"] for row in rows],
-            "bodies": [row["body"] for row in rows],
-            "correlation_id": correlation_id(),
-        },
+        _ENQUEUE, {column: [row[column] for row in rows] for column in OUTBOX_COLUMNS}
     )
 
 

@@ -17,7 +17,7 @@ from services.bounces.domain.notices import Notice, NoticeType, Provider, Provid
 from services.bounces.domain.records import NoticeStatus
 from shared.contracts import CloudEvent
 from shared.contracts.users import BounceKind
-from shared.messaging.outbox import outbox_row
+from shared.messaging.outbox import OUTBOX_COLUMNS, outbox_row
 
 Key = tuple[Provider, str]
 
@@ -57,12 +57,6 @@ _COLUMNS: dict[str, str] = {  # column: the type its array is cast to
     "event_id": "uuid",
     "received_at": "timestamptz",
 }
-_EVENT_COLUMNS: dict[str, str] = {  # the outbox's, as `shared.messaging.outbox.outbox_row`
-    "id": "uuid",
-    "routing_key": "text",
-    "body": "text",
-    "correlation_id": "text",
-}
 _RAW_COLUMNS: dict[str, str] = {
     "id": "uuid",
     "provider": "text",
@@ -88,9 +82,9 @@ _NEW = (
     "ON CONFLICT DO NOTHING RETURNING provider, provider_event_id, event_id)"
 )
 _EVENTS = (
-    f"events AS (INSERT INTO outbox ({', '.join(_EVENT_COLUMNS)}) "  # noqa: S608
-    f"SELECT {', '.join(f'e.{c}' for c in _EVENT_COLUMNS)} "
-    f"FROM unnest({_unnest(_EVENT_COLUMNS, 'event_')}) AS e({', '.join(_EVENT_COLUMNS)}) "
+    f"events AS (INSERT INTO outbox ({', '.join(OUTBOX_COLUMNS)}) "  # noqa: S608
+    f"SELECT {', '.join(f'e.{c}' for c in OUTBOX_COLUMNS)} "
+    f"FROM unnest({_unnest(OUTBOX_COLUMNS, 'event_')}) AS e({', '.join(OUTBOX_COLUMNS)}) "
     "JOIN new ON new.event_id = e.id)"
 )
 _RAW = (
@@ -159,7 +153,7 @@ async def insert_new(
     ]
     params: dict[str, Any] = {column: [row[column] for row in rows] for column in _COLUMNS}
     outbox_rows = [outbox_row(event) for event in events]
-    params |= {f"event_{c}": [row[c] for row in outbox_rows] for c in _EVENT_COLUMNS}
+    params |= {f"event_{c}": [row[c] for row in outbox_rows] for c in OUTBOX_COLUMNS}
     if not requests:
         if not rows:
             return set()
