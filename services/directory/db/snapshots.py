@@ -84,23 +84,15 @@ async def snapshots_of(session: AsyncSession, users: Sequence[User]) -> list[Use
 
 
 async def snapshots_data_of(
-    session: AsyncSession, rows: Sequence[Row[Any]]
-) -> list[dict[str, Any]]:
-    """`snapshots_of` as plain data, of users' rows as a batch wrote them (typed by their
-    columns: the JSON is the validated snapshot's), not validated again; their groups
-    from the rows' `group_ids` as `republished_data_of` reads them (joining the batch's
-    memberships was 55 % of a 100,000-user deactivation's database time)."""
-    return await republished_data_of(session, rows)
-
-
-async def republished_data_of(
     session: AsyncSession, users: Sequence[User] | Sequence[Row[Any]]
 ) -> list[dict[str, Any]]:
-    """`snapshots_of` as plain data, not validated, for `republish` (validating a million
-    snapshots built from the directory's own typed rows was a third of its time). Users
-    freshly read: their groups are their rows' `group_ids` (kept by PostgreSQL), named
-    and ordered by one query for the batch's groups (joining the memberships of 2,000
-    users was the batch's slowest step)."""
+    """`snapshots_of` as plain data, not validated again, of users freshly read or rows as
+    a batch wrote them (typed by their columns: the JSON is the validated snapshot's): for
+    `republish` (validating a million snapshots was a third of its time) and a bulk job's
+    events. Their groups are their rows' `group_ids` (kept by PostgreSQL), named and
+    ordered by one query for the batch's groups (joining the memberships of 2,000 users
+    was a republish batch's slowest step, and 55 % of a 100,000-user deactivation's
+    database time)."""
     if not users:
         return []
     tenant_id = users[0].tenant_id

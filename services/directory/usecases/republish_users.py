@@ -14,7 +14,7 @@ from typing import Any
 
 from services.directory.db import custom_fields as fields_db
 from services.directory.db import republish as republish_db
-from services.directory.db.snapshots import republished_data_of
+from services.directory.db.snapshots import snapshots_data_of
 from services.directory.domain.custom_fields import published_definition
 from services.directory.usecases.common import announce_field
 from shared.contracts import CloudEvent, new_event
@@ -55,7 +55,7 @@ async def read_batch(
     (`write_batch`, its own transaction) while it reads the next one."""
     users = await republish_db.users_after(uow.session, tenant_id, after, size)
     # Plain data, not validated again: the snapshots' contract is checked by their consumers.
-    snapshots = await republished_data_of(uow.session, users)
+    snapshots = await snapshots_data_of(uow.session, users)
     events = tuple(
         new_event(
             USER_REPUBLISHED,
