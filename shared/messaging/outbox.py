@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.contracts import CloudEvent, SerializedEvent
 from shared.db import Database, uuid_array
 from shared.logging import correlation_id, get_logger
-from shared.messaging.publisher import EventPublisher
+from shared.messaging.publisher import EventPublisher, Outgoing
 from shared.messaging.tables import outbox
 from shared.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
 from shared.wakeup import Wakeup
@@ -127,8 +127,11 @@ class OutboxRelay:
             ).all()
             if not rows:
                 return 0
-            outcomes = await asyncio.gather(
-                *(self._publish(row) for row in rows), return_exceptions=True
+            outcomes = await self._publisher.publish_many(
+                [
+                    Outgoing(row.body.encode(), row.routing_key, str(row.id), row.correlation_id)
+                    for row in rows
+                ]
             )
             return await self._record(session, rows, outcomes)
 
@@ -144,16 +147,11 @@ class OutboxRelay:
         while loop.time() < deadline and await self.relay_once(limit) >= limit:
             pass
 
-    async def _publish(self, row: Row[Any, Any, Any, Any, Any]) -> None:
-        await self._publisher.publish(
-            row.body.encode(), row.routing_key, str(row.id), row.correlation_id
-        )
-
     async def _record(
         self,
         session: AsyncSession,
         rows: Sequence[Row[Any, Any, Any, Any, Any]],
-        outcomes: list[Any],
+        outcomes: Sequence[BaseException | None],
     ) -> int:
         published = [row.id for row, outcome in zip(rows, outcomes, strict=True) if outcome is None]
         if published:

@@ -6,21 +6,38 @@ its throughput (bench/outbox_relay.py). Consumers keep using FastStream.
 
 At most `max_in_flight` publications wait for their confirm at a time, and the timeout
 is the broker's: a publication fails when no confirm at all came for that long (see
-`_confirmed`), not when a busy process was slow to get it on the wire.
+`publish_many`), not when a busy process was slow to get it on the wire.
 """
 
 import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import aio_pika
 import aiormq
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
+from aiormq.abc import ChannelFrame
+from pamqp import commands as spec
+from pamqp.header import ContentHeader
 
 from shared.contracts import CONTENT_TYPE
 from shared.logging import forget_repeated_lines, get_logger
 from shared.messaging.topology import EVENTS_EXCHANGE
 
 log = get_logger(__name__)
+
+PERSISTENT = 2  # AMQP delivery mode
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message to publish to the events exchange."""
+
+    body: bytes
+    routing_key: str
+    message_id: str
+    correlation_id: str | None
 
 
 class EventPublisher:
@@ -29,13 +46,14 @@ class EventPublisher:
     ) -> None:
         self._url = amqp_url
         self._timeout = timeout_seconds
-        self._places = asyncio.Semaphore(max_in_flight)
+        self._max_in_flight = max_in_flight
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
         self._lost_broker = False
-        self._waiting = 0  # publications waiting for their confirm
+        self._unconfirmed = 0  # publications waiting for their confirm
         self._progress_at = 0.0  # when the broker last confirmed one (loop time)
+        self._confirmed = asyncio.Event()  # set at each confirm (or nack)
 
     async def connect(self) -> None:
         """Raises while the broker can't be reached; once connected, aio-pika reconnects
@@ -83,65 +101,107 @@ class EventPublisher:
         if connection is not None:
             await connection.close()
 
-    async def publish(
-        self, body: bytes, routing_key: str, message_id: str, correlation_id: str | None
-    ) -> None:
-        """Returns once the broker confirmed the message (persistent); raises TimeoutError
-        when the confirm takes longer than the timeout. An event nobody is bound to yet is
-        not an error (not mandatory)."""
+    async def publish_many(self, messages: Sequence[Outgoing]) -> list[BaseException | None]:
+        """Publish persistent messages and wait for the broker's confirms: each message's
+        outcome, in order (None: confirmed; a TimeoutError when the broker confirmed
+        nothing at all for the timeout; the nack or the closed channel otherwise). An event
+        nobody is bound to yet is not an error (not mandatory).
+
+        At most `max_in_flight` wait for their confirm at a time; what may go out at once
+        is written to the socket as one piece. aiormq's `basic_publish` put each message
+        through the channel's lock, a task, the frame queue and its own socket write: about
+        half the service's CPU while a bulk job's events went out (docs/performance.md,
+        issue 16, fourth round)."""
         if self._channel is None or self._channel.is_closed:
             raise ConnectionError("the publisher is not connected to the broker")
-        properties = aio_pika.Message(
-            body,
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            message_id=message_id,
-            correlation_id=correlation_id,
-            content_type=CONTENT_TYPE,
-        ).properties
-        async with self._places:
-            channel = await self._channel.get_underlay_channel()
-            assert isinstance(channel, aiormq.Channel)  # the abstract one lacks `wait`
-            # wait=False: aiormq would otherwise hold the channel's lock until the
-            # frame is on the socket, and the publications queued behind it go out
-            # one per event-loop turn. The confirm is awaited either way.
-            publication = asyncio.ensure_future(
-                channel.basic_publish(
-                    body,
-                    exchange=EVENTS_EXCHANGE.name,
-                    routing_key=routing_key,
-                    properties=properties,
-                    mandatory=False,
-                    wait=False,
-                )
-            )
-            await self._confirmed(publication)
-
-    async def _confirmed(self, publication: "asyncio.Future[Any]") -> None:
-        """Wait for the broker's confirm; time out only when the broker confirmed nothing
-        at all for the whole timeout.
-
-        A publication's own age is no measure on a busy process: the publications of a
-        channel pass one by one through aiormq's lock and its frame queue, each hand-over
-        costing an event-loop turn, so the last of a batch spent its timeout in that
-        queue while the broker confirmed the others within 280 ms (tests/faults/
-        test_two_replicas.py: up to 286 of a batch timed out, then were published again).
-        """
+        channel = await self._channel.get_underlay_channel()
+        assert isinstance(channel, aiormq.Channel)
+        confirmations: list[asyncio.Future[Any]] = []
         loop = asyncio.get_running_loop()
         started = loop.time()
-        if self._waiting == 0:
+        if self._unconfirmed == 0:
             self._progress_at = started
-        self._waiting += 1
+        sent = 0
         try:
             while True:
-                since = max(started, self._progress_at)
-                left = since + self._timeout - loop.time()
+                room = self._max_in_flight - self._unconfirmed
+                if room > 0 and sent < len(messages):
+                    chunk = messages[sent : sent + room]
+                    confirmations += await self._write(channel, chunk)
+                    sent += len(chunk)
+                    continue
+                if sent == len(messages) and all(c.done() for c in confirmations):
+                    break
+                left = max(started, self._progress_at) + self._timeout - loop.time()
                 if left <= 0:
-                    raise TimeoutError(f"no confirm from the broker for {self._timeout} s")
-                done, _ = await asyncio.wait({publication}, timeout=left)
-                if done:
-                    self._progress_at = loop.time()
-                    publication.result()  # a nack or a closed channel raises here
-                    return
+                    break
+                self._confirmed.clear()
+                try:
+                    async with asyncio.timeout(left):
+                        await self._confirmed.wait()
+                except TimeoutError:
+                    break
         finally:
-            self._waiting -= 1
-            publication.cancel()  # no-op once done
+            for confirmation in confirmations:
+                confirmation.cancel()  # no-op once done; the others count as timed out
+        outcomes = [_outcome(c, self._timeout) for c in confirmations]
+        unsent = len(messages) - len(outcomes)  # no room for them before the timeout
+        return outcomes + [_timed_out(self._timeout)] * unsent
+
+    async def _write(
+        self, channel: aiormq.Channel, chunk: Sequence[Outgoing]
+    ) -> list[asyncio.Future[Any]]:
+        """The chunk's frames in one piece on the channel's frame queue, each message with
+        its delivery tag's confirmation registered as aiormq's `basic_publish` does (its
+        reader resolves them from the broker's acks and nacks)."""
+        frames: list[Any] = []
+        for message in chunk:
+            frames.append(
+                spec.Basic.Publish(exchange=EVENTS_EXCHANGE.name, routing_key=message.routing_key)
+            )
+            properties = spec.Basic.Properties(
+                delivery_mode=PERSISTENT,
+                message_id=message.message_id,
+                correlation_id=message.correlation_id,
+                content_type=CONTENT_TYPE,
+                headers={},  # as aio-pika's Message sends them: the same bytes
+                priority=0,
+            )
+            frames.append(ContentHeader(properties=properties, body_size=len(message.body)))
+            frames += channel._split_body(message.body)
+        payload = ChannelFrame.marshall(channel_number=channel.number, frames=frames)
+        confirmations = [channel.create_future() for _ in chunk]
+        async with channel.lock:
+            first = channel.delivery_tag + 1
+            channel.delivery_tag += len(chunk)
+            for tag, confirmation in enumerate(confirmations, first):
+                channel.confirmations[tag] = confirmation
+            try:
+                await channel.write_queue.put(payload)
+            except BaseException:
+                # Not on the wire: the broker has not seen these delivery tags.
+                channel.delivery_tag -= len(chunk)
+                for tag, confirmation in enumerate(confirmations, first):
+                    channel.confirmations.pop(tag, None)
+                    confirmation.cancel()
+                raise
+        self._unconfirmed += len(chunk)
+        for confirmation in confirmations:
+            confirmation.add_done_callback(self._one_confirmed)
+        return confirmations
+
+    def _one_confirmed(self, confirmation: "asyncio.Future[Any]") -> None:
+        self._unconfirmed -= 1
+        if not confirmation.cancelled():  # the broker answered (cancelled: timed out)
+            self._progress_at = asyncio.get_running_loop().time()
+            self._confirmed.set()
+
+
+def _outcome(confirmation: "asyncio.Future[Any]", timeout: float) -> BaseException | None:
+    if confirmation.cancelled():
+        return _timed_out(timeout)
+    return confirmation.exception()
+
+
+def _timed_out(timeout: float) -> TimeoutError:
+    return TimeoutError(f"no confirm from the broker for {timeout} s")
