@@ -3,7 +3,10 @@ JavaScript): what the action still needs is asked, the preview names the group, 
 confirmation does exactly what was previewed."""
 
 import asyncio
+import json
 import re
+import uuid
+from typing import Any
 
 import asyncpg
 
@@ -81,3 +84,40 @@ async def test_a_running_bulk_action_is_listed_and_stopped_from_the_list(
     assert stop not in after.text
     assert "Cancelled" in after.text
     assert f'href="/bulk/{started["id"]}/results.csv"' in after.text
+
+
+async def test_a_bulk_action_that_could_not_start_is_listed_as_failed_with_why(
+    signed_in: ConsoleBrowser, tenant: Tenant, directory_sql: asyncpg.Pool
+) -> None:
+    """A job confirmed on a custom field's value, the field deleted before the job started:
+    the list and the job's page say it failed, and why."""
+    field = {"key": "site", "label": "Site", "type": "text"}
+    created = (await tenant.admin.post("/api/v1/custom-fields", json=field)).json()
+    assert (await tenant.admin.delete(f"/api/v1/custom-fields/{created['id']}")).status_code == 204
+    job_id = uuid.uuid4()
+    params: dict[str, Any] = {"reason": None, "filters": {"field.site": "Laval"}}
+    params |= {"user_ids": None, "resend_interval_seconds": 60, "actor_role": "admin"}
+    params["actor_permissions"] = []
+    await directory_sql.execute(
+        "INSERT INTO bulk_jobs (tenant_id, id, kind, action, state, params, created_by,"
+        " expires_at) VALUES ($1, $2, 'bulk', 'deactivate', 'queued', $3::jsonb, $4,"
+        " now() + interval '7 days')",
+        tenant.id,
+        job_id,
+        json.dumps(params),
+        tenant.admin_id,
+    )
+    for _ in range(300):
+        job = (await tenant.admin.get(f"/api/v1/users/bulk/{job_id}")).json()
+        if job["state"] not in ("queued", "running"):
+            break
+        await asyncio.sleep(0.1)
+    assert job["state"] == "failed"
+
+    listed = await signed_in.get("/bulk")
+    why = "field.site: there is no custom field with this key."
+    row = listed.text[listed.text.index(f'href="/bulk/{job_id}"') :].split("</tr>")[0]
+    assert "Failed" in row
+    assert why in row
+    page = await signed_in.get(f"/bulk/{job_id}")
+    assert f"Why it failed: {why}" in page.text

@@ -313,3 +313,54 @@ async def test_a_job_whose_worker_died_is_resumed_where_it_stopped(
         job_id,
     )
     assert deactivated == 25  # the 15 the dead worker had recorded were not done again
+
+
+async def test_a_job_that_cannot_start_ends_failed_with_why(
+    lms: Lms, directory_sql: asyncpg.Pool
+) -> None:
+    """A job confirmed on users a custom field's value chooses, the field deleted before
+    the job started (the runner was busy with another): the job ends as failed, saying why,
+    instead of being started again and again; the runner goes on with the next job."""
+    field = {"key": "cohort", "label": "Cohorte", "type": "choice", "choices": ["2025", "2026"]}
+    created = await lms.admin.post("/api/v1/custom-fields", json=field)
+    assert created.status_code == 201, created.text
+    filters = {"field.cohort": "2026"}
+    preview = await lms.admin.post(
+        "/api/v1/users/bulk", json={"action": "deactivate", "filters": filters}
+    )
+    assert preview.status_code == 200, preview.text  # the filter was good when confirmed
+    deleted = await lms.admin.delete(f"/api/v1/custom-fields/{created.json()['id']}")
+    assert deleted.status_code == 204, deleted.text
+    job_id = uuid.uuid4()
+    params: dict[str, Any] = {
+        "reason": None,
+        "filters": filters,
+        "user_ids": None,
+        "resend_interval_seconds": 60,
+        "actor_role": "admin",
+        "actor_permissions": [],
+    }
+    await directory_sql.execute(
+        "INSERT INTO bulk_jobs (tenant_id, id, kind, action, state, params, created_by,"
+        " expires_at) VALUES ($1, $2, 'bulk', 'deactivate', 'queued', $3::jsonb, $4,"
+        " now() + interval '7 days')",
+        lms.tenant.id,
+        job_id,
+        json.dumps(params),
+        lms.tenant.admin_id,
+    )
+
+    job = await wait_job(lms, str(job_id))
+
+    assert job["state"] == "failed"
+    assert job["error"] == "field.cohort: there is no custom field with this key."
+    assert job["processed"] == 0
+    listed = (await lms.admin.get("/api/v1/users/bulk")).json()
+    assert listed["items"][0]["id"] == str(job_id)
+    assert listed["items"][0]["error"] == job["error"]
+    following = await lms.admin.post(
+        "/api/v1/users/bulk",
+        json={"action": "deactivate", "user_ids": [str(lms.tenant.admin_id)], "confirm": True},
+    )
+    assert following.status_code == 202, following.text  # none of this action runs any more
+    assert (await wait_job(lms, following.json()["id"]))["state"] == "done"

@@ -34,6 +34,10 @@ class JobOut(BaseModel):
     finished_at: datetime | None
     expires_at: datetime
     params: dict[str, Any]
+    error: str | None = Field(
+        description="Why the job failed (state failed): it could not start, e.g. the group "
+        "it adds to was deleted since the preview"
+    )
 
 
 def job_out(job: JobRecord) -> JobOut:
@@ -53,6 +57,7 @@ def job_out(job: JobRecord) -> JobOut:
         finished_at=job.finished_at,
         expires_at=job.expires_at,
         params=shown,
+        error=job.error,
     )
 
 

@@ -69,9 +69,12 @@ async def count_jobs(session: AsyncSession, tenant_id: uuid.UUID, kind: JobKind)
     return int((await session.execute(query)).scalar_one())
 
 
-async def claim_job(session: AsyncSession, owner: uuid.UUID, now: datetime) -> Job | None:
-    """The oldest unfinished job no live worker holds, locked for this transaction. A job
-    whose worker died is free again once its lease has run out."""
+async def claim_job(
+    session: AsyncSession, owner: uuid.UUID, now: datetime, job_id: uuid.UUID | None = None
+) -> Job | None:
+    """The oldest unfinished job no live worker holds (or that one, `job_id`, if so),
+    locked for this transaction. A job whose worker died is free again once its lease has
+    run out."""
     free: ColumnElement[bool] = or_(
         Job.lease_owner.is_(None), Job.lease_owner == owner, Job.lease_expires_at < now
     )
@@ -82,6 +85,8 @@ async def claim_job(session: AsyncSession, owner: uuid.UUID, now: datetime) -> J
         .limit(1)
         .with_for_update(skip_locked=True)
     )
+    if job_id is not None:
+        query = query.where(Job.id == job_id)
     return (await session.execute(query)).scalar_one_or_none()
 
 

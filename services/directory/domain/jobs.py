@@ -63,6 +63,7 @@ class JobRecord(Protocol):
     processed: int
     counts: dict[str, int]
     cancel_requested: bool
+    error: str | None  # why it failed
 
 
 @dataclass(frozen=True)

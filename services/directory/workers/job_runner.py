@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from services.directory.usecases.jobs.run_jobs import (
     RunnerSettings,
     expire_old,
+    fail_job,
     fail_next_item,
     run_next_batch,
 )
@@ -43,22 +44,26 @@ class JobRunner:
         # Tied to the job: the next job (another tenant's, say) runs in whole batches.
         self._alone: tuple[uuid.UUID, int] | None = None
         self._batch: tuple[uuid.UUID, int] | None = None  # the job and size under way
+        self._claimed: uuid.UUID | None = None  # the job of the pass under way
         self.worker = Worker("bulk-jobs", self.step, service=service, idle_seconds=idle_seconds)
         self.tidier = Worker(
             "bulk-jobs-expiry", periodic(self.expire), service=service, idle_seconds=600
         )
 
     async def step(self) -> bool:
-        self._batch = None
+        self._batch = self._claimed = None
         try:
             async with self._units() as uow:
-                more = await run_next_batch(uow, self._settings, self._batch_size)
+                more = await run_next_batch(uow, self._settings, self._batch_size, self._claim)
         except (DomainError, DBAPIError) as error:
             if isinstance(error, DBAPIError) and is_transient(error):
                 raise
             return await self._failed(error)
         self._one_done()
         return more
+
+    def _claim(self, job_id: uuid.UUID) -> None:
+        self._claimed = job_id
 
     def _batch_size(self, job_id: uuid.UUID) -> int:
         alone = self._alone is not None and self._alone[0] == job_id
@@ -68,7 +73,14 @@ class JobRunner:
 
     async def _failed(self, error: Exception) -> bool:
         if self._batch is None:
-            raise error  # not a batch's items: nothing to split
+            if self._claimed is None:
+                raise error  # no job taken yet: nothing of a job's to blame
+            # The job's start failed, and would fail the same way each time it is tried
+            # (a transient database error was raised before and is tried again).
+            log.warning("job could not start; failed", job_id=str(self._claimed), error=repr(error))
+            async with self._units() as uow:
+                await fail_job(uow, self._settings, self._claimed, _reason(error))
+            return True
         job_id, size = self._batch
         if size > 1:
             self._alone = (job_id, size)

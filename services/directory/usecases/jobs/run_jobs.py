@@ -40,14 +40,19 @@ async def _run_batch(
 
 
 async def run_next_batch(
-    uow: DirectoryUnitOfWork, runner: RunnerSettings, batch_size: Callable[[uuid.UUID], int]
+    uow: DirectoryUnitOfWork,
+    runner: RunnerSettings,
+    batch_size: Callable[[uuid.UUID], int],
+    claimed: Callable[[uuid.UUID], None],
 ) -> bool:
-    """Whether a job was found (there may be more to do at once). `batch_size` says how many
-    items of the job claimed to run now (one at a time after one of its batches failed)."""
+    """Whether a job was found (there may be more to do at once). `claimed` is told which
+    job this pass took; `batch_size` says how many of its items to run now (one at a time
+    after one of its batches failed), and is not asked when the pass only starts the job."""
     now = datetime.now(UTC)
     job = await jobs_db.claim_job(uow.session, runner.owner, now)
     if job is None:
         return False
+    claimed(job.id)
     if job.cancel_requested:
         _finish(job, JobState.CANCELLED, now)
         return True
@@ -86,6 +91,21 @@ async def expire_old(uow: DirectoryUnitOfWork, limit: int = 100) -> int:
     return await jobs_db.expire_finished(uow.session, now, limit) + await imports_db.delete_expired(
         uow.session, now, limit
     )
+
+
+async def fail_job(
+    uow: DirectoryUnitOfWork, runner: RunnerSettings, job_id: uuid.UUID, reason: str
+) -> bool:
+    """The job could not start (its group deleted since the preview, a custom field its
+    filters name removed, ...): it ends as failed, with why, instead of being tried again
+    and again. False: the job was finished or taken by another worker meanwhile."""
+    now = datetime.now(UTC)
+    job = await jobs_db.claim_job(uow.session, runner.owner, now, job_id)
+    if job is None:
+        return False
+    _finish(job, JobState.FAILED, now)
+    job.error = reason[:500]
+    return True
 
 
 async def fail_next_item(uow: DirectoryUnitOfWork, runner: RunnerSettings, reason: str) -> bool:
