@@ -2,6 +2,7 @@
 matching a filter, end to end over HTTP, next to a plain COPY of the same rows in the same run.
 
     uv run python bench/bulk.py [--users 100000] [--port 8131] [--import-only]
+                                [--service-root ../other-checkout]
 
 Creates its own database (dropped at the end) and RabbitMQ vhost, migrates it, creates an
 admin, starts `python -m services.directory` on a local port, then:
@@ -15,6 +16,8 @@ admin, starts `python -m services.directory` on a local port, then:
               job says done
   deactivate  POST /api/v1/users/bulk {deactivate, filters: status=invited}: the preview,
               then the job over every match, until done
+  events      until the last of the job's events left the outbox (the relay publishes them
+              while the job runs, in the same process): seconds from the job's start
   update      the baseline of that: one plain UPDATE of the same users' status
 
 Each line prints seconds and rows/s; the CPU the step cost the service's process and the
@@ -205,6 +208,19 @@ async def copy_users_baseline(url: str, content: bytes) -> float:
         await connection.close()
 
 
+async def outbox_drained(url: str) -> None:
+    """Until every event waiting in the outbox is published."""
+    connection = await asyncpg.connect(url)
+    try:
+        pending = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+        while True:
+            if not await connection.fetchval(pending):
+                return
+            await asyncio.sleep(0.1)
+    finally:
+        await connection.close()
+
+
 async def update_baseline(url: str) -> float:
     connection = await asyncpg.connect(url)
     try:
@@ -225,7 +241,7 @@ async def run(config: shared_bench.Config, users: int, import_only: bool = False
     await admin.execute(f'CREATE DATABASE "{config.database}"')
     try:
         env = {"DATABASE_URL": shared_bench.database_url(config, config.database, "asyncpg")}
-        shared_bench.directory("migrate", env=env)
+        shared_bench.directory("migrate", env=env, root=config.service_root)
         shared_bench.directory(
             "create-admin",
             "--tenant",
@@ -235,6 +251,7 @@ async def run(config: shared_bench.Config, users: int, import_only: bool = False
             "--password",
             shared_bench.ADMIN_PASSWORD,
             env=env,
+            root=config.service_root,
         )
         content = make_csv(users)
         load = os.getloadavg()[0]
@@ -294,6 +311,8 @@ async def measure(
         job = await wait_done(client, f"/api/v1/users/bulk/{created.json()['id']}")
         line("deactivate", time.perf_counter() - started, job["processed"], pid, copy_seconds)
         print(f"            {job['state']}: {job['counts']}")
+        await outbox_drained(url)
+        line("  events", time.perf_counter() - started, job["processed"], pid, None)
     line("update", await update_baseline(url), users, None, None)
 
 
@@ -302,6 +321,12 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--port", type=int, default=8131)
     parser.add_argument("--import-only", action="store_true", help="preview and apply alone")
+    parser.add_argument(
+        "--service-root",
+        type=Path,
+        default=shared_bench.ROOT,
+        help="run the service from this checkout (e.g. main's, to compare)",
+    )
     args = parser.parse_args()
     config = shared_bench.Config(
         users=args.users,
@@ -318,7 +343,7 @@ def main() -> None:
         clients=0,
         throughput_seconds=0,
         sql=False,
-        service_root=shared_bench.ROOT,
+        service_root=args.service_root.resolve(),
     )
     asyncio.run(run(config, args.users, args.import_only))
 
