@@ -66,6 +66,22 @@ class Role(Base):
 KEPT_BY_TRIGGER = frozenset({"group_ids"})
 
 
+# What the newest-first order's index carries besides its key: the columns of every list
+# filter but the custom fields (user_filters.py).
+CREATED_ORDER_COVERS = (
+    "status",
+    "role",
+    "invitation_state",
+    "invitation_expires_at",
+    "email_state",
+    "login_state",
+    "last_login_sort",
+    "group_ids",
+    "email_normalized",
+    "search_text",
+)
+
+
 class User(Base):
     __tablename__ = "users"
 
@@ -160,7 +176,16 @@ class User(Base):
     __table_args__ = (
         Index("uq_users_email", "tenant_id", "email_normalized", unique=True),
         Index("ix_users_email_skeleton", "tenant_id", "email_skeleton"),
-        Index("ix_users_created", "tenant_id", "created_at", "id"),
+        # Newest (or oldest) first: the order's walk checks every filter but the custom
+        # fields in the index alone, without reading the heap page of a row that does not
+        # match (migration 0010; user_search.py, COVERING_ORDERS).
+        Index(
+            "ix_users_created_filters",
+            "tenant_id",
+            "created_at",
+            "id",
+            postgresql_include=list(CREATED_ORDER_COVERS),
+        ),
         Index("ix_users_sort_name", "tenant_id", "sort_name", "id"),
         Index("ix_users_last_login", "tenant_id", "last_login_sort", "id"),
         # Who never logged in goes with status (invited users never did): a btree finds

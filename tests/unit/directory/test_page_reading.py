@@ -1,14 +1,19 @@
 """How a page of the list is read: collecting every match, or walking a sort index."""
 
+import uuid
+
 import pytest
 
 from services.directory.db.user_search import (
+    INDEX_ONLY_WALK_BREAK_EVEN,
     STRAY_COLLECT_MOST,
     WALK_BREAK_EVEN,
     Estimate,
+    Listing,
     collects,
     collects_after_a_short_walk,
     walk_may_stray,
+    walk_reads_index_only,
     walk_span,
 )
 from shared.contracts.user_filters import UserFilters, UserSort
@@ -41,6 +46,32 @@ def test_up_to_the_exact_limit_and_the_walk_break_even_matches_are_collected() -
     assert not collects(cheap(WALK_BREAK_EVEN + 1), EXACT_UP_TO)
     assert collects(cheap(3), 3)
     assert not collects(cheap(4), 3)
+
+
+def test_where_a_walk_reads_only_the_index_fewer_matches_are_collected() -> None:
+    # "two groups + active + marie", newest first: 5,099 matches at 1 M users.
+    assert not collects(cheap(5_099), EXACT_UP_TO, index_only_walk=True)
+    assert collects(cheap(5_099), EXACT_UP_TO)
+    assert collects(cheap(INDEX_ONLY_WALK_BREAK_EVEN), EXACT_UP_TO, index_only_walk=True)
+    assert not collects(cheap(INDEX_ONLY_WALK_BREAK_EVEN + 1), EXACT_UP_TO, index_only_walk=True)
+
+
+@pytest.mark.parametrize(
+    ("sort", "fields", "index_only"),
+    [
+        (UserSort.CREATED_DESC, {}, True),
+        (UserSort.CREATED, {}, True),
+        (UserSort.CREATED_DESC, {uuid.uuid4(): "TI"}, False),  # custom fields: in the heap
+        (UserSort.NAME, {}, False),
+        (UserSort.LAST_LOGIN_DESC, {}, False),
+    ],
+)
+def test_only_the_creation_order_walks_its_index_alone_without_custom_fields(
+    sort: UserSort, fields: dict[uuid.UUID, str], index_only: bool
+) -> None:
+    filters = UserFilters.from_query([("status", "active")])
+    listing = Listing(uuid.uuid4(), filters, fields, sort, None, 50)
+    assert walk_reads_index_only(listing) is index_only
 
 
 def test_a_costly_collection_is_walked_whatever_the_number_of_matches() -> None:
