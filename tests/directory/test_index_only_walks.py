@@ -1,6 +1,6 @@
-"""Newest (or oldest) first, a walk checks its filters in the order's index alone
-(`ix_users_created_filters` carries every filter's column but the custom fields): no heap
-page is read for a row that does not match. And in last-login order a page that is
+"""By creation date or by name, a walk checks its filters in the order's index alone (its
+index carries every filter's column but the custom fields): no heap page is read for a
+row that does not match. And in last-login order a page that is
 collected is read in one statement, not one per part (logged in, never)."""
 
 import json
@@ -67,9 +67,12 @@ FILTERS = [
 ]
 
 
+ORDER_INDEXES = {"created_at": "ix_users_created_filters", "name": "ix_users_sort_name_filters"}
+
+
 @pytest.mark.parametrize("query", FILTERS)
-@pytest.mark.parametrize("sort", ["-created_at", "created_at"])
-async def test_a_walk_in_creation_order_checks_its_filters_in_the_index_alone(
+@pytest.mark.parametrize("sort", ["-created_at", "created_at", "name", "-name"])
+async def test_a_walk_by_creation_date_or_name_checks_its_filters_in_the_index_alone(
     lms: Lms, session: AsyncSession, query: list[tuple[str, str]], sort: str
 ) -> None:
     walked = await listing(session, lms, [*query, ("sort", sort)])
@@ -80,7 +83,8 @@ async def test_a_walk_in_creation_order_checks_its_filters_in_the_index_alone(
     statement = walk_query(conditions, walked.sort, walked.after, walked.limit + 1)
     raw = (await (await session.connection()).execute(Explain(statement))).scalar_one()
     plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
-    walks = [n for n in nodes(plan) if n.get("Index Name") == "ix_users_created_filters"]
+    index = ORDER_INDEXES[sort.lstrip("-")]
+    walks = [n for n in nodes(plan) if n.get("Index Name") == index]
     assert "Index Only Scan" in [n["Node Type"] for n in walks], plan
 
 

@@ -62,11 +62,12 @@ def test_where_a_walk_reads_only_the_index_fewer_matches_are_collected() -> None
         (UserSort.CREATED_DESC, {}, True),
         (UserSort.CREATED, {}, True),
         (UserSort.CREATED_DESC, {uuid.uuid4(): "TI"}, False),  # custom fields: in the heap
-        (UserSort.NAME, {}, False),
+        (UserSort.NAME_DESC, {}, True),
+        (UserSort.EMAIL, {}, False),
         (UserSort.LAST_LOGIN_DESC, {}, False),
     ],
 )
-def test_only_the_creation_order_walks_its_index_alone_without_custom_fields(
+def test_the_creation_and_name_orders_walk_their_index_alone_without_custom_fields(
     sort: UserSort, fields: dict[uuid.UUID, str], index_only: bool
 ) -> None:
     filters = UserFilters.from_query([("status", "active")])
