@@ -84,14 +84,17 @@ TEXT_ORDERS = (UserSort.NAME.key, UserSort.EMAIL.key)
 # Orders whose index carries the filters' columns (all but the custom fields:
 # `models.ORDER_INDEX_COVERS`): a walk reads only index entries, ~0.3 us each on a
 # million users, where collecting reads a heap page for each match (~2-4 us) after the
-# GIN's intersection (5-15 ms for a mix). The walk fills a page within limit × rows ÷
-# matches entries; the two meet near √(51 × 1 M ÷ 10) ≈ 2,300 matches, so such a walk is
-# chosen from 2,000 expected (except where the matches may sit together far along the
-# order: `walk_may_stray`). "two groups + active + marie" newest first (5,099 matches):
-# collected 29 ms, walked 2.3-3.6 ms; "lé" by name (43,000): walked 12.5 ms reading the
-# heap, 3 ms from the index.
+# GIN's intersection (5-15 ms for a mix). "lé" by name (43,000 matches): walked 12.5 ms
+# reading the heap, 3 ms from the index. Between `INDEX_ONLY_WALK_FROM` and the walk
+# break-even, such an order is walked over a bounded span first (twice the entries a page
+# takes if the matches are spread over the order), and the matches collected when no page
+# fills within it: the planner overestimates some filters five-fold ("sent, not expired":
+# 5,230 expected, 913 real, spread: a page takes 56,000 entries) and cannot tell them
+# from a costly intersection of as many ("two groups + active + marie" newest first,
+# 5,224 expected, 5,099 real: collected 29 ms, walked 2.3-3.6 ms). Below 4,000 at a
+# million rows, collecting costs less than the span's bound and walk.
 COVERING_ORDERS = (UserSort.CREATED.key, UserSort.NAME.key)
-INDEX_ONLY_WALK_BREAK_EVEN = 2_000
+INDEX_ONLY_WALK_FROM = 4_000
 Column = ColumnElement[Any] | InstrumentedAttribute[Any]
 
 
@@ -318,33 +321,39 @@ async def _find(
         return FoundPage([], False, 0, True)
     expected = await planner_estimate(session, select(User.id).where(*conditions))
     strays = walk_may_stray(listing.filters, listing.sort)
-    if collects(expected, exact_up_to, walk_reads_index_only(listing) and not strays):
-        return await _collected_page(session, listing, conditions, exact_up_to)
-    walk_conditions = listing.conditions(now, for_walk=True)
-    if strays and collects_after_a_short_walk(expected):
-        tenant = select(User.id).where(User.tenant_id == listing.tenant_id)
-        tenant_rows = await planner_estimate(session, tenant)
-        span = walk_span(expected.rows, tenant_rows.rows, listing.limit)
-        if span is None:
+    span: int | None
+    if collects(expected, exact_up_to):
+        if strays or not walks_the_index_first(listing, expected):
             return await _collected_page(session, listing, conditions, exact_up_to)
+        tenant_rows = await _tenant_rows(session, listing)
+        span = index_walk_span(expected.rows, tenant_rows, listing.limit)
+    elif strays and collects_after_a_short_walk(expected):
+        span = walk_span(expected.rows, await _tenant_rows(session, listing), listing.limit)
+    else:
+        walk_conditions = listing.conditions(now, for_walk=True)
+        page = await walked_page(session, listing, walk_conditions, expected.rows)
+        assert page is not None  # an unbounded walk always ends with its page
+        return page
+    if span is not None:
+        walk_conditions = listing.conditions(now, for_walk=True)
         page = await walked_page(session, listing, walk_conditions, expected.rows, span)
         if page is not None:
             return page
-        return await _collected_page(session, listing, conditions, exact_up_to)
-    page = await walked_page(session, listing, walk_conditions, expected.rows)
-    assert page is not None  # an unbounded walk always ends with its page
-    return page
+    return await _collected_page(session, listing, conditions, exact_up_to)
 
 
-def collects(expected: Estimate, exact_up_to: int, index_only_walk: bool = False) -> bool:
+async def _tenant_rows(session: AsyncSession, listing: Listing) -> int:
+    tenant = select(User.id).where(User.tenant_id == listing.tenant_id)
+    return (await planner_estimate(session, tenant)).rows
+
+
+def collects(expected: Estimate, exact_up_to: int) -> bool:
     """Whether to collect every match rather than walk a sort index: when the planner
-    expects at most so many of them (the exact-total limit, and at most `WALK_BREAK_EVEN`,
-    or `INDEX_ONLY_WALK_BREAK_EVEN` where the walk reads only the index: above that a walk
-    meets a page of them sooner than collecting them all would end), and gathering them
-    costs no more than reading that many rows scattered over the table would (not, say,
-    145,000 expired invitations to keep the 11,000 in one group)."""
-    break_even = INDEX_ONLY_WALK_BREAK_EVEN if index_only_walk else WALK_BREAK_EVEN
-    most = min(exact_up_to, break_even)
+    expects at most so many of them (the exact-total limit, and at most `WALK_BREAK_EVEN`:
+    above that a walk meets a page of them sooner than collecting them all would end), and
+    gathering them costs no more than reading that many rows scattered over the table
+    would (not, say, 145,000 expired invitations to keep the 11,000 in one group)."""
+    most = min(exact_up_to, WALK_BREAK_EVEN)
     return expected.rows <= most and expected.cost <= COST_PER_MATCH * exact_up_to
 
 
@@ -352,6 +361,17 @@ def walk_reads_index_only(listing: Listing) -> bool:
     """Whether a walk of this listing's order checks every filter in the order's index
     (which carries all the filters' columns but the custom fields)."""
     return listing.sort.key in COVERING_ORDERS and not listing.field_values
+
+
+def walks_the_index_first(listing: Listing, expected: Estimate) -> bool:
+    """Whether matches that would be collected are first looked for by a walk over a
+    bounded span of the order's index (`index_walk_span`)."""
+    return walk_reads_index_only(listing) and expected.rows > INDEX_ONLY_WALK_FROM
+
+
+def index_walk_span(expected_rows: int, tenant_rows: int, limit: int) -> int:
+    """Twice the entries of the order a page takes when the matches are spread over it."""
+    return 2 * (limit + 1) * max(tenant_rows, expected_rows) // max(expected_rows, 1)
 
 
 def walk_span(expected_rows: int, tenant_rows: int, limit: int) -> int | None:

@@ -1,20 +1,23 @@
 """How a page of the list is read: collecting every match, or walking a sort index."""
 
 import uuid
+from dataclasses import replace
 
 import pytest
 
 from services.directory.db.user_search import (
-    INDEX_ONLY_WALK_BREAK_EVEN,
+    INDEX_ONLY_WALK_FROM,
     STRAY_COLLECT_MOST,
     WALK_BREAK_EVEN,
     Estimate,
     Listing,
     collects,
     collects_after_a_short_walk,
+    index_walk_span,
     walk_may_stray,
     walk_reads_index_only,
     walk_span,
+    walks_the_index_first,
 )
 from shared.contracts.user_filters import UserFilters, UserSort
 
@@ -48,12 +51,19 @@ def test_up_to_the_exact_limit_and_the_walk_break_even_matches_are_collected() -
     assert not collects(cheap(4), 3)
 
 
-def test_where_a_walk_reads_only_the_index_fewer_matches_are_collected() -> None:
+def test_where_a_walk_reads_only_the_index_it_is_tried_first_above_a_few_thousand() -> None:
+    listing = Listing(uuid.uuid4(), UserFilters(), {}, UserSort.CREATED_DESC, None, 50)
     # "two groups + active + marie", newest first: 5,099 matches at 1 M users.
-    assert not collects(cheap(5_099), EXACT_UP_TO, index_only_walk=True)
-    assert collects(cheap(5_099), EXACT_UP_TO)
-    assert collects(cheap(INDEX_ONLY_WALK_BREAK_EVEN), EXACT_UP_TO, index_only_walk=True)
-    assert not collects(cheap(INDEX_ONLY_WALK_BREAK_EVEN + 1), EXACT_UP_TO, index_only_walk=True)
+    assert walks_the_index_first(listing, cheap(5_224))
+    assert walks_the_index_first(listing, cheap(INDEX_ONLY_WALK_FROM + 1))
+    assert not walks_the_index_first(listing, cheap(INDEX_ONLY_WALK_FROM))
+    by_email = replace(listing, sort=UserSort.EMAIL)
+    assert not walks_the_index_first(by_email, cheap(5_224))
+
+
+def test_the_index_walk_reads_twice_the_entries_a_spread_page_takes() -> None:
+    assert index_walk_span(5_100, 1_000_000, 50) == 20_000
+    assert index_walk_span(20_000, 10_000, 50) == 102  # the estimate above the rows
 
 
 @pytest.mark.parametrize(
