@@ -82,19 +82,15 @@ WALK_BREAK_EVEN = 10_000
 STRAY_COLLECT_MOST = 30_000
 TEXT_ORDERS = (UserSort.NAME.key, UserSort.EMAIL.key)
 # Orders whose index carries the filters' columns (all but the custom fields:
-# `models.ORDER_INDEX_COVERS`): a walk reads only index entries, ~0.3 us each on a
-# million users, where collecting reads a heap page for each match (~2-4 us) after the
-# GIN's intersection (5-15 ms for a mix). "lé" by name (43,000 matches): walked 12.5 ms
-# reading the heap, 3 ms from the index. Between `INDEX_ONLY_WALK_FROM` and the walk
-# break-even, such an order is walked over a bounded span first (twice the entries a page
-# takes if the matches are spread over the order), and the matches collected when no page
-# fills within it: the planner overestimates some filters five-fold ("sent, not expired":
-# 5,230 expected, 913 real, spread: a page takes 56,000 entries) and cannot tell them
-# from a costly intersection of as many ("two groups + active + marie" newest first,
-# 5,224 expected, 5,099 real: collected 29 ms, walked 2.3-3.6 ms). Below 4,000 at a
-# million rows, collecting costs less than the span's bound and walk.
+# `models.ORDER_INDEX_COVERS`): their walk reads only index entries (~0.3-0.8 us each on
+# a million users) where a walk along another order reads a heap page for each row it
+# passes (~2-4 us). "lé" by name (43,000 matches, a page 7,600 rows along): 12.5 ms, 3 ms
+# from the index; "expired + group" newest first (11,000 rows along): 17-26 ms, 3.5-4.7.
+# Collecting is chosen as before: an index-only walk from 2,000 or 4,000 expected matches
+# was tried, and walked filters that the planner overestimates five-fold ("sent, not
+# expired": 5,230 expected, 913 real, a page 56,000 entries along) in 16-25 ms with an
+# estimated total, where collecting them takes 6 ms and counts them exactly.
 COVERING_ORDERS = (UserSort.CREATED.key, UserSort.NAME.key)
-INDEX_ONLY_WALK_FROM = 4_000
 Column = ColumnElement[Any] | InstrumentedAttribute[Any]
 
 
@@ -320,26 +316,20 @@ async def _find(
     if any(c is false() for c in conditions):
         return FoundPage([], False, 0, True)
     expected = await planner_estimate(session, select(User.id).where(*conditions))
-    strays = walk_may_stray(listing.filters, listing.sort)
-    span: int | None
     if collects(expected, exact_up_to):
-        if strays or not walks_the_index_first(listing, expected):
-            return await _collected_page(session, listing, conditions, exact_up_to)
-        tenant_rows = await _tenant_rows(session, listing)
-        span = index_walk_span(expected.rows, tenant_rows, listing.limit)
-    elif strays and collects_after_a_short_walk(expected):
+        return await _collected_page(session, listing, conditions, exact_up_to)
+    walk_conditions = listing.conditions(now, for_walk=True)
+    if walk_may_stray(listing.filters, listing.sort) and collects_after_a_short_walk(expected):
         span = walk_span(expected.rows, await _tenant_rows(session, listing), listing.limit)
-    else:
-        walk_conditions = listing.conditions(now, for_walk=True)
-        page = await walked_page(session, listing, walk_conditions, expected.rows)
-        assert page is not None  # an unbounded walk always ends with its page
-        return page
-    if span is not None:
-        walk_conditions = listing.conditions(now, for_walk=True)
+        if span is None:
+            return await _collected_page(session, listing, conditions, exact_up_to)
         page = await walked_page(session, listing, walk_conditions, expected.rows, span)
         if page is not None:
             return page
-    return await _collected_page(session, listing, conditions, exact_up_to)
+        return await _collected_page(session, listing, conditions, exact_up_to)
+    page = await walked_page(session, listing, walk_conditions, expected.rows)
+    assert page is not None  # an unbounded walk always ends with its page
+    return page
 
 
 async def _tenant_rows(session: AsyncSession, listing: Listing) -> int:
@@ -355,23 +345,6 @@ def collects(expected: Estimate, exact_up_to: int) -> bool:
     would (not, say, 145,000 expired invitations to keep the 11,000 in one group)."""
     most = min(exact_up_to, WALK_BREAK_EVEN)
     return expected.rows <= most and expected.cost <= COST_PER_MATCH * exact_up_to
-
-
-def walk_reads_index_only(listing: Listing) -> bool:
-    """Whether a walk of this listing's order checks every filter in the order's index
-    (which carries all the filters' columns but the custom fields)."""
-    return listing.sort.key in COVERING_ORDERS and not listing.field_values
-
-
-def walks_the_index_first(listing: Listing, expected: Estimate) -> bool:
-    """Whether matches that would be collected are first looked for by a walk over a
-    bounded span of the order's index (`index_walk_span`)."""
-    return walk_reads_index_only(listing) and expected.rows > INDEX_ONLY_WALK_FROM
-
-
-def index_walk_span(expected_rows: int, tenant_rows: int, limit: int) -> int:
-    """Twice the entries of the order a page takes when the matches are spread over it."""
-    return 2 * (limit + 1) * max(tenant_rows, expected_rows) // max(expected_rows, 1)
 
 
 def walk_span(expected_rows: int, tenant_rows: int, limit: int) -> int | None:
