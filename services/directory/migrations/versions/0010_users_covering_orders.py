@@ -6,7 +6,7 @@ keeps them). On a million users: `expired + group` newest first read ~11,000 hea
 fill a page of 51 (17-26 ms), 3.5-4.7 ms from the index; `q=lé` by name 7,600 heap rows
 (12.5 ms), 3 ms. They replace `ix_users_created` and `ix_users_sort_name` (same keys), so
 that a user's insert still writes one entry in each order, only a wider one (~250-300
-bytes against ~60-70; 305 and 227 MB against 68 and 56 MB at 1 M).
+bytes against ~60-70; 314 and 292 MB against 68 and 56 MB at 1 M).
 
 Revision ID: 0010_users_covering_orders
 Revises: 0009_users_filters_gin
