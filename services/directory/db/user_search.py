@@ -81,6 +81,16 @@ WALK_BREAK_EVEN = 10_000
 # the benchmark does not have.
 STRAY_COLLECT_MOST = 30_000
 TEXT_ORDERS = (UserSort.NAME.key, UserSort.EMAIL.key)
+# Orders whose index carries the filters' columns (all but the custom fields:
+# `models.ORDER_INDEX_COVERS`): their walk reads only index entries (~0.3-0.8 us each on
+# a million users) where a walk along another order reads a heap page for each row it
+# passes (~2-4 us). "lé" by name (43,000 matches, a page 7,600 rows along): 12.5 ms, 3 ms
+# from the index; "expired + group" newest first (11,000 rows along): 17-26 ms, 3.5-4.7.
+# Collecting is chosen as before: an index-only walk from 2,000 or 4,000 expected matches
+# was tried, and walked filters that the planner overestimates five-fold ("sent, not
+# expired": 5,230 expected, 913 real, a page 56,000 entries along) in 16-25 ms with an
+# estimated total, where collecting them takes 6 ms and counts them exactly.
+COVERING_ORDERS = (UserSort.CREATED.key, UserSort.NAME.key)
 Column = ColumnElement[Any] | InstrumentedAttribute[Any]
 
 
@@ -267,6 +277,12 @@ async def find_page(
     `listing_fields` in the same transaction."""
     filters = listing.filters
     if not filters.is_empty and by_last_login(listing.sort) and filters.never_logged_in is None:
+        # Collected, the matches are sorted whichever part they are in: one statement, one
+        # intersection in the GIN (the parts took two of each, ~6 ms apiece for a mix).
+        conditions = listing.conditions(now)
+        expected = await planner_estimate(session, select(User.id).where(*conditions))
+        if collects(expected, exact_up_to):
+            return await _collected_page(session, listing, conditions, exact_up_to)
         return await _find_by_login_state(session, listing, exact_up_to, now)
     return await _find(session, listing, exact_up_to, now)
 
@@ -304,9 +320,7 @@ async def _find(
         return await _collected_page(session, listing, conditions, exact_up_to)
     walk_conditions = listing.conditions(now, for_walk=True)
     if walk_may_stray(listing.filters, listing.sort) and collects_after_a_short_walk(expected):
-        tenant = select(User.id).where(User.tenant_id == listing.tenant_id)
-        tenant_rows = await planner_estimate(session, tenant)
-        span = walk_span(expected.rows, tenant_rows.rows, listing.limit)
+        span = walk_span(expected.rows, await _tenant_rows(session, listing), listing.limit)
         if span is None:
             return await _collected_page(session, listing, conditions, exact_up_to)
         page = await walked_page(session, listing, walk_conditions, expected.rows, span)
@@ -316,6 +330,11 @@ async def _find(
     page = await walked_page(session, listing, walk_conditions, expected.rows)
     assert page is not None  # an unbounded walk always ends with its page
     return page
+
+
+async def _tenant_rows(session: AsyncSession, listing: Listing) -> int:
+    tenant = select(User.id).where(User.tenant_id == listing.tenant_id)
+    return (await planner_estimate(session, tenant)).rows
 
 
 def collects(expected: Estimate, exact_up_to: int) -> bool:
@@ -392,9 +411,9 @@ async def walked_page(
     that many rows of the order (matching or not): None when the page did not fill
     within them."""
     limit = listing.limit
-    query = walk_query(conditions, listing.sort, listing.after, limit + 1)
     if span is not None:
-        query = query.where(_within(listing, span))
+        conditions = [*conditions, _within(listing, span)]
+    query = walk_query(conditions, listing.sort, listing.after, limit + 1)
     rows = cast(list[ListedUser], (await _execute(session, query)).all())
     users, more = rows[:limit], len(rows) > limit
     if span is not None and not more:
@@ -436,12 +455,24 @@ def walk_query(
     conditions: list[ColumnElement[bool]], sort: UserSort, after: Position | None, limit: int
 ) -> Select[Any]:
     """Users in sort order from the cursor, as the planner reads them best with a LIMIT:
-    along the sort index when many match."""
+    along the sort index when many match. In an order whose index carries the filters'
+    columns, the page's keys are found first (an index-only scan: no heap page for a row
+    that does not match), then its rows are read."""
     column = USERS[sort_column(sort).key]
-    query = LISTED.where(*conditions)
+    order = _order(column, USERS.id, sort)
+    if sort.key not in COVERING_ORDERS:
+        query = LISTED.where(*conditions)
+        if after is not None:
+            query = query.where(_after(column, USERS.id, sort, after))
+        return query.order_by(*order).limit(limit)
+    keys = select(USERS.tenant_id, USERS.id).where(*conditions)
     if after is not None:
-        query = query.where(_after(column, USERS.id, sort, after))
-    return query.order_by(*_order(column, USERS.id, sort)).limit(limit)
+        keys = keys.where(_after(column, USERS.id, sort, after))
+    page_rows = keys.order_by(*order).limit(limit).subquery("page")
+    on_page = and_(
+        USERS.tenant_id == literal_column("page.tenant_id"), USERS.id == literal_column("page.id")
+    )
+    return LISTED.join(page_rows, on_page).order_by(*order)
 
 
 def collect_query(
