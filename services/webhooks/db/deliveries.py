@@ -90,12 +90,20 @@ claimed AS (
     WHERE d.ctid = ANY(ARRAY(SELECT row_at FROM locked))
     RETURNING d.tenant_id, d.id, d.hook_id, d.event_id, d.attempts
 )
--- Joined after the update, each row to its own hook and event by their keys.
+-- Joined after the update, each row to its own hook and event by their whole keys (a
+-- subquery each, kept apart by its LIMIT: joined plainly, the planner without statistics
+-- matched the events by tenant alone and read the tenant's every event for each row).
 SELECT c.tenant_id, c.id, c.hook_id, h.target_url, h.target_key, h.secret,
-       ev.event, c.event_id, ev.payload::text AS payload, c.attempts
+       ev.event, c.event_id, ev.payload, c.attempts
 FROM claimed c
-JOIN hooks h ON h.tenant_id = c.tenant_id AND h.id = c.hook_id
-JOIN webhook_events ev ON ev.tenant_id = c.tenant_id AND ev.id = c.event_id
+CROSS JOIN LATERAL (
+    SELECT h.target_url, h.target_key, h.secret FROM hooks h
+    WHERE h.tenant_id = c.tenant_id AND h.id = c.hook_id LIMIT 1
+) h
+CROSS JOIN LATERAL (
+    SELECT ev.event, ev.payload::text AS payload FROM webhook_events ev
+    WHERE ev.tenant_id = c.tenant_id AND ev.id = c.event_id LIMIT 1
+) ev
 """
     )
     .bindparams(bindparam("busy_keys"), bindparam("busy_counts"), bindparam("saturated"))
