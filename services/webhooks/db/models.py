@@ -1,6 +1,6 @@
 """The webhooks service's tables. `tenant_id` leads every key and index of tenant data,
 except where the lookup knows no tenant yet: an API key's hash (the key names no tenant)
-and the delivery queue's due index (the senders serve every tenant, oldest first); and
+and the delivery queue's index (the senders serve every tenant, per receiving server); and
 two indexes led by a global UUID that already names its tenant (see there)."""
 
 import uuid
@@ -139,8 +139,13 @@ class DeliveryJob(Base):
             ["tenant_id", "event_id"], ["webhook_events.tenant_id", "webhook_events.id"]
         ),
         UniqueConstraint("tenant_id", "hook_id", "event_id"),  # also: a hook's, to delete them
-        # The queue, across tenants: what is due first.
-        Index("ix_deliveries_due", "next_attempt_at", postgresql_where=text(UNDELIVERED_SQL)),
+        # The queue, across tenants, per receiving server: what is due first at each.
+        Index(
+            "ix_deliveries_target",
+            "target_key",
+            "next_attempt_at",
+            postgresql_where=text(UNDELIVERED_SQL),
+        ),
         # "Is an earlier event of this user still undelivered to this hook?" Not led by
         # tenant_id: the hook's id (a UUID) already is the tenant's, and an index led by
         # tenant_id looked to the planner, before any statistics, as good a way to find one
