@@ -1,12 +1,15 @@
 """What only the directory's tests need, on top of the root fixtures: a tenant seen from the
-rest of the platform (`lms`), the directory's dead-letter queues, a non-admin role."""
+rest of the platform (`lms`), the directory's dead-letter queues, a non-admin role, a
+SQLAlchemy session on its database (`session`, one transaction) for its statements' tests."""
 
 from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from services.directory.handlers import QUEUES
+from shared.db import sqlalchemy_dsn
 from tests.support.bus import BusSpy, DeadLetters, EventPublisher
 from tests.support.directory import Lms, Tenant
 from tests.support.servers import RunningServer
@@ -17,6 +20,14 @@ MANAGER_ROLE = "manager"
 @pytest.fixture
 def lms(tenant: Tenant, bus: BusSpy, events: EventPublisher, amqp_url: str) -> Lms:
     return Lms(tenant, bus, events, amqp_url)
+
+
+@pytest.fixture
+async def session(directory_db: str) -> AsyncIterator[AsyncSession]:
+    engine = create_async_engine(sqlalchemy_dsn(directory_db))
+    async with async_sessionmaker(engine)() as session, session.begin():
+        yield session
+    await engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -4,14 +4,14 @@ row that does not match. And in last-login order a page that is
 collected is read in one statement, not one per part (logged in, never)."""
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory.api.cursors import user_cursor, user_position
 from services.directory.api.schemas import UserListQuery
@@ -24,16 +24,7 @@ from services.directory.db.user_search import (
     walked_page,
 )
 from services.directory.usecases.list_users import field_values_by_id
-from shared.db import sqlalchemy_dsn
 from tests.support.directory import Lms
-
-
-@pytest.fixture
-async def session(directory_db: str) -> AsyncIterator[AsyncSession]:
-    engine = create_async_engine(sqlalchemy_dsn(directory_db))
-    async with async_sessionmaker(engine)() as session, session.begin():
-        yield session
-    await engine.dispose()
 
 
 async def listing(session: AsyncSession, lms: Lms, query: list[tuple[str, str]]) -> Listing:

@@ -2,25 +2,14 @@
 matches may sit together far along a text order): it gives the page when the page fills
 within the span, and nothing otherwise (the list then collects the matches)."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory.api.cursors import user_position
 from services.directory.api.schemas import UserListQuery
 from services.directory.db.user_search import Listing, listing_fields, walked_page
-from shared.db import sqlalchemy_dsn
 from tests.support.directory import Lms
-
-
-@pytest.fixture
-async def session(directory_db: str) -> AsyncIterator[AsyncSession]:
-    engine = create_async_engine(sqlalchemy_dsn(directory_db))
-    async with async_sessionmaker(engine)() as session, session.begin():
-        yield session
-    await engine.dispose()
 
 
 async def short_walk(session: AsyncSession, lms: Lms, sort: str, span: int) -> list[str] | None:
