@@ -221,6 +221,14 @@ class User(Base):
                 "email_normalized": "gin_trgm_ops",
             },
         ),
+        # The search text's three-letter pieces behind the sort name's initial (migration
+        # 0011): a text term's matches under every initial but one, without a heap page for
+        # those under that one (user_search.py, `seek_page`).
+        Index(
+            "ix_users_name_trigrams",
+            func.name_initial_trigrams(sort_name, search_text),
+            postgresql_using="gin",
+        ),
     )
     # The version goes up on every flush that changes the row, and the UPDATE only applies
     # if the row still has the version that was read (optimistic concurrency).

@@ -30,19 +30,24 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Executable,
     Select,
+    Text,
     and_,
     bindparam,
     false,
     func,
     literal_column,
+    or_,
     select,
+    text,
     tuple_,
     union_all,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy import column as sql_column
-from sqlalchemy.dialects.postgresql import JSON, aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY, JSON, aggregate_order_by
 from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
@@ -91,6 +96,18 @@ TEXT_ORDERS = (UserSort.NAME.key, UserSort.EMAIL.key)
 # expired": 5,230 expected, 913 real, a page 56,000 entries along) in 16-25 ms with an
 # estimated total, where collecting them takes 6 ms and counts them exactly.
 COVERING_ORDERS = (UserSort.CREATED.key, UserSort.NAME.key)
+# The tags of `ix_users_name_trigrams` (migration 0011): the sort name's initial when it is
+# one of these letters, else "~". A term's matches under every initial but its own are
+# looked up by naming the other tags.
+NAME_INITIALS = "abcdefghijklmnopqrstuvwxyz"
+OTHER_INITIAL = "~"
+TRIGRAM_LENGTH = 3
+# A seek walks the name index from the term's initial to the end of the names that start
+# with the term (index-only, ~0.3 us an entry): at most this many entries before them
+# ("t" to "tremblay" at 1 M users: 14,700, 4-5 ms).
+SEEK_SKIP_MOST = 60_000
+# Where pages compare like Python strings (code points): a seek merges its two parts here.
+CODE_POINT_COLLATIONS = frozenset({"C", "POSIX", "C.UTF-8", "C.utf8", "ucs_basic"})
 Column = ColumnElement[Any] | InstrumentedAttribute[Any]
 
 
@@ -194,7 +211,7 @@ class Explain(Executable, ClauseElement):
     inherit_cache = True
     _traverse_internals = [("query", InternalTraversal.dp_clauseelement)]  # noqa: RUF012
 
-    def __init__(self, query: Select[Any]) -> None:
+    def __init__(self, query: Select[Any] | CompoundSelect[Any]) -> None:
         self.query = query
 
     @property
@@ -326,6 +343,9 @@ async def _find(
         return await _find_by_login_state(session, listing, exact_up_to, now)
     walk_conditions = listing.conditions(now, for_walk=True)
     if walk_may_stray(listing.filters, listing.sort) and collects_after_a_short_walk(expected):
+        seeked = await seek_page(session, listing, expected, now)
+        if seeked is not None:
+            return seeked
         span = walk_span(expected.rows, await _tenant_rows(session, listing), listing.limit)
         if span is None:
             return await _collected_page(session, listing, conditions, exact_up_to)
@@ -382,6 +402,135 @@ def walk_may_stray(filters: UserFilters, sort: UserSort) -> bool:
     ("tremblay" by name: 940,000 rows first). Other filters do not follow the order."""
     searches_text = bool(filters.search_terms or filters.email_contains)
     return searches_text and sort.key in TEXT_ORDERS
+
+
+# --- seeks: a text term's names walked from their initial -----------------------------------
+
+
+def seek_term(filters: UserFilters) -> str | None:
+    """The text term a seek goes by: the longest of three letters or more that starts with
+    a letter a-z (a family name more often than not), if any."""
+    email = filters.email_contains
+    terms = [*filters.search_terms, *([email.lower()] if email else [])]
+    usable = [t for t in terms if len(t) >= TRIGRAM_LENGTH and t[0] in NAME_INITIALS]
+    return max(usable, key=len, default=None)
+
+
+def _next(value: str) -> str:
+    """The first string after every string that starts with `value` (code-point order)."""
+    return value[:-1] + chr(ord(value[-1]) + 1)
+
+
+def tagged_elsewhere(term: str, initial: str) -> ColumnElement[bool]:
+    """Users whose search text holds every three-letter piece of `term`, under any initial
+    but `initial`: one lookup per tag in `ix_users_name_trigrams`, each list short or empty
+    when the term is a family name under `initial`."""
+    pieces = {term[i : i + TRIGRAM_LENGTH] for i in range(len(term) - TRIGRAM_LENGTH + 1)}
+    trigrams = func.name_initial_trigrams(USERS.sort_name, USERS.search_text, type_=ARRAY(Text))
+    return or_(
+        *(
+            trigrams.contains(sql_cast(sorted(tag + piece for piece in pieces), ARRAY(Text)))
+            for tag in (*NAME_INITIALS, OTHER_INITIAL)
+            if tag != initial
+        )
+    )
+
+
+_collation: dict[str, bool] = {}
+DATABASE_COLLATION = text(
+    "SELECT CASE WHEN datlocprovider = 'c' THEN datcollate END"
+    " FROM pg_database WHERE datname = current_database()"
+)
+
+
+async def _orders_by_code_point(session: AsyncSession) -> bool:
+    """Whether the database compares text by code point, as Python does (once a process)."""
+    if "safe" not in _collation:
+        found = await _execute(session, DATABASE_COLLATION)
+        _collation["safe"] = found.scalar_one() in CODE_POINT_COLLATIONS
+    return _collation["safe"]
+
+
+async def _rows_in_ranges(
+    session: AsyncSession, tenant_id: uuid.UUID, ranges: Sequence[tuple[str, str]]
+) -> list[int]:
+    """How many of the tenant's rows the planner expects in each range of the name order."""
+    name = USERS.sort_name
+    parts = [
+        select(USERS.id).where(USERS.tenant_id == tenant_id, name >= low, name < high)
+        for low, high in ranges
+    ]
+    plan = (await _execute(session, Explain(union_all(*parts)))).scalar_one()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return [int(child["Plan Rows"]) for child in plan[0]["Plan"]["Plans"]]
+
+
+async def seek_page(
+    session: AsyncSession, listing: Listing, expected: Estimate, now: datetime
+) -> FoundPage | None:
+    """In name order, a text term that is (mostly) the start of family names: its matches
+    sit together in the name order, which a walk from the start reaches only after the
+    names before them (940,000 rows for "tremblay"), and which collecting finds by reading
+    a heap page for each (13,605 pages). Instead: the matches under every initial but the
+    term's are looked up by their tagged pieces (`tagged_elsewhere`: none or a few), and
+    the term's initial is walked index-only from its first name up to the end of the names
+    that start with the term (from its last name, descending). The page is the two merged;
+    the total, the planner's estimate. None where the seek does not apply (another order,
+    no such term, a collation that orders text unlike Python) or the walk found no page
+    (the list then goes on as before)."""
+    term = seek_term(listing.filters)
+    if (
+        term is None
+        or listing.sort.key != UserSort.NAME.key
+        or not await _orders_by_code_point(session)
+        or not await _names_start_with(session, listing, term, expected.rows)
+    ):
+        return None
+    return await seeked_page(session, listing, term, expected.rows, now)
+
+
+async def _names_start_with(
+    session: AsyncSession, listing: Listing, term: str, expected_rows: int
+) -> bool:
+    """Whether, as the planner expects, at least half of the matches (and a page) are
+    names that start with `term`, with at most `SEEK_SKIP_MOST` names to walk past first."""
+    initial, after_term = term[0], _next(term)
+    skipped = (after_term, _next(initial)) if listing.sort.descending else (initial, term)
+    passed, starting = await _rows_in_ranges(
+        session, listing.tenant_id, [skipped, (term, after_term)]
+    )
+    return passed <= SEEK_SKIP_MOST and starting >= max(listing.limit + 1, expected_rows // 2)
+
+
+async def seeked_page(
+    session: AsyncSession, listing: Listing, term: str, expected_rows: int, now: datetime
+) -> FoundPage | None:
+    """The page of a seek (`seek_page`): the walk of the term's initial, from its first name
+    to the last that starts with the term (descending: from its last name to the first
+    that does), merged with the matches under the other initials; None when the walk did
+    not fill a page (the page may go on past the names it read)."""
+    initial, descending = term[0], listing.sort.descending
+    after_initial, after_term = _next(initial), _next(term)
+    name = USERS.sort_name
+    low, high = (term, after_initial) if descending else (initial, after_term)
+    walk_conditions = [*listing.conditions(now, for_walk=True), name >= low, name < high]
+    walked = await walked_page(session, listing, walk_conditions, expected_rows)
+    if walked is None or not walked.has_more:
+        return None
+    elsewhere = [
+        *listing.conditions(now),
+        tagged_elsewhere(term, initial),
+        or_(name < initial, name >= after_initial),
+    ]
+    query = collect_query(elsewhere, listing.sort, listing.after, listing.limit + 1)
+    others = cast(list[ListedUser], (await _execute(session, query)).all())
+    merged = sorted([*others, *walked.users], key=_in_name_order, reverse=descending)
+    users = merged[: listing.limit]
+    return FoundPage(users, True, max(expected_rows, len(users)), False)
+
+
+def _in_name_order(user: Any) -> tuple[str, uuid.UUID]:
+    return (user.sort_name, user.id)
 
 
 async def _collected_page(

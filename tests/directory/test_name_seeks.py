@@ -1,0 +1,109 @@
+"""A text term that is the start of family names, in name order: the list walks the names
+under the term's initial (index-only) and looks the other initials' matches up by their
+tagged three-letter pieces (`ix_users_name_trigrams`), instead of reading a heap row for
+every match to sort them. The pages must be those of the whole list, in order."""
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+
+from services.directory.api.cursors import user_cursor
+from services.directory.db.models import User
+from services.directory.db.user_search import (
+    Explain,
+    Listing,
+    seek_term,
+    seeked_page,
+    tagged_elsewhere,
+)
+from shared.contracts.user_filters import UserFilters
+from tests.directory.test_index_only_walks import listing, nodes
+from tests.support.directory import Lms
+
+# In name order: Bouchard (tremblay in the address), the Thibaults (under "t", before the
+# Tremblays, no match), six Tremblays, the Turcottes (no match), Émond (tremblay in the
+# address; "é" comes after "z" by code point: the other initials' tag "~").
+FAMILIES = {"Thibault": 3, "Tremblay": 6, "Turcotte": 3}
+OUTSIDE = {"Bouchard": "bouchard.tremblay@example.com", "Émond": "emond.tremblay@example.com"}
+
+
+async def seed(lms: Lms) -> list[str]:
+    """The users; returns the addresses of the Tremblay matches in name order."""
+    for family, count in FAMILIES.items():
+        for i in range(count):
+            await lms.invite(
+                f"{family.lower()}.{i}@example.com", first_name=f"P{i}", last_name=family
+            )
+    for family, email in OUTSIDE.items():
+        await lms.invite(email, first_name="Zed", last_name=family)
+    tremblays = [f"tremblay.{i}@example.com" for i in range(FAMILIES["Tremblay"])]
+    return [OUTSIDE["Bouchard"], *tremblays, OUTSIDE["Émond"]]
+
+
+async def seeked_pages(session: AsyncSession, lms: Lms, query: list[tuple[str, str]]) -> list[str]:
+    """The list read page by page (two a page) while the seek gives pages."""
+    seen: list[str] = []
+    cursor: list[tuple[str, str]] = []
+    while True:
+        listed: Listing = await listing(session, lms, [*query, ("limit", "2"), *cursor])
+        term = seek_term(listed.filters)
+        assert term == "tremblay"
+        page = await seeked_page(session, listed, term, 8, datetime.now(UTC))
+        if page is None:
+            return seen
+        assert (page.has_more, page.total_is_exact) == (True, False)
+        seen.extend(u.email for u in page.users)
+        position = page.next_position(listed.sort)
+        assert position is not None
+        cursor = [("cursor", str(user_cursor(listed.sort, position)))]
+
+
+async def test_a_seek_pages_through_the_names_in_order_with_the_other_initials_merged(
+    lms: Lms, session: AsyncSession
+) -> None:
+    in_order = await seed(lms)
+    for query in ([("q", "tremblay")], [("email", "Tremblay")]):
+        # Each page needs a third match among the names walked: the last two are collected.
+        assert await seeked_pages(session, lms, query) == in_order[:6], query
+        descending = await seeked_pages(session, lms, [*query, ("sort", "-name")])
+        assert descending == list(reversed(in_order))[:6], query
+
+
+async def test_the_other_initials_matches_come_from_the_tagged_pieces_alone(
+    lms: Lms, session: AsyncSession
+) -> None:
+    await seed(lms)
+    tenant = User.__table__.c.tenant_id == lms.tenant.id
+    elsewhere = tagged_elsewhere("tremblay", "t")
+    found = select(User.__table__.c.email).where(tenant, elsewhere).order_by(text("email"))
+    assert list((await session.execute(found)).scalars()) == sorted(OUTSIDE.values())
+    # As on a million rows, where reading the tenant's rows is out of the question.
+    for setting in ("enable_seqscan", "enable_indexscan"):
+        await session.execute(text(f"SET LOCAL {setting} = off"))
+    counted = select(func.count()).select_from(User).where(tenant, elsewhere)
+    raw = (await session.execute(AnalyzedExplain(counted))).scalar_one()
+    plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+    lookups = [n for n in nodes(plan) if n.get("Index Name") == "ix_users_name_trigrams"]
+    assert lookups, plan
+    # The index gives the two users under other initials, none of the nine under "t".
+    assert sum(n["Actual Rows"] * n["Actual Loops"] for n in lookups) == len(OUTSIDE), plan
+
+
+class AnalyzedExplain(Explain):
+    inherit_cache = False
+
+
+@compiles(AnalyzedExplain, "postgresql")
+def _analyzed(element: AnalyzedExplain, compiler: Any, **kw: Any) -> str:
+    return f"EXPLAIN (ANALYZE, FORMAT JSON) {compiler.process(element.query, **kw)}"
+
+
+def test_a_seek_goes_by_the_longest_term_that_starts_with_a_letter() -> None:
+    assert seek_term(UserFilters(q="marie tremblay")) == "tremblay"
+    assert seek_term(UserFilters(q="zoé 42", email="Gagnon")) == "gagnon"
+    assert seek_term(UserFilters(q="émond")) is None  # tagged "~", with other initials
+    assert seek_term(UserFilters(q="42 ab")) is None
