@@ -941,6 +941,8 @@ async def run(config: Config) -> int:
             print("measuring the same SQL in PostgreSQL ...", flush=True)
             sql = {case.name: await measure_sql(sessions, fx, case, 3) for case in cases}
         for name, (_, params, depth) in deep.items() if config.sql else ():
+            if name not in http:  # left out by --only
+                continue
             for offset in (0, depth) if params not in seen_lists else (depth,):
                 ids = http[name].first_ids if offset == depth else None
                 result = await measure_offset(

@@ -106,6 +106,10 @@ TRIGRAM_LENGTH = 3
 # with the term (index-only, ~0.3 us an entry): at most this many entries before them
 # ("t" to "tremblay" at 1 M users: 14,700, 4-5 ms).
 SEEK_SKIP_MOST = 60_000
+# A seek gives up (the list collects as before) when more matches than this sit under the
+# other initials ("martin": a family name and a first name): gathering them would cost
+# what collecting them all does.
+SEEK_ELSEWHERE_MOST = 1_000
 # Where pages compare like Python strings (code points): a seek merges its two parts here.
 CODE_POINT_COLLATIONS = frozenset({"C", "POSIX", "C.UTF-8", "C.utf8", "ucs_basic"})
 Column = ColumnElement[Any] | InstrumentedAttribute[Any]
@@ -451,20 +455,6 @@ async def _orders_by_code_point(session: AsyncSession) -> bool:
     return _collation["safe"]
 
 
-async def _rows_in_ranges(
-    session: AsyncSession, tenant_id: uuid.UUID, ranges: Sequence[tuple[str, str]]
-) -> list[int]:
-    """How many of the tenant's rows the planner expects in each range of the name order."""
-    name = USERS.sort_name
-    parts = [
-        select(USERS.id).where(USERS.tenant_id == tenant_id, name >= low, name < high)
-        for low, high in ranges
-    ]
-    plan = (await _execute(session, Explain(union_all(*parts)))).scalar_one()
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    return [int(child["Plan Rows"]) for child in plan[0]["Plan"]["Plans"]]
-
-
 async def seek_page(
     session: AsyncSession, listing: Listing, expected: Estimate, now: datetime
 ) -> FoundPage | None:
@@ -483,47 +473,58 @@ async def seek_page(
         term is None
         or listing.sort.key != UserSort.NAME.key
         or not await _orders_by_code_point(session)
-        or not await _names_start_with(session, listing, term, expected.rows)
+        or not await _names_start_with(session, listing, term)
     ):
         return None
     return await seeked_page(session, listing, term, expected.rows, now)
 
 
-async def _names_start_with(
-    session: AsyncSession, listing: Listing, term: str, expected_rows: int
-) -> bool:
-    """Whether, as the planner expects, at least half of the matches (and a page) are
-    names that start with `term`, with at most `SEEK_SKIP_MOST` names to walk past first."""
+async def _names_start_with(session: AsyncSession, listing: Listing, term: str) -> bool:
+    """Whether a page of the tenant's names start with `term`, after at most about
+    `SEEK_SKIP_MOST` names under its initial (the planner's estimate: one EXPLAIN; the
+    names themselves: at most a page of entries of the name index)."""
+    name, tenant = USERS.sort_name, USERS.tenant_id == listing.tenant_id
     initial, after_term = term[0], _next(term)
-    skipped = (after_term, _next(initial)) if listing.sort.descending else (initial, term)
-    passed, starting = await _rows_in_ranges(
-        session, listing.tenant_id, [skipped, (term, after_term)]
+    low, high = (after_term, _next(initial)) if listing.sort.descending else (initial, term)
+    passed = await planner_estimate(
+        session, select(USERS.id).where(tenant, name >= low, name < high)
     )
-    return passed <= SEEK_SKIP_MOST and starting >= max(listing.limit + 1, expected_rows // 2)
+    if passed.rows > SEEK_SKIP_MOST:
+        return False
+    page = listing.limit + 1
+    names = select(USERS.id).where(tenant, name >= term, name < after_term).limit(page)
+    count = select(func.count()).select_from(names.subquery("names"))
+    return int((await _execute(session, count)).scalar_one()) >= page
 
 
 async def seeked_page(
     session: AsyncSession, listing: Listing, term: str, expected_rows: int, now: datetime
 ) -> FoundPage | None:
-    """The page of a seek (`seek_page`): the walk of the term's initial, from its first name
-    to the last that starts with the term (descending: from its last name to the first
-    that does), merged with the matches under the other initials; None when the walk did
-    not fill a page (the page may go on past the names it read)."""
+    """The page of a seek (`seek_page`): the matches under the other initials (at most
+    `SEEK_ELSEWHERE_MOST` of them) merged with the walk of the term's initial from its first
+    name to the last that starts with the term (descending: from its last name to the first
+    that does); None when there are more matches elsewhere or the walk did not fill a page
+    (the page may go on past the names it read)."""
     initial, descending = term[0], listing.sort.descending
     after_initial, after_term = _next(initial), _next(term)
     name = USERS.sort_name
-    low, high = (term, after_initial) if descending else (initial, after_term)
-    walk_conditions = [*listing.conditions(now, for_walk=True), name >= low, name < high]
-    walked = await walked_page(session, listing, walk_conditions, expected_rows)
-    if walked is None or not walked.has_more:
-        return None
     elsewhere = [
         *listing.conditions(now),
         tagged_elsewhere(term, initial),
         or_(name < initial, name >= after_initial),
     ]
-    query = collect_query(elsewhere, listing.sort, listing.after, listing.limit + 1)
-    others = cast(list[ListedUser], (await _execute(session, query)).all())
+    query = collect_query(
+        elsewhere, listing.sort, listing.after, listing.limit + 1, most=SEEK_ELSEWHERE_MOST + 1
+    )
+    gathered = (await _execute(session, query)).all()
+    if gathered and int(gathered[0].total) > SEEK_ELSEWHERE_MOST:
+        return None
+    others = cast(list[ListedUser], gathered)
+    low, high = (term, after_initial) if descending else (initial, after_term)
+    walk_conditions = [*listing.conditions(now, for_walk=True), name >= low, name < high]
+    walked = await walked_page(session, listing, walk_conditions, expected_rows)
+    if walked is None or not walked.has_more:
+        return None
     merged = sorted([*others, *walked.users], key=_in_name_order, reverse=descending)
     users = merged[: listing.limit]
     return FoundPage(users, True, max(expected_rows, len(users)), False)
@@ -631,18 +632,21 @@ def walk_query(
 
 
 def collect_query(
-    conditions: list[ColumnElement[bool]], sort: UserSort, after: Position | None, limit: int
+    conditions: list[ColumnElement[bool]],
+    sort: UserSort,
+    after: Position | None,
+    limit: int,
+    most: int | None = None,
 ) -> Select[Any]:
     """Rows of (user, number of matches). MATERIALIZED keeps the planner from pushing the
     ORDER BY ... LIMIT into the matches, which would turn this back into a walk. The CTE's
-    and the page's columns are named, not taken from `.c` (whose proxies cost ~1 ms)."""
+    and the page's columns are named, not taken from `.c` (whose proxies cost ~1 ms).
+    With `most`, at most that many matches are gathered (and counted), whichever they are."""
     key = USERS[sort_column(sort).key]
-    matches = (
-        select(USERS.tenant_id, USERS.id, key.label("sort_key"))
-        .where(*conditions)
-        .cte("matches")
-        .prefix_with("MATERIALIZED")
-    )
+    gathered = select(USERS.tenant_id, USERS.id, key.label("sort_key")).where(*conditions)
+    if most is not None:
+        gathered = gathered.limit(most)
+    matches = gathered.cte("matches").prefix_with("MATERIALIZED")
     sort_key, match_id = sql_column("sort_key", key.type), sql_column("id", USERS.id.type)
     page = select(sql_column("tenant_id"), match_id).select_from(matches)
     if after is not None:
