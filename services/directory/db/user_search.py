@@ -13,6 +13,10 @@ EXPLAIN, about a millisecond):
 - *short walk, then collect*: where the matches may sit together far along the sort order
   (a text term in a text order) and many rows match, a walk is first bounded to a short
   span of the order; when the page does not fill within it, the matches are collected.
+- *seek*: in name order, where the term starts a page of family names ("tremblay"), the
+  names under the term's initial are walked (index-only) from the initial's first name, and
+  the few matches under the other initials are looked up by the term's tagged three-letter
+  pieces (`ix_users_name_trigrams`); the page is the two merged, the total an estimate.
 
 Left to itself, the planner walks whenever it expects the page to fill early, and reads
 the whole index when the matches all sit at the far end of the order (a search for
