@@ -1,6 +1,6 @@
 """A text term that is the start of family names, in name order: the list walks the names
 under the term's initial (index-only) and looks the other initials' matches up by their
-tagged three-letter pieces (`ix_users_name_trigrams`), instead of reading a heap row for
+tagged three-letter pieces (`ix_user_name_pieces`), instead of reading a heap row for
 every match to sort them. The pages must be those of the whole list, in order."""
 
 import json
@@ -85,14 +85,17 @@ async def test_the_other_initials_matches_come_from_their_tagged_pieces(
     rows = (
         await session.execute(
             text(
-                "SELECT last_name, array_agg(DISTINCT left(piece, 1)) FROM users,"
-                " unnest(name_initial_trigrams(sort_name, search_text)) AS piece"
-                " WHERE tenant_id = :tenant AND last_name <> '' GROUP BY last_name"
+                "SELECT u.last_name, array_agg(DISTINCT left(piece, 1))"
+                " FROM users u JOIN user_name_pieces p"
+                " ON p.tenant_id = u.tenant_id AND p.user_id = u.id,"
+                " unnest(name_initial_trigrams(p.sort_name, p.search_text)) AS piece"
+                " WHERE u.tenant_id = :tenant GROUP BY u.last_name"
             ),
             {"tenant": lms.tenant.id},
         )
     ).all()
     by_family = {family: tags for family, tags in rows}
+    assert len(by_family) == len(FAMILIES) + len(OUTSIDE) + 1  # and the tenant's admin
     assert by_family["Tremblay"] == ["t"]
     assert by_family["Bouchard"] == ["b"]
     assert by_family["Émond"] == ["~"]
@@ -145,3 +148,30 @@ def test_a_seek_goes_by_the_longest_term_that_starts_with_a_letter() -> None:
     assert seek_term(UserFilters(q="zoé 42", email="Gagnon")) == "gagnon"
     assert seek_term(UserFilters(q="émond")) is None  # tagged "~", with other initials
     assert seek_term(UserFilters(q="42 ab")) is None
+
+
+async def test_the_pieces_follow_a_name_or_an_address_and_nothing_else(
+    lms: Lms, session: AsyncSession
+) -> None:
+    user = await lms.invite("zed.roy@example.com", first_name="Zed", last_name="Roy")
+    pieces = text(
+        "SELECT p.sort_name, p.search_text, p.xmin::text AS version FROM user_name_pieces p"
+        " WHERE p.tenant_id = :tenant AND p.user_id = :user"
+    )
+    key = {"tenant": lms.tenant.id, "user": user["id"]}
+    inserted = (await session.execute(pieces, key)).one()
+    assert (inserted.sort_name, inserted.search_text) == ("roy zed", "zed roy zed.roy@example.com")
+    change = "UPDATE users SET {} WHERE tenant_id = :tenant AND id = :user"
+    await session.execute(text(change.format("status = 'deactivated', version = version + 1")), key)
+    assert (await session.execute(pieces, key)).one().version == inserted.version
+    await session.execute(text(change.format("last_name = 'Tremblay'")), key)
+    renamed = (await session.execute(pieces, key)).one()
+    assert (renamed.sort_name, renamed.search_text) == (
+        "tremblay zed",
+        "zed tremblay zed.roy@example.com",
+    )
+    await session.execute(text(change.format("email_normalized = 'zed@example.com'")), key)
+    moved = (await session.execute(pieces, key)).one()
+    assert moved.search_text == "zed tremblay zed@example.com"
+    await session.execute(text("DELETE FROM users WHERE tenant_id = :tenant AND id = :user"), key)
+    assert (await session.execute(pieces, key)).one_or_none() is None

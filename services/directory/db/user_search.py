@@ -16,7 +16,7 @@ EXPLAIN, about a millisecond):
 - *seek*: in name order, where the term starts a page of family names ("tremblay"), the
   names under the term's initial are walked (index-only) from the initial's first name, and
   the few matches under the other initials are looked up by the term's tagged three-letter
-  pieces (`ix_users_name_trigrams`); the page is the two merged, the total an estimate.
+  pieces (`ix_user_name_pieces`); the page is the two merged, the total an estimate.
 
 Left to itself, the planner walks whenever it expects the page to fill early, and reads
 the whole index when the matches all sit at the far end of the order (a search for
@@ -61,7 +61,7 @@ from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from services.directory.db.custom_fields import FIELD_COLUMNS
-from services.directory.db.models import CustomField, Group, User, UserGroup
+from services.directory.db.models import CustomField, Group, User, UserGroup, UserNamePieces
 from services.directory.db.user_filters import by_last_login, conditions_for, sort_column
 from services.directory.domain.custom_fields import CustomFieldRecord
 from services.directory.domain.listing import ListedUser, Position
@@ -100,7 +100,7 @@ TEXT_ORDERS = (UserSort.NAME.key, UserSort.EMAIL.key)
 # expired": 5,230 expected, 913 real, a page 56,000 entries along) in 16-25 ms with an
 # estimated total, where collecting them takes 6 ms and counts them exactly.
 COVERING_ORDERS = (UserSort.CREATED.key, UserSort.NAME.key)
-# The tags of `ix_users_name_trigrams` (migration 0011): the sort name's initial when it is
+# The tags of `ix_user_name_pieces` (migration 0011): the sort name's initial when it is
 # one of these letters, else "~". A term's matches under every initial but its own are
 # looked up by naming the other tags.
 NAME_INITIALS = "abcdefghijklmnopqrstuvwxyz"
@@ -123,6 +123,7 @@ Column = ColumnElement[Any] | InstrumentedAttribute[Any]
 # builds a cache key of every statement it runs, and for 31 ORM columns that cost more CPU
 # than PostgreSQL spends on many a page.
 USERS, GROUPS_TABLE, USER_GROUPS = User.__table__.c, Group.__table__.c, UserGroup.__table__.c
+NAME_PIECES = UserNamePieces.__table__.c
 
 # What the list shows of a user, and the sort keys its cursors hold: read as plain rows
 # (no ORM object per user), without the search text, password hash or deactivation details.
@@ -431,17 +432,21 @@ def _next(value: str) -> str:
 
 def tagged_elsewhere(term: str, initial: str) -> ColumnElement[bool]:
     """Users whose search text holds every three-letter piece of `term`, under any initial
-    but `initial`: one lookup per tag in `ix_users_name_trigrams`, each list short or empty
+    but `initial`: one lookup per tag in `ix_user_name_pieces`, each list short or empty
     when the term is a family name under `initial`."""
     pieces = {term[i : i + TRIGRAM_LENGTH] for i in range(len(term) - TRIGRAM_LENGTH + 1)}
-    trigrams = func.name_initial_trigrams(USERS.sort_name, USERS.search_text, type_=ARRAY(Text))
-    return or_(
+    trigrams = func.name_initial_trigrams(
+        NAME_PIECES.sort_name, NAME_PIECES.search_text, type_=ARRAY(Text)
+    )
+    holding = or_(
         *(
             trigrams.contains(sql_cast(sorted(tag + piece for piece in pieces), ARRAY(Text)))
             for tag in (*NAME_INITIALS, OTHER_INITIAL)
             if tag != initial
         )
     )
+    users = select(NAME_PIECES.tenant_id, NAME_PIECES.user_id).where(holding)
+    return tuple_(USERS.tenant_id, USERS.id).in_(users)
 
 
 _collation: dict[str, bool] = {}
