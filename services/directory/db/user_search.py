@@ -110,6 +110,10 @@ TRIGRAM_LENGTH = 3
 # with the term (index-only, ~0.3 us an entry): at most this many entries before them
 # ("t" to "tremblay" at 1 M users: 14,700, 4-5 ms).
 SEEK_SKIP_MOST = 60_000
+# A seek is tried from this many expected matches (fewer are collected in a few ms), also
+# below the collect's limit: the planner's guess for "tremblay" (14,761) ranged from 11,011
+# to 21,021 from one ANALYZE to the next, on both sides of `WALK_BREAK_EVEN`.
+SEEK_FROM = 5_000
 # A seek gives up (the list collects as before) when more matches than this sit under the
 # other initials ("martin": a family name and a first name): gathering them would cost
 # what collecting them all does.
@@ -346,15 +350,16 @@ async def _find(
     if any(c is false() for c in conditions):
         return FoundPage([], False, 0, True)
     expected = await planner_estimate(session, select(User.id).where(*conditions))
+    if expected.rows >= SEEK_FROM and walk_may_stray(listing.filters, listing.sort):
+        seeked = await seek_page(session, listing, expected, now)
+        if seeked is not None:
+            return seeked
     if collects(expected, exact_up_to):
         return await _collected_page(session, listing, conditions, exact_up_to)
     if walk_in_parts:
         return await _find_by_login_state(session, listing, exact_up_to, now)
     walk_conditions = listing.conditions(now, for_walk=True)
     if walk_may_stray(listing.filters, listing.sort) and collects_after_a_short_walk(expected):
-        seeked = await seek_page(session, listing, expected, now)
-        if seeked is not None:
-            return seeked
         span = walk_span(expected.rows, await _tenant_rows(session, listing), listing.limit)
         if span is None:
             return await _collected_page(session, listing, conditions, exact_up_to)
@@ -489,21 +494,19 @@ async def seek_page(
 
 
 async def _names_start_with(session: AsyncSession, listing: Listing, term: str) -> bool:
-    """Whether a page of the tenant's names start with `term`, after at most about
-    `SEEK_SKIP_MOST` names under its initial (the planner's estimate: one EXPLAIN; the
-    names themselves: at most a page of entries of the name index)."""
+    """Whether a page of the tenant's names start with `term` (at most a page of entries of
+    the name index), after at most about `SEEK_SKIP_MOST` names under its initial (the
+    planner's estimate: one EXPLAIN)."""
     name, tenant = USERS.sort_name, USERS.tenant_id == listing.tenant_id
     initial, after_term = term[0], _next(term)
-    low, high = (after_term, _next(initial)) if listing.sort.descending else (initial, term)
-    passed = await planner_estimate(
-        session, select(USERS.id).where(tenant, name >= low, name < high)
-    )
-    if passed.rows > SEEK_SKIP_MOST:
-        return False
     page = listing.limit + 1
     names = select(USERS.id).where(tenant, name >= term, name < after_term).limit(page)
     count = select(func.count()).select_from(names.subquery("names"))
-    return int((await _execute(session, count)).scalar_one()) >= page
+    if int((await _execute(session, count)).scalar_one()) < page:
+        return False
+    low, high = (after_term, _next(initial)) if listing.sort.descending else (initial, term)
+    skipped = select(USERS.id).where(tenant, name >= low, name < high)
+    return (await planner_estimate(session, skipped)).rows <= SEEK_SKIP_MOST
 
 
 async def seeked_page(
