@@ -124,9 +124,9 @@ async def test_the_seek_walks_the_names_from_the_initial_not_from_the_start(
     with sent_statements(session) as sent:
         page = await seeked_page(session, listed, "tremblay", 8, datetime.now(UTC))
     assert page is not None
-    (walk,) = [(sql, args) for sql, args in sent if "MATERIALIZED" not in sql]
+    (walk,) = sent  # the walk and the lookup elsewhere, merged: one statement
     # What the planner does with a LIMIT on a million rows, forced on a few: walk the index.
-    for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+    for setting in ("enable_seqscan", "enable_sort"):
         await session.execute(text(f"SET LOCAL {setting} = off"))
     connection = await session.connection()
     raw = (

@@ -118,8 +118,10 @@ SEEK_FROM = 5_000
 # other initials ("martin": a family name and a first name): gathering them would cost
 # what collecting them all does.
 SEEK_ELSEWHERE_MOST = 1_000
-# Where pages compare like Python strings (code points): a seek merges its two parts here.
-CODE_POINT_COLLATIONS = frozenset({"C", "POSIX", "C.UTF-8", "C.utf8", "ucs_basic"})
+# Collations (glibc's, of the database) where the names under an initial all sort between
+# it and the next letter (no contraction such as Danish "aa" after "z"): code-point order,
+# English and French.
+INITIALS_IN_ORDER = ("C", "POSIX", "ucs_basic", "en_", "fr_")
 Column = ColumnElement[Any] | InstrumentedAttribute[Any]
 
 
@@ -461,11 +463,12 @@ DATABASE_COLLATION = text(
 )
 
 
-async def _orders_by_code_point(session: AsyncSession) -> bool:
-    """Whether the database compares text by code point, as Python does (once a process)."""
+async def _initials_in_order(session: AsyncSession) -> bool:
+    """Whether the database's collation keeps the names under an initial between it and
+    the next letter (`INITIALS_IN_ORDER`; asked once a process)."""
     if "safe" not in _collation:
-        found = await _execute(session, DATABASE_COLLATION)
-        _collation["safe"] = found.scalar_one() in CODE_POINT_COLLATIONS
+        found = (await _execute(session, DATABASE_COLLATION)).scalar_one()
+        _collation["safe"] = bool(found) and found.startswith(INITIALS_IN_ORDER)
     return _collation["safe"]
 
 
@@ -480,13 +483,13 @@ async def seek_page(
     the term's initial is walked index-only from its first name up to the end of the names
     that start with the term (from its last name, descending). The page is the two merged;
     the total, the planner's estimate. None where the seek does not apply (another order,
-    no such term, a collation that orders text unlike Python) or the walk found no page
+    no such term, a collation that may sort names away from their initial) or the walk found no page
     (the list then goes on as before)."""
     term = seek_term(listing.filters)
     if (
         term is None
         or listing.sort.key != UserSort.NAME.key
-        or not await _orders_by_code_point(session)
+        or not await _initials_in_order(session)
         or not await _names_start_with(session, listing, term)
     ):
         return None
@@ -512,38 +515,76 @@ async def _names_start_with(session: AsyncSession, listing: Listing, term: str) 
 async def seeked_page(
     session: AsyncSession, listing: Listing, term: str, expected_rows: int, now: datetime
 ) -> FoundPage | None:
-    """The page of a seek (`seek_page`): the matches under the other initials (at most
-    `SEEK_ELSEWHERE_MOST` of them) merged with the walk of the term's initial from its first
-    name to the last that starts with the term (descending: from its last name to the first
-    that does); None when there are more matches elsewhere or the walk did not fill a page
-    (the page may go on past the names it read)."""
+    """The page of a seek (`seek_page`), in one statement (`seek_query`): the walk of the
+    term's initial from its first name to the last that starts with the term (descending:
+    from its last name to the first that does), merged in the database's order with the
+    matches under the other initials. None when there are more than `SEEK_ELSEWHERE_MOST`
+    of those, or the walk did not fill a page (the page may go on past the names it
+    read)."""
     initial, descending = term[0], listing.sort.descending
     after_initial, after_term = _next(initial), _next(term)
     name = USERS.sort_name
+    low, high = (term, after_initial) if descending else (initial, after_term)
+    walked = [*listing.conditions(now, for_walk=True), name >= low, name < high]
     elsewhere = [
         *listing.conditions(now),
         tagged_elsewhere(term, initial),
         or_(name < initial, name >= after_initial),
     ]
-    query = collect_query(
-        elsewhere, listing.sort, listing.after, listing.limit + 1, most=SEEK_ELSEWHERE_MOST + 1
-    )
-    gathered = (await _execute(session, query)).all()
-    if gathered and int(gathered[0].total) > SEEK_ELSEWHERE_MOST:
+    query = seek_query(walked, elsewhere, listing.sort, listing.after, listing.limit + 1)
+    rows = (await _execute(session, query)).all()
+    if not rows or rows[0].walked <= listing.limit or rows[0].elsewhere > SEEK_ELSEWHERE_MOST:
         return None
-    others = cast(list[ListedUser], gathered)
-    low, high = (term, after_initial) if descending else (initial, after_term)
-    walk_conditions = [*listing.conditions(now, for_walk=True), name >= low, name < high]
-    walked = await walked_page(session, listing, walk_conditions, expected_rows)
-    if walked is None or not walked.has_more:
-        return None
-    merged = sorted([*others, *walked.users], key=_in_name_order, reverse=descending)
-    users = merged[: listing.limit]
+    users = cast(list[ListedUser], rows[: listing.limit])
     return FoundPage(users, True, max(expected_rows, len(users)), False)
 
 
-def _in_name_order(user: Any) -> tuple[str, uuid.UUID]:
-    return (user.sort_name, user.id)
+def seek_query(
+    walked: list[ColumnElement[bool]],
+    elsewhere: list[ColumnElement[bool]],
+    sort: UserSort,
+    after: Position | None,
+    limit: int,
+) -> Select[Any]:
+    """Rows of (user, how many keys the walk gave, how many matched elsewhere): the walk's
+    first `limit` keys in sort order (an index-only scan of the name index, bounded by its
+    conditions' range) and at most `SEEK_ELSEWHERE_MOST` + 1 matches elsewhere, each in a
+    MATERIALIZED CTE (planned on its own: a walk, a lookup), the page their first `limit`
+    in the database's own order."""
+    key = USERS[sort_column(sort).key]
+    order = _order(key, USERS.id, sort)
+    walk = select(USERS.tenant_id, USERS.id, key.label("sort_key")).where(*walked)
+    if after is not None:
+        walk = walk.where(_after(key, USERS.id, sort, after))
+    walk_keys = walk.order_by(*order).limit(limit).cte("walked").prefix_with("MATERIALIZED")
+    others = select(USERS.tenant_id, USERS.id, key.label("sort_key")).where(*elsewhere)
+    found = others.limit(SEEK_ELSEWHERE_MOST + 1).cte("elsewhere").prefix_with("MATERIALIZED")
+    tenant_id, sort_key = (
+        sql_column("tenant_id", USERS.tenant_id.type),
+        sql_column("sort_key", key.type),
+    )
+    match_id = sql_column("id", USERS.id.type)
+    candidates = select(tenant_id, match_id, sort_key).select_from(found)
+    if after is not None:
+        candidates = candidates.where(_after(sort_key, match_id, sort, after))
+    both = union_all(select(tenant_id, match_id, sort_key).select_from(walk_keys), candidates)
+    parts = both.subquery("both_parts")
+    page_rows = (
+        select(parts.c.tenant_id, parts.c.id)
+        .order_by(*_order(parts.c.sort_key, parts.c.id, sort))
+        .limit(limit)
+        .subquery("page")
+    )
+    on_page = and_(
+        USERS.tenant_id == literal_column("page.tenant_id"), USERS.id == literal_column("page.id")
+    )
+    walked_count = select(func.count()).select_from(walk_keys).scalar_subquery()
+    found_count = select(func.count()).select_from(found).scalar_subquery()
+    return (
+        LISTED.add_columns(walked_count.label("walked"), found_count.label("elsewhere"))
+        .join(page_rows, on_page)
+        .order_by(*order)
+    )
 
 
 async def _collected_page(
