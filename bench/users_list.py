@@ -332,6 +332,7 @@ class Config:
     throughput_seconds: float
     sql: bool
     service_root: Path
+    only: tuple[str, ...] = ()
 
 
 def database_url(config: Config, name: str, driver: str = "") -> str:
@@ -927,6 +928,8 @@ async def run(config: Config) -> int:
         fx = await fixtures(sessions)
         deep = await deep_cursors(sessions, fx, config.users)
         cases = build_cases(fx, {name: query for name, (query, _, _) in deep.items()})
+        if config.only:
+            cases = [case for case in cases if any(part in case.name for part in config.only)]
         with own_vhost(config, f"lms-bench-directory-{uuid.uuid4().hex[:6]}") as amqp_url:
             async with running_service(config, amqp_url) as service:
                 http, throughput = await measure_over_http(service, cases, config)
@@ -938,6 +941,8 @@ async def run(config: Config) -> int:
             print("measuring the same SQL in PostgreSQL ...", flush=True)
             sql = {case.name: await measure_sql(sessions, fx, case, 3) for case in cases}
         for name, (_, params, depth) in deep.items() if config.sql else ():
+            if name not in http:  # left out by --only
+                continue
             for offset in (0, depth) if params not in seen_lists else (depth,):
                 ids = http[name].first_ids if offset == depth else None
                 result = await measure_offset(
@@ -1031,6 +1036,13 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         default=ROOT,
         help="run the service from this checkout (e.g. an earlier commit, to compare)",
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="only the cases whose name contains TEXT (repeatable)",
+    )
     args = parser.parse_args(argv)
     return Config(
         users=args.users,
@@ -1046,6 +1058,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         throughput_seconds=args.throughput_seconds,
         sql=not args.no_sql,
         service_root=args.service_root,
+        only=tuple(args.only),
     )
 
 

@@ -227,6 +227,33 @@ class User(Base):
     __mapper_args__ = {"version_id_col": version, "eager_defaults": True}  # noqa: RUF012
 
 
+class UserNamePieces(Base):
+    """Each user's sort name and search text, kept by triggers on `users` (migration 0011:
+    on insert, and when a name or an address changes; the seed fills it after its COPY),
+    under a GIN of the search text's three-letter pieces tagged with the sort name's
+    initial: a text term's matches under every initial but one, without a heap page for
+    those under that one (user_search.py, `seek_page`). Apart from `users`, whose every
+    change would otherwise rewrite those ~55 entries a user."""
+
+    __tablename__ = "user_name_pieces"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    sort_name: Mapped[str] = mapped_column(Text)
+    search_text: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
+        ),
+        Index(
+            "ix_user_name_pieces",
+            func.name_initial_trigrams(sort_name, search_text),
+            postgresql_using="gin",
+        ),
+    )
+
+
 class Group(Base):
     __tablename__ = "groups"
 

@@ -237,7 +237,7 @@ def ascii_slug(text: str) -> str:
 
 
 SLUGS = {name: ascii_slug(name) for name in (*FIRST_NAMES, *LAST_NAMES)}
-LOADED_TABLES = ("users", "user_groups")
+LOADED_TABLES = ("users", "user_groups", "user_name_pieces")
 Rows = list[tuple[object, ...]]
 Chunk = tuple[Rows, Rows]  # users, and their group links
 
@@ -271,6 +271,13 @@ async def seed(database_url: str, tenant_slug: str, count: int, seed_value: int 
                 )
             await connection.execute("ALTER TABLE user_groups ENABLE TRIGGER USER")
             await connection.execute("ALTER TABLE users ENABLE TRIGGER USER")
+            # What the users' insert trigger writes (migration 0011), for the rows COPYed.
+            await connection.execute(
+                "INSERT INTO user_name_pieces (tenant_id, user_id, sort_name, search_text)"
+                " SELECT tenant_id, id, sort_name, search_text FROM users WHERE tenant_id = $1"
+                " ON CONFLICT DO NOTHING",
+                tenant_id,
+            )
             for definition in rebuilt:
                 await connection.execute(definition)
         # Statistics for the planner, and the visibility map for index-only scans.
