@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.directory.db import bulk as bulk_db
 from services.directory.domain.bulk_rules import BulkAction
 from services.directory.usecases.bulk.run_batch import WRITTEN
-from shared.contracts.users import UserStatus
+from shared.contracts.users import InvitationState, UserStatus
 from shared.errors import ChangedMeanwhile
 from tests.directory.test_bulk_actions import wait_job
 from tests.support.directory import Lms, add_learners
@@ -25,8 +25,7 @@ async def members(lms: Lms, sql: asyncpg.Pool, name: str, count: int) -> list[uu
     group: dict[str, Any] = (await lms.admin.post("/api/v1/groups", json={"name": name})).json()
     await add_learners(sql, lms.tenant.id, group["id"], count)
     rows = await sql.fetch(
-        "SELECT user_id FROM user_groups WHERE tenant_id = $1 AND group_id = $2"
-        " ORDER BY user_id",
+        "SELECT user_id FROM user_groups WHERE tenant_id = $1 AND group_id = $2 ORDER BY user_id",
         lms.tenant.id,
         uuid.UUID(group["id"]),
     )
@@ -53,12 +52,20 @@ async def test_the_rows_a_batch_predicts_are_the_rows_its_statements_write(
     written = await bulk_db.users_with_roles(session, lms.tenant.id, ids)
     assert [row._asdict() for row, _ in written] == predicted
     assert [row["version"] for row in predicted] == [2, 2, 2]
-    # And as `write_users` reads them back (the memberships' actions do).
-    fields = {"custom_fields": {str(uuid.uuid4()): "4C"}}
-    predicted = [vars(bulk_db.as_written(row, fields, now)) for row, _ in written]
-    returned = await bulk_db.write_users(
-        session, lms.tenant.id, ids, [("custom_fields", "jsonb", [fields["custom_fields"]] * 3)], now
-    )
+    # And as `write_users` reads them back, for the columns of every other action.
+    others = {
+        "status": UserStatus.ACTIVE,
+        "custom_fields": {str(uuid.uuid4()): "4C"},
+        "role": "admin",
+        "invitation_request_id": uuid.uuid4(),
+        "invitation_state": InvitationState.PENDING,
+        "invitation_requested_at": now,
+        "invitation_resend_count": 1,
+    }
+    predicted = [vars(bulk_db.as_written(row, others, now)) for row, _ in written]
+    kinds = {name: kind for action in BulkAction for name, kind in WRITTEN[action]}
+    columns = [(name, kinds[name], [value] * 3) for name, value in others.items()]
+    returned = await bulk_db.write_users(session, lms.tenant.id, ids, columns, now)
     assert [{**row._asdict(), "is_admin": False} for row in returned] == predicted
     with pytest.raises(ChangedMeanwhile):  # every user of a batch is written, or none
         await bulk_db.update_users(session, lms.tenant.id, [*ids, uuid.uuid4()], [], now)
@@ -111,7 +118,7 @@ async def test_a_batch_whose_statement_fails_leaves_nothing_of_it_not_even_its_e
     assert users.pop(refused)["status"] == "active"
     assert {(u["status"], u["version"]) for u in users.values()} == {("deactivated", 2)}
     activities = await directory_sql.fetch(
-        "SELECT user_id FROM activities WHERE tenant_id = $1 AND kind = 'deactivated'",
+        "SELECT user_id FROM activities WHERE tenant_id = $1 AND kind = 'user.deactivated'",
         lms.tenant.id,
     )
     assert sorted(a["user_id"] for a in activities) == sorted(users)

@@ -53,7 +53,9 @@ async def run_bulk_batch(uow: DirectoryUnitOfWork, job: Job, limit: int) -> Coun
     await bulk_db.plan_generically(uow.session)
     ids = await jobs_db.next_targets(uow.session, job, limit)
     if not ids:
+        await bulk_db.merge_pending_index_entries(uow.session)
         return Counter()
+    await bulk_db.defer_index_merges(uow.session)
     job.params = {**job.params, "after": str(ids[-1])}
     action = BulkAction(job.action)
     interval = timedelta(seconds=job.params.get("resend_interval_seconds", 60))
