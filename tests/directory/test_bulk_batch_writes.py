@@ -66,7 +66,8 @@ async def test_the_rows_a_batch_predicts_are_the_rows_its_statements_write(
     kinds = {name: kind for action in BulkAction for name, kind in WRITTEN[action]}
     columns = [(name, kinds[name], [value] * 3) for name, value in others.items()]
     returned = await bulk_db.write_users(session, lms.tenant.id, ids, columns, now)
-    assert [{**row._asdict(), "is_admin": False} for row in returned] == predicted
+    by_id = sorted(returned, key=lambda row: ids.index(row.id))  # RETURNING has no order
+    assert [{**row._asdict(), "is_admin": False} for row in by_id] == predicted
     with pytest.raises(ChangedMeanwhile):  # every user of a batch is written, or none
         await bulk_db.update_users(session, lms.tenant.id, [*ids, uuid.uuid4()], [], now)
 
@@ -132,3 +133,23 @@ async def test_a_batch_whose_statement_fails_leaves_nothing_of_it_not_even_its_e
     results = await lms.admin.get(f"/api/v1/users/bulk/{job['id']}/results.csv")
     assert f"{refused},failed," in results.text
     assert results.text.count(",updated,") == 39
+
+
+async def test_a_finished_job_leaves_nothing_in_the_users_gin_pending_lists(
+    lms: Lms, directory_sql: asyncpg.Pool
+) -> None:
+    """Its batches let their users' GIN entries pile up, merged a few batches at a time:
+    what is left is merged when the job ends, so that the list's searches (which read a
+    pending list whole) and the next change of a user don't pay for it."""
+    ids = await members(lms, directory_sql, "Fusion", 60)
+    body = {"action": "deactivate", "user_ids": [str(u) for u in ids], "confirm": True}
+    started = await lms.admin.post("/api/v1/users/bulk", json=body)
+    assert started.status_code == 202, started.text
+    assert (await wait_job(lms, started.json()["id"]))["state"] == "done"
+
+    merged_now = await directory_sql.fetchval(
+        "SELECT sum(gin_clean_pending_list(i.indexrelid)) FROM pg_index i"
+        " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam"
+        " WHERE i.indrelid = 'users'::regclass AND a.amname = 'gin'"
+    )
+    assert merged_now == 0  # pending-list pages the job had left
