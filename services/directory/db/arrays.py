@@ -72,6 +72,34 @@ async def update_rows(
     `values`; `also`: more assignments, in SQL over the row `t`."""
     if not keys or not keys[0][2]:
         return []
+    sql, params = _update(table, where, keys, values, also)
+    return await _run(session, table, sql, params, returning)
+
+
+async def update_counted(
+    session: AsyncSession,
+    table: Table,
+    where: Mapping[str, Any],
+    keys: Sequence[Column],
+    values: Sequence[Column],
+    *,
+    also: str = "",
+) -> int:
+    """`update_rows`, saying how many rows it updated (none read back)."""
+    if not keys or not keys[0][2]:
+        return 0
+    sql, params = _update(table, where, keys, values, also)
+    result = await session.execute(text(sql), params)
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _update(
+    table: Table,
+    where: Mapping[str, Any],
+    keys: Sequence[Column],
+    values: Sequence[Column],
+    also: str,
+) -> tuple[str, dict[str, Any]]:
     source, reads, params = _arrays([*keys, *values])
     set_reads = reads[len(keys) :]
     assignments = [f"{name} = {read}" for (name, _, _), read in zip(values, set_reads, strict=True)]
@@ -84,7 +112,7 @@ async def update_rows(
         f"UPDATE {table.name} t SET {', '.join(assignments)} FROM {source}"  # noqa: S608
         f" WHERE {' AND '.join(conditions)}"
     )
-    return await _run(session, table, sql, params, returning)
+    return sql, params
 
 
 async def _run(

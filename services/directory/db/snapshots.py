@@ -1,7 +1,10 @@
 """The user snapshot every `user.*` event carries: the user as the directory holds them,
 with their groups and custom-field values."""
 
+import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Row
@@ -14,6 +17,10 @@ from services.directory.domain.custom_fields import CustomFieldRecord, values_sh
 from services.directory.domain.users import shows_deactivation
 from shared.contracts.users import GroupRef, UserSnapshot
 
+# What a snapshot is built from: an ORM object, a row as written, or a row as a batch's
+# statements will write it (`bulk.as_written`).
+SnapshotSource = User | Row[Any] | SimpleNamespace
+
 
 def build_snapshot(
     user: User, groups: list[GroupRef], fields: Sequence[CustomFieldRecord]
@@ -24,7 +31,9 @@ def build_snapshot(
 
 
 def snapshot_data(
-    user: User | Row[Any], groups: list[GroupRef], fields: Sequence[CustomFieldRecord]
+    user: SnapshotSource,
+    groups: list[GroupRef],
+    fields: Sequence[CustomFieldRecord],
 ) -> dict[str, Any]:
     """The snapshot as plain data (typed values: it serialises to the same JSON)."""
     deactivation = (
@@ -84,26 +93,43 @@ async def snapshots_of(session: AsyncSession, users: Sequence[User]) -> list[Use
 
 
 async def snapshots_data_of(
-    session: AsyncSession, users: Sequence[User] | Sequence[Row[Any]]
+    session: AsyncSession, users: Sequence[SnapshotSource]
 ) -> list[dict[str, Any]]:
     """`snapshots_of` as plain data, not validated again, of users freshly read or rows as
     a batch wrote them (typed by their columns: the JSON is the validated snapshot's): for
     `republish` (validating a million snapshots was a third of its time) and a bulk job's
-    events. Their groups are their rows' `group_ids` (kept by PostgreSQL), named and
-    ordered by one query for the batch's groups (joining the memberships of 2,000 users
-    was a republish batch's slowest step, and 55 % of a 100,000-user deactivation's
-    database time)."""
+    events."""
     if not users:
         return []
+    lookups = await snapshot_lookups(session, users)
+    return [lookups.data(u) for u in users]
+
+
+@dataclass(frozen=True)
+class SnapshotLookups:
+    """What the snapshots of a batch of one tenant's users read besides their rows: their
+    groups (named, in order) and the tenant's custom fields. Read first, so that the
+    snapshots themselves are plain Python (`data`), built while the batch's statements run."""
+
+    groups: dict[uuid.UUID, GroupRef]
+    rank: dict[uuid.UUID, int]
+    fields: Sequence[CustomFieldRecord]
+
+    def data(self, user: SnapshotSource) -> dict[str, Any]:
+        named, rank = self.groups, self.rank
+        ordered = sorted(user.group_ids, key=lambda g: rank.get(g, -1))
+        return snapshot_data(user, [named[g] for g in ordered if g in named], self.fields)
+
+
+async def snapshot_lookups(
+    session: AsyncSession, users: Sequence[SnapshotSource]
+) -> SnapshotLookups:
+    """The lookups of users of one tenant. Their groups are their rows' `group_ids` (kept
+    by PostgreSQL), named and ordered by one query for the batch's groups (joining the
+    memberships of 2,000 users was a republish batch's slowest step, and 55 % of a
+    100,000-user deactivation's database time)."""
     tenant_id = users[0].tenant_id
     named = await users_db.groups_by_id(session, tenant_id, {g for u in users for g in u.group_ids})
     rank = {group_id: place for place, group_id in enumerate(named)}
     fields = await fields_db.list_fields(session, tenant_id)
-    return [
-        snapshot_data(
-            u,
-            [named[g] for g in sorted(u.group_ids, key=lambda g: rank.get(g, -1)) if g in named],
-            fields,
-        )
-        for u in users
-    ]
+    return SnapshotLookups(named, rank, fields)

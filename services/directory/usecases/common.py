@@ -4,6 +4,7 @@ e-mail about the user's account."""
 
 import uuid
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 from sqlalchemy import Row
@@ -123,7 +124,7 @@ async def check_groups(session: AsyncSession, tenant_id: uuid.UUID, ids: list[uu
 def request_invitation(
     uow: DirectoryUnitOfWork,
     tenant: Tenant,
-    user: User | Row[Any],
+    user: User | Row[Any] | SimpleNamespace,
     actor: Principal,
     *,
     is_resend: bool,

@@ -7,9 +7,11 @@ the version the database gave the row), and its event is emitted. Other events a
 emitted as they happen (`uow.emit(new_event(...))`).
 """
 
+import asyncio
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 from sqlalchemy import Row
@@ -18,14 +20,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.directory.db.models import User
-from services.directory.db.snapshots import snapshots_data_of, snapshots_of
+from services.directory.db.snapshots import (
+    SnapshotLookups,
+    snapshot_lookups,
+    snapshots_data_of,
+    snapshots_of,
+)
 from services.directory.domain.users import UserChange, announced_change
-from shared.contracts import new_event, serialized_event
+from shared.contracts import SerializedEvent, new_event, serialized_event
 from shared.errors import ChangedMeanwhile, Conflict
 from shared.unit_of_work import UnitOfWork
 
 SOURCE = "/services/directory"
-ChangedUser = TypeVar("ChangedUser", User, Row[Any])  # an ORM object, or a row as written
+# An ORM object, a row as written, or a row as a batch's statements will write it.
+ChangedUser = TypeVar("ChangedUser", User, Row[Any] | SimpleNamespace)
 CHANGED_MEANWHILE = "The user was changed meanwhile; try again."
 
 
@@ -33,7 +41,7 @@ class DirectoryUnitOfWork(UnitOfWork):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session)
         self._changed: dict[tuple[uuid.UUID, uuid.UUID], tuple[User, UserChange]] = {}
-        self._written: list[tuple[Row[Any], UserChange]] = []
+        self._written: list[tuple[Row[Any] | SimpleNamespace, UserChange]] = []
 
     def user_changed(
         self, user: User, change: UserChange = UserChange.UPDATED, *, at: datetime | None = None
@@ -45,12 +53,37 @@ class DirectoryUnitOfWork(UnitOfWork):
         known = self._changed.get(key)
         self._changed[key] = (user, change if known is None else announced_change(known[1], change))
 
-    def users_written(self, rows: Sequence[Row[Any]], change: UserChange) -> None:
+    def users_written(
+        self, rows: Sequence[Row[Any]] | Sequence[SimpleNamespace], change: UserChange
+    ) -> None:
         """Users a batch wrote with SQL of its own (rows as written, `updated_at` and
-        version included; no ORM object of them in the session): their `user.*` events go
-        out with the commit, built from the rows as plain data (a bulk job's thousands of
-        snapshots, not validated again). One report per user and transaction."""
+        version included; no ORM object of them in the session), or will write before the
+        commit (`bulk.as_written`): their `user.*` events go out with the commit, built from
+        the rows as plain data (a bulk job's thousands of snapshots, not validated again).
+        One report per user and transaction."""
         self._written.extend((row, change) for row in rows)
+
+    async def write_announcing(self, *writes: Callable[[], Awaitable[None]]) -> None:
+        """Run a batch's statements (`writes`, one after the other on this session) while
+        the events of the users written so far are built: their lookups read first, then
+        the snapshots and their JSON made in Python as the database works on the
+        statements, where built at the commit they waited for them (~100 ms of a 2,000-user
+        batch's ~750). The events still go to the outbox with the commit."""
+        written, self._written = self._written, []
+        prepared = [
+            (of_tenant, await snapshot_lookups(self.session, [row for row, _ in of_tenant]))
+            for of_tenant in _per_tenant(written)
+        ]
+        writing = asyncio.ensure_future(_one_after_another(writes))
+        try:
+            events = [event async for event in _written_events(prepared)]
+        except BaseException:
+            await asyncio.wait([writing])  # the session is the writes' until they end
+            if not writing.cancelled():
+                writing.exception()  # retrieved: the first error is the one raised
+            raise
+        await writing
+        self.emit(*events)
 
     async def flush(self, *, conflict: str | None = None) -> None:
         """Write the changes so far. A user row another transaction changed since it was
@@ -95,17 +128,44 @@ class DirectoryUnitOfWork(UnitOfWork):
             snapshots = await snapshots_data_of(self.session, [row for row, _ in of_tenant])
             self.emit(
                 *(
-                    serialized_event(
-                        how.value,
-                        source=SOURCE,
-                        tenant_id=row.tenant_id,
-                        subject=str(row.id),
-                        version=row.version,
-                        data=snapshot,
-                    )
+                    _written_event(row, how, snapshot)
                     for (row, how), snapshot in zip(of_tenant, snapshots, strict=True)
                 )
             )
+
+
+WrittenReports = list[tuple[Row[Any] | SimpleNamespace, UserChange]]
+# Users whose events are built between two looks at the batch's statements: a statement
+# that ended waits at most this long (~5 ms) for the next to be sent.
+EVENTS_BETWEEN_YIELDS = 100
+
+
+async def _one_after_another(writes: Sequence[Callable[[], Awaitable[None]]]) -> None:
+    for write in writes:
+        await write()
+
+
+async def _written_events(
+    prepared: Sequence[tuple[WrittenReports, SnapshotLookups]],
+) -> AsyncIterator[SerializedEvent]:
+    for of_tenant, lookups in prepared:
+        for place, (row, how) in enumerate(of_tenant, start=1):
+            yield _written_event(row, how, lookups.data(row))
+            if place % EVENTS_BETWEEN_YIELDS == 0:
+                await asyncio.sleep(0)
+
+
+def _written_event(
+    row: Row[Any] | SimpleNamespace, how: UserChange, snapshot: dict[str, Any]
+) -> SerializedEvent:
+    return serialized_event(
+        how.value,
+        source=SOURCE,
+        tenant_id=row.tenant_id,
+        subject=str(row.id),
+        version=row.version,
+        data=snapshot,
+    )
 
 
 def _per_tenant(

@@ -3,8 +3,10 @@ the single-user routes' rules, changes, activities and events."""
 
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Row
@@ -46,10 +48,14 @@ async def start_bulk_job(uow: DirectoryUnitOfWork, job: Job) -> None:
 async def run_bulk_batch(uow: DirectoryUnitOfWork, job: Job, limit: int) -> Counter[str]:
     """The next `limit` users: their rows read and locked, the rules applied to the batch
     at once, then the changes, activities, memberships and outcomes written a statement
-    each for the batch, and one `user.*` event a changed user built from the rows written."""
+    each for the batch, and one `user.*` event a changed user built from the rows written
+    (while the database runs those statements)."""
+    await bulk_db.plan_generically(uow.session)
     ids = await jobs_db.next_targets(uow.session, job, limit)
     if not ids:
+        await bulk_db.merge_pending_index_entries(uow.session)
         return Counter()
+    await bulk_db.defer_index_merges(uow.session)
     job.params = {**job.params, "after": str(ids[-1])}
     action = BulkAction(job.action)
     interval = timedelta(seconds=job.params.get("resend_interval_seconds", 60))
@@ -72,9 +78,10 @@ async def run_bulk_batch(uow: DirectoryUnitOfWork, job: Job, limit: int) -> Coun
             accepted.append(row)
         else:
             outcomes[row.id] = (ItemOutcome.REFUSED, refused.message)
-    outcomes.update(await _Batch(uow, job, rules).act(accepted))
+    unchanged, writes = await _Batch(uow, job, rules).act(accepted)
+    outcomes.update(unchanged)
     rows = [{"user_id": u, "outcome": o, "reason": r} for u, (o, r) in outcomes.items()]
-    await jobs_db.record_outcomes(uow.session, job, rows)
+    await uow.write_announcing(*writes, partial(jobs_db.record_outcomes, uow.session, job, rows))
     return Counter(o.value for o, _ in outcomes.values())
 
 
@@ -114,6 +121,8 @@ CHANGE = {
     BulkAction.REACTIVATE: UserChange.REACTIVATED,
 }
 Activities = list[tuple[uuid.UUID, str, dict[str, Any] | None]]
+Outcomes = dict[uuid.UUID, tuple[ItemOutcome, str | None]]
+Write = Callable[[], Awaitable[None]]
 
 
 class _Batch:
@@ -122,35 +131,44 @@ class _Batch:
         self.activities: Activities = []
         self.now = datetime.now(UTC)
 
-    async def act(
-        self, accepted: Sequence[Row[Any]]
-    ) -> dict[uuid.UUID, tuple[ItemOutcome, str | None]]:
-        """Do the action for the accepted users; those it left as they were, said so."""
+    async def act(self, accepted: Sequence[Row[Any]]) -> tuple[Outcomes, list[Write]]:
+        """Do the action for the accepted users: those it leaves as they were (said so),
+        and the statements that write the rest, to run while their events are built (the
+        rows they will write are known: the users are locked)."""
         action, session, tenant_id = self.rules.action, self.uow.session, self.job.tenant_id
         if action in (BulkAction.ADD_TO_GROUP, BulkAction.REMOVE_FROM_GROUP):
             changed_ids = await self._memberships([u.id for u in accepted])
-            changed: list[Row[Any]] = [u for u in accepted if u.id in changed_ids]
-            values: list[dict[str, Any]] = [{} for _ in changed]
-        else:
-            new = [(user, self._values(user)) for user in accepted]
-            changed = [user for user, value in new if value is not None]
-            values = [value for _, value in new if value is not None]
-        ids = [u.id for u in changed]
-        kept = set(ids)
-        unchanged: dict[uuid.UUID, tuple[ItemOutcome, str | None]] = {
-            u.id: (ItemOutcome.UNCHANGED, None) for u in accepted if u.id not in kept
-        }
-        columns = [(name, kind, [v[name] for v in values]) for name, kind in WRITTEN[action]]
-        written = await bulk_db.write_users(session, tenant_id, ids, columns, self.now)
-        self.uow.users_written(written, CHANGE.get(action, UserChange.UPDATED))
-        if action is BulkAction.DEACTIVATE:
-            await bulk_db.revoke_sessions(session, tenant_id, [u.id for u in accepted], self.now)
+            ids = [u.id for u in accepted if u.id in changed_ids]
+            # The rows read back: their groups are the memberships' trigger's.
+            written = await bulk_db.write_users(session, tenant_id, ids, [], self.now)
+            self.uow.users_written(written, UserChange.UPDATED)
+            return _unchanged(accepted, changed_ids), []
+        new = [(user, self._values(user)) for user in accepted]
+        changed = [(user, value) for user, value in new if value is not None]
+        ids = [user.id for user, _ in changed]
+        columns = [(name, kind, [v[name] for _, v in changed]) for name, kind in WRITTEN[action]]
+        will_write = [bulk_db.as_written(user, value, self.now) for user, value in changed]
+        self.uow.users_written(will_write, CHANGE.get(action, UserChange.UPDATED))
         if action is BulkAction.RESEND_INVITATION:
-            await self._request_invitations(written)
-        await bulk_db.add_activities(
-            session, tenant_id, self.job.created_by, self.now, self.activities
-        )
-        return unchanged
+            await self._request_invitations(will_write)
+        writes: list[Write] = [
+            # First: their foreign keys' checks find the users locked by this transaction
+            # and lock nothing more, where after the users' UPDATE each locked (and logged)
+            # the row's new version.
+            partial(
+                bulk_db.add_activities,
+                session,
+                tenant_id,
+                self.job.created_by,
+                self.now,
+                self.activities,
+            ),
+            partial(bulk_db.update_users, session, tenant_id, ids, columns, self.now),
+        ]
+        if action is BulkAction.DEACTIVATE:
+            everyone = [u.id for u in accepted]
+            writes.append(partial(bulk_db.revoke_sessions, session, tenant_id, everyone, self.now))
+        return _unchanged(accepted, set(ids)), writes
 
     def _values(self, user: Row[Any]) -> dict[str, Any] | None:
         """The user's new values, the activities it gives; None: nothing to change."""
@@ -190,7 +208,7 @@ class _Batch:
         self.activities.append((user.id, ActivityKind.UPDATED, {"changed": ["role"]}))
         return {"role": params["role"]}
 
-    async def _request_invitations(self, written: Sequence[Row[Any]]) -> None:
+    async def _request_invitations(self, written: Sequence[SimpleNamespace]) -> None:
         tenant = await load_tenant(self.uow.session, self.job.tenant_id)
         actor = job_actor(self.job)
         for user in written:
@@ -202,6 +220,10 @@ class _Batch:
         if self.rules.action is BulkAction.ADD_TO_GROUP:
             return await bulk_db.add_members(session, tenant_id, group_id, ids)
         return await bulk_db.remove_members(session, tenant_id, group_id, ids)
+
+
+def _unchanged(accepted: Sequence[Row[Any]], changed: set[uuid.UUID]) -> Outcomes:
+    return {u.id: (ItemOutcome.UNCHANGED, None) for u in accepted if u.id not in changed}
 
 
 def set_value(values: dict[str, Any], field_id: str, value: Any) -> dict[str, Any] | None:

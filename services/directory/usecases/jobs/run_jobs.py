@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from services.directory.db import bulk as bulk_db
 from services.directory.db import imports as imports_db
 from services.directory.db import jobs as jobs_db
 from services.directory.db.job_tables import Job
@@ -54,6 +55,8 @@ async def run_next_batch(
         return False
     claimed(job.id)
     if job.cancel_requested:
+        if job.kind is JobKind.BULK and job.state is JobState.RUNNING:
+            await bulk_db.merge_pending_index_entries(uow.session)  # what its batches left
         _finish(job, JobState.CANCELLED, now)
         return True
     if job.state is JobState.QUEUED:
