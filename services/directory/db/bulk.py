@@ -209,16 +209,24 @@ async def write_users(
     """Each user's new `values` (one array a column, in the order of `user_ids`), their
     `updated_at` and version moved on as every change of a user does, in one statement;
     the rows as written. The users are locked (`users_with_roles`)."""
-    count = len(user_ids)
     return await arrays.update_rows(
         session,
-        _users(),
-        {"tenant_id": tenant_id},
-        [("id", "uuid", user_ids)],
-        [*values, ("updated_at", "timestamptz", [updated_at] * count)],
+        *_user_writes(tenant_id, user_ids, values, updated_at),
         also=NEXT_VERSION,
         returning=True,
     )
+
+
+def _user_writes(
+    tenant_id: uuid.UUID,
+    user_ids: Sequence[uuid.UUID],
+    values: Sequence[arrays.Column],
+    updated_at: datetime,
+) -> tuple[Table, dict[str, Any], list[arrays.Column], list[arrays.Column]]:
+    """What `arrays.update_rows` needs to give users their new `values`: the table, the
+    tenant, the users' ids, the values with `updated_at` (the version: `NEXT_VERSION`)."""
+    stamps = ("updated_at", "timestamptz", [updated_at] * len(user_ids))
+    return _users(), {"tenant_id": tenant_id}, [("id", "uuid", user_ids)], [*values, stamps]
 
 
 NEXT_VERSION = "version = t.version + 1"
@@ -249,12 +257,7 @@ async def update_users(
     if not count:
         return
     updated = await arrays.update_counted(
-        session,
-        _users(),
-        {"tenant_id": tenant_id},
-        [("id", "uuid", user_ids)],
-        [*values, ("updated_at", "timestamptz", [updated_at] * count)],
-        also=NEXT_VERSION,
+        session, *_user_writes(tenant_id, user_ids, values, updated_at), also=NEXT_VERSION
     )
     if updated != count:
         raise ChangedMeanwhile(f"{count - updated} of the batch's users changed meanwhile.")
