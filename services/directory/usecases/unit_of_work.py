@@ -23,7 +23,6 @@ from services.directory.db.models import User
 from services.directory.db.snapshots import (
     SnapshotLookups,
     snapshot_lookups,
-    snapshots_data_of,
     snapshots_of,
 )
 from services.directory.domain.users import UserChange, announced_change
@@ -35,13 +34,14 @@ SOURCE = "/services/directory"
 # An ORM object, a row as written, or a row as a batch's statements will write it.
 ChangedUser = TypeVar("ChangedUser", User, Row[Any] | SimpleNamespace)
 CHANGED_MEANWHILE = "The user was changed meanwhile; try again."
+WrittenReports = list[tuple[Row[Any] | SimpleNamespace, UserChange]]
 
 
 class DirectoryUnitOfWork(UnitOfWork):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session)
         self._changed: dict[tuple[uuid.UUID, uuid.UUID], tuple[User, UserChange]] = {}
-        self._written: list[tuple[Row[Any] | SimpleNamespace, UserChange]] = []
+        self._written: WrittenReports = []
 
     def user_changed(
         self, user: User, change: UserChange = UserChange.UPDATED, *, at: datetime | None = None
@@ -69,11 +69,7 @@ class DirectoryUnitOfWork(UnitOfWork):
         the snapshots and their JSON made in Python as the database works on the
         statements, where built at the commit they waited for them (~100 ms of a 2,000-user
         batch's ~750). The events still go to the outbox with the commit."""
-        written, self._written = self._written, []
-        prepared = [
-            (of_tenant, await snapshot_lookups(self.session, [row for row, _ in of_tenant]))
-            for of_tenant in _per_tenant(written)
-        ]
+        prepared = await self._written_lookups()
         writing = asyncio.ensure_future(_one_after_another(writes))
         try:
             events = [event async for event in _written_events(prepared)]
@@ -123,18 +119,19 @@ class DirectoryUnitOfWork(UnitOfWork):
             )
 
     async def _emit_written(self) -> None:
+        prepared = await self._written_lookups()
+        self.emit(*[event async for event in _written_events(prepared)])
+
+    async def _written_lookups(self) -> list[tuple[WrittenReports, SnapshotLookups]]:
+        """The users written so far, taken, a tenant's at a time with what their snapshots
+        read besides their rows."""
         written, self._written = self._written, []
-        for of_tenant in _per_tenant(written):
-            snapshots = await snapshots_data_of(self.session, [row for row, _ in of_tenant])
-            self.emit(
-                *(
-                    _written_event(row, how, snapshot)
-                    for (row, how), snapshot in zip(of_tenant, snapshots, strict=True)
-                )
-            )
+        return [
+            (of_tenant, await snapshot_lookups(self.session, [row for row, _ in of_tenant]))
+            for of_tenant in _per_tenant(written)
+        ]
 
 
-WrittenReports = list[tuple[Row[Any] | SimpleNamespace, UserChange]]
 # Users whose events are built between two looks at the batch's statements: a statement
 # that ended waits at most this long (~5 ms) for the next to be sent.
 EVENTS_BETWEEN_YIELDS = 100
