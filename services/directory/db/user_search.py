@@ -34,7 +34,6 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
-    CompoundSelect,
     Executable,
     Select,
     Text,
@@ -226,7 +225,7 @@ class Explain(Executable, ClauseElement):
     inherit_cache = True
     _traverse_internals = [("query", InternalTraversal.dp_clauseelement)]  # noqa: RUF012
 
-    def __init__(self, query: Select[Any] | CompoundSelect[Any]) -> None:
+    def __init__(self, query: Select[Any]) -> None:
         self.query = query
 
     @property
@@ -685,21 +684,18 @@ def walk_query(
 
 
 def collect_query(
-    conditions: list[ColumnElement[bool]],
-    sort: UserSort,
-    after: Position | None,
-    limit: int,
-    most: int | None = None,
+    conditions: list[ColumnElement[bool]], sort: UserSort, after: Position | None, limit: int
 ) -> Select[Any]:
     """Rows of (user, number of matches). MATERIALIZED keeps the planner from pushing the
     ORDER BY ... LIMIT into the matches, which would turn this back into a walk. The CTE's
-    and the page's columns are named, not taken from `.c` (whose proxies cost ~1 ms).
-    With `most`, at most that many matches are gathered (and counted), whichever they are."""
+    and the page's columns are named, not taken from `.c` (whose proxies cost ~1 ms)."""
     key = USERS[sort_column(sort).key]
-    gathered = select(USERS.tenant_id, USERS.id, key.label("sort_key")).where(*conditions)
-    if most is not None:
-        gathered = gathered.limit(most)
-    matches = gathered.cte("matches").prefix_with("MATERIALIZED")
+    matches = (
+        select(USERS.tenant_id, USERS.id, key.label("sort_key"))
+        .where(*conditions)
+        .cte("matches")
+        .prefix_with("MATERIALIZED")
+    )
     sort_key, match_id = sql_column("sort_key", key.type), sql_column("id", USERS.id.type)
     page = select(sql_column("tenant_id"), match_id).select_from(matches)
     if after is not None:
