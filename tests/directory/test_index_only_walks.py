@@ -103,12 +103,13 @@ async def test_a_walk_in_creation_order_pages_through_the_matches_in_order(
 
 
 @contextmanager
-def statements(session: AsyncSession) -> Iterator[list[str]]:
-    sent: list[str] = []
+def statements(session: AsyncSession) -> Iterator[list[tuple[str, Any]]]:
+    """Each statement the session sends while open, with its parameters."""
+    sent: list[tuple[str, Any]] = []
     engine = session.get_bind()
 
     def record(*args: Any) -> None:
-        sent.append(args[2])
+        sent.append((args[2], args[3]))  # connection, cursor, statement, parameters
 
     event.listen(engine, "before_cursor_execute", record)
     try:
@@ -137,5 +138,5 @@ async def test_in_last_login_order_a_collected_page_is_one_statement_over_both_p
     assert emails[:2] == list(reversed(logged_in))
     assert sorted(emails[2:]) == [f"tremblay.{i}@example.com" for i in range(2, 5)]
     assert (page.total, page.total_is_exact, page.has_more) == (5, True, False)
-    pages = [s for s in sent if not s.startswith("EXPLAIN")]
+    pages = [s for s, _ in sent if not s.startswith("EXPLAIN")]
     assert len(pages) == 1, sent

@@ -4,12 +4,9 @@ tagged three-letter pieces (`ix_user_name_pieces`), instead of reading a heap ro
 every match to sort them. The pages must be those of the whole list, in order."""
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory.api.cursors import user_cursor
@@ -21,7 +18,7 @@ from services.directory.db.user_search import (
     tagged_elsewhere,
 )
 from shared.contracts.user_filters import UserFilters
-from tests.directory.test_index_only_walks import listing, nodes
+from tests.directory.test_index_only_walks import listing, nodes, statements
 from tests.support.directory import Lms
 
 # In name order: Bouchard (tremblay in the address), the Thibaults (under "t", before the
@@ -101,27 +98,12 @@ async def test_the_other_initials_matches_come_from_their_tagged_pieces(
     assert by_family["Émond"] == ["~"]
 
 
-@contextmanager
-def sent_statements(session: AsyncSession) -> Iterator[list[tuple[str, Any]]]:
-    sent: list[tuple[str, Any]] = []
-    engine = session.get_bind()
-
-    def record(*args: Any) -> None:
-        sent.append((args[2], args[3]))  # connection, cursor, statement, parameters
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 async def test_the_seek_walks_the_names_from_the_initial_not_from_the_start(
     lms: Lms, session: AsyncSession
 ) -> None:
     await seed(lms)
     listed = await listing(session, lms, [("q", "tremblay"), ("limit", "2")])
-    with sent_statements(session) as sent:
+    with statements(session) as sent:
         page = await seeked_page(session, listed, "tremblay", 8, datetime.now(UTC))
     assert page is not None
     (walk,) = sent  # the walk and the lookup elsewhere, merged: one statement
