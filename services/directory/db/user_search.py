@@ -39,9 +39,11 @@ from sqlalchemy import (
     Text,
     and_,
     bindparam,
+    case,
     false,
     func,
     literal_column,
+    null,
     or_,
     select,
     text,
@@ -56,11 +58,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import ClauseElement
-from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.sql.elements import ClauseElement, ColumnClause
+from sqlalchemy.sql.selectable import FromClause
+from sqlalchemy.sql.util import ClauseAdapter
+from sqlalchemy.sql.visitors import InternalTraversal, iterate
 
 from services.directory.db.custom_fields import FIELD_COLUMNS
-from services.directory.db.models import CustomField, Group, User, UserGroup, UserNamePieces
+from services.directory.db.models import (
+    ORDER_INDEX_COVERS,
+    CustomField,
+    Group,
+    User,
+    UserGroup,
+    UserNamePieces,
+)
 from services.directory.db.user_filters import by_last_login, conditions_for, sort_column
 from services.directory.domain.custom_fields import CustomFieldRecord
 from services.directory.domain.listing import ListedUser, Position
@@ -99,6 +110,27 @@ TEXT_ORDERS = (UserSort.NAME.key, UserSort.EMAIL.key)
 # expired": 5,230 expected, 913 real, a page 56,000 entries along) in 16-25 ms with an
 # estimated total, where collecting them takes 6 ms and counts them exactly.
 COVERING_ORDERS = (UserSort.CREATED.key, UserSort.NAME.key)
+# What each covering order's index holds (its key and what it includes): a condition on
+# these columns alone is checked on the index entry; another (a custom field) needs the row.
+_KEYS = frozenset({"tenant_id", "id", "created_at", *ORDER_INDEX_COVERS})
+COVERED_COLUMNS = {UserSort.CREATED.key: _KEYS, UserSort.NAME.key: _KEYS | {"sort_name"}}
+# A mix that would be collected is walked first, index-only, where the planner's estimate
+# says a page fills within this many times as many entries as there are matches to collect
+# (a walk's entry ~0.3-0.4 us, a collected match ~2-4 us: its GIN share and heap page).
+# "two groups+active+q=marie" newest first: 4,977 expected, a page 8,069 entries along
+# (3-4 ms index-only), collected in 20 ms; "invitation=failed" by name: 2,233 expected, a
+# page ~20,000 along (7 ms), collected in 3.
+PROBED_WALK_PER_MATCH = 8
+# The walk reads at most twice the entries the estimate says a page takes; a probe of an
+# eighth of that comes first, and the walk goes on only where the probe found matches as
+# dense as the bound needs (else the matches are collected, in the same statement). The
+# planner takes "invitation=sent, not expired" (913 real) for 5,145: walked, a page is
+# 59,612 entries along; probed, 2,500 entries (~1 ms) before its 2 ms collect.
+PROBED_WALK_SPAN = 2
+PROBE_SHARE = 8
+# Fewer expected matches are collected without asking (the tenant's size, one EXPLAIN, is
+# needed to tell): at a million users a probed walk pays from ~2,500 expected matches.
+PROBED_WALK_FROM = 2_000
 # The tags of `ix_user_name_pieces` (migration 0011): the sort name's initial when it is
 # one of these letters, else "~". A term's matches under every initial but its own are
 # looked up by naming the other tags.
@@ -356,6 +388,9 @@ async def _find(
         if seeked is not None:
             return seeked
     if collects(expected, exact_up_to):
+        span = await _probed_walk_span(session, listing, expected)
+        if span is not None:
+            return await _probed_page(session, listing, span, expected.rows, exact_up_to, now)
         return await _collected_page(session, listing, conditions, exact_up_to)
     if walk_in_parts:
         return await _find_by_login_state(session, listing, exact_up_to, now)
@@ -371,6 +406,31 @@ async def _find(
     page = await walked_page(session, listing, walk_conditions, expected.rows)
     assert page is not None  # an unbounded walk always ends with its page
     return page
+
+
+async def _probed_walk_span(
+    session: AsyncSession, listing: Listing, expected: Estimate
+) -> int | None:
+    """For a mix that would be collected: how many entries of the sort order a walk reads
+    at most before the matches are collected instead (`probed_walk_span`); None where the
+    walk is not tried (an order whose index does not carry the filters, a text term in a
+    text order: the seek and the short walks' case, too few matches expected)."""
+    if (
+        listing.sort.key not in COVERING_ORDERS
+        or listing.filters.is_empty
+        or expected.rows < PROBED_WALK_FROM
+        or walk_may_stray(listing.filters, listing.sort)
+    ):
+        return None
+    return probed_walk_span(expected.rows, await _tenant_rows(session, listing), listing.limit)
+
+
+def probed_walk_span(expected_rows: int, tenant_rows: int, limit: int) -> int | None:
+    """Twice the entries a page takes with the expected matches spread over the order,
+    where that page is at most `PROBED_WALK_PER_MATCH` times as many entries as there are
+    matches to collect; else None."""
+    page = (limit + 1) * max(tenant_rows, expected_rows) // max(expected_rows, 1)
+    return PROBED_WALK_SPAN * page if page <= PROBED_WALK_PER_MATCH * expected_rows else None
 
 
 async def _tenant_rows(session: AsyncSession, listing: Listing) -> int:
@@ -608,6 +668,35 @@ async def _collected_page(
     return FoundPage(users, len(rows) > limit, total, total <= exact_up_to)
 
 
+async def _probed_page(
+    session: AsyncSession,
+    listing: Listing,
+    span: int,
+    expected_rows: int,
+    exact_up_to: int,
+    now: datetime,
+) -> FoundPage:
+    """The page walked index-only within `span` entries of the sort order when a probe of
+    its first part finds the matches dense enough, else collected (`probed_query`: one
+    statement). Walked, the total is the estimate; collected, the count."""
+    limit = listing.limit
+    walk = listing.conditions(now, for_walk=True)
+    collect = listing.conditions(now)
+    query = probed_query(walk, collect, listing.sort, listing.after, limit + 1, span)
+    rows = (await _execute(session, query)).all()
+    users = cast(list[ListedUser], rows[:limit])
+    if rows and rows[0].total is None:
+        return FoundPage(users, len(rows) > limit, max(expected_rows, len(rows)), False)
+    if rows:
+        total = int(rows[0].total)
+    elif listing.after is None:
+        total = 0
+    else:  # a cursor past the last match (the list changed): nothing joined to count with
+        count = select(func.count()).select_from(User).where(*collect)
+        total = (await _execute(session, count)).scalar_one()
+    return FoundPage(users, len(rows) > limit, total, total <= exact_up_to)
+
+
 async def walked_page(
     session: AsyncSession,
     listing: Listing,
@@ -710,6 +799,119 @@ def collect_query(
         .join(page_rows, on_page)
         .order_by(*_order(key, USERS.id, sort))
     )
+
+
+def probed_query(
+    walk: list[ColumnElement[bool]],
+    collect: list[ColumnElement[bool]],
+    sort: UserSort,
+    after: Position | None,
+    limit: int,
+    span: int,
+) -> Select[Any]:
+    """Rows of (user, number of matches or NULL): the first `limit` matches within `span`
+    entries of the sort order from the cursor (an index-only scan: the conditions the
+    order's index carries are checked on its entries, the others on the rows of those
+    that pass, by primary key), when a probe of the span's first `span // PROBE_SHARE`
+    entries found at least the share of a page that the span needs and the span filled
+    the page; otherwise the matches collected (`collect_query`) with their count. Each
+    part a MATERIALIZED CTE, read only when the choice needs it (a CTE is computed on
+    its first read; a branch whose one-time condition is false is never run)."""
+    key = USERS[sort_column(sort).key]
+    probe = _span_matches(walk, sort, after, span // PROBE_SHARE).cte("probe")
+    probe = probe.prefix_with("MATERIALIZED")
+    walked = _span_matches(walk, sort, after, span).limit(limit).cte("walked")
+    walked = walked.prefix_with("MATERIALIZED")
+    probed = select(func.count()).select_from(probe)
+    filled = select(func.count()).select_from(walked)
+    needed = _probe_needs(limit)
+    choice = (
+        select(
+            case(
+                (probed.scalar_subquery() >= needed, filled.scalar_subquery() == limit),
+                else_=false(),
+            ).label("walks")
+        )
+        .cte("choice")
+        .prefix_with("MATERIALIZED")
+    )
+    walks = select(choice.c.walks).scalar_subquery()
+    matches = (
+        select(USERS.tenant_id, USERS.id, key.label("sort_key"))
+        .where(*collect)
+        .cte("matches")
+        .prefix_with("MATERIALIZED")
+    )
+    sort_key, match_id = sql_column("sort_key", key.type), sql_column("id", USERS.id.type)
+    collected = select(sql_column("tenant_id"), match_id, sort_key).select_from(matches)
+    if after is not None:
+        collected = collected.where(_after(sort_key, match_id, sort, after))
+    collected_page = (
+        collected.order_by(*_order(sort_key, match_id, sort)).limit(limit).subquery("collected")
+    )
+    page_rows = union_all(
+        select(sql_column("tenant_id"), match_id).select_from(walked).where(walks),
+        select(collected_page.c.tenant_id, collected_page.c.id).where(~walks),
+    ).subquery("page")
+    total = case((walks, null()), else_=select(func.count()).select_from(matches).scalar_subquery())
+    on_page = and_(
+        USERS.tenant_id == literal_column("page.tenant_id"), USERS.id == literal_column("page.id")
+    )
+    return (
+        LISTED.add_columns(total.label("total"))
+        .join(page_rows, on_page)
+        .order_by(*_order(key, USERS.id, sort))
+    )
+
+
+def _probe_needs(limit: int) -> int:
+    """How many matches the probe must find for the span to fill the page at their
+    density: its share of a page."""
+    return -(-limit // PROBE_SHARE)
+
+
+def _columns_of(condition: ColumnElement[bool]) -> set[str]:
+    return {c.key for c in iterate(condition) if isinstance(c, ColumnClause)}
+
+
+def _on_alias(condition: ColumnElement[bool], row: FromClause) -> ColumnElement[bool]:
+    """`condition` on the columns of `row` (an alias of `users`) instead of the table's."""
+    return ClauseAdapter(row).traverse(condition)
+
+
+def _span_matches(
+    conditions: list[ColumnElement[bool]], sort: UserSort, after: Position | None, span: int
+) -> Select[Any]:
+    """The matches among the first `span` entries of the sort order from the cursor, in
+    order: the span read index-only, the conditions its index carries evaluated on each
+    entry (a column of the span, so the scan does not filter them away from its LIMIT),
+    the others on the rows of the entries that pass (by primary key)."""
+    key = USERS[sort_column(sort).key]
+    tenant, *rest = conditions
+    covered = COVERED_COLUMNS[sort.key]
+    on_entry = [c for c in rest if _columns_of(c) <= covered]
+    on_row = [c for c in rest if not _columns_of(c) <= covered]
+    entries = select(USERS.tenant_id, USERS.id, key.label("sort_key"))
+    if on_entry:
+        entries = entries.add_columns(and_(*on_entry).label("passes"))
+    entries = entries.where(tenant)
+    if after is not None:
+        entries = entries.where(_after(key, USERS.id, sort, after))
+    span_rows = entries.order_by(*_order(key, USERS.id, sort)).limit(span).subquery("span")
+    found = select(span_rows.c.tenant_id, span_rows.c.id, span_rows.c.sort_key)
+    if on_entry:
+        found = found.where(span_rows.c.passes)
+    if on_row:
+        row = User.__table__.alias("matched")
+        found = found.join(
+            row,
+            and_(
+                row.c.tenant_id == span_rows.c.tenant_id,
+                row.c.id == span_rows.c.id,
+                *(_on_alias(c, row) for c in on_row),
+            ),
+        )
+    return found.order_by(*_order(span_rows.c.sort_key, span_rows.c.id, sort))
 
 
 def _after(key: Column, user_id: Column, sort: UserSort, after: Position) -> ColumnElement[bool]:
