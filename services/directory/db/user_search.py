@@ -13,6 +13,11 @@ EXPLAIN, about a millisecond):
 - *short walk, then collect*: where the matches may sit together far along the sort order
   (a text term in a text order) and many rows match, a walk is first bounded to a short
   span of the order; when the page does not fill within it, the matches are collected.
+- *probe, then walk or collect*: where the planner expects few enough matches to collect but
+  a page within a few entries per match of an order whose index carries the filters, the
+  first part of a bounded span of the order is probed index-only, and the walk goes on
+  within the span when the probe found the matches dense enough; else, or when the span
+  ends first, the matches are collected (one statement).
 - *seek*: in name order, where the term starts a page of family names ("tremblay"), the
   names under the term's initial are walked (index-only) from the initial's first name, and
   the few matches under the other initials are looked up by the term's tagged three-letter
@@ -652,10 +657,20 @@ async def _collected_page(
     conditions: list[ColumnElement[bool]],
     exact_up_to: int,
 ) -> FoundPage:
-    limit = listing.limit
-    query = collect_query(conditions, listing.sort, listing.after, limit + 1)
+    query = collect_query(conditions, listing.sort, listing.after, listing.limit + 1)
     rows = (await _execute(session, query)).all()
-    users = cast(list[ListedUser], rows[:limit])
+    return await _counted_page(session, listing, conditions, rows, exact_up_to)
+
+
+async def _counted_page(
+    session: AsyncSession,
+    listing: Listing,
+    conditions: list[ColumnElement[bool]],
+    rows: Sequence[Any],
+    exact_up_to: int,
+) -> FoundPage:
+    """The page of collected rows, each with the matches' count (`total`)."""
+    users = cast(list[ListedUser], rows[: listing.limit])
     if rows:
         total = int(rows[0].total)
     elif listing.after is None:
@@ -665,7 +680,7 @@ async def _collected_page(
         total = (await _execute(session, count)).scalar_one()
     # Counted, but the list promises exact totals only up to the limit (the planner
     # expected fewer): above it the number is marked as one not to rely on.
-    return FoundPage(users, len(rows) > limit, total, total <= exact_up_to)
+    return FoundPage(users, len(rows) > listing.limit, total, total <= exact_up_to)
 
 
 async def _probed_page(
@@ -684,17 +699,10 @@ async def _probed_page(
     collect = listing.conditions(now)
     query = probed_query(walk, collect, listing.sort, listing.after, limit + 1, span)
     rows = (await _execute(session, query)).all()
-    users = cast(list[ListedUser], rows[:limit])
     if rows and rows[0].total is None:
+        users = cast(list[ListedUser], rows[:limit])
         return FoundPage(users, len(rows) > limit, max(expected_rows, len(rows)), False)
-    if rows:
-        total = int(rows[0].total)
-    elif listing.after is None:
-        total = 0
-    else:  # a cursor past the last match (the list changed): nothing joined to count with
-        count = select(func.count()).select_from(User).where(*collect)
-        total = (await _execute(session, count)).scalar_one()
-    return FoundPage(users, len(rows) > limit, total, total <= exact_up_to)
+    return await _counted_page(session, listing, collect, rows, exact_up_to)
 
 
 async def walked_page(
