@@ -39,6 +39,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Executable,
     Select,
@@ -877,7 +878,7 @@ def probed_query(
         .cte("choice")
         .prefix_with("MATERIALIZED")
     )
-    walks = select(choice.c.walks).scalar_subquery()
+    walks = select(sql_column("walks", Boolean())).select_from(choice).scalar_subquery()
     matches = (
         select(USERS.tenant_id, USERS.id, key.label("sort_key"))
         .where(*collect)
@@ -893,7 +894,9 @@ def probed_query(
     )
     page_rows = union_all(
         select(sql_column("tenant_id"), match_id).select_from(walked).where(walks),
-        select(collected_page.c.tenant_id, collected_page.c.id).where(~walks),
+        select(literal_column("collected.tenant_id"), literal_column("collected.id"))
+        .select_from(collected_page)
+        .where(~walks),
     ).subquery("page")
     total = case((walks, null()), else_=select(func.count()).select_from(matches).scalar_subquery())
     on_page = and_(
@@ -940,19 +943,25 @@ def _span_matches(
     if after is not None:
         entries = entries.where(_after(key, USERS.id, sort, after))
     span_rows = entries.order_by(*_order(key, USERS.id, sort)).limit(span).subquery("span")
-    found = select(span_rows.c.tenant_id, span_rows.c.id, span_rows.c.sort_key)
+    # Named, not taken from `.c` (whose proxies cost more than the rest of the statement).
+    tenant_id = literal_column("span.tenant_id", USERS.tenant_id.type)
+    user_id = literal_column("span.id", USERS.id.type)
+    sort_key = literal_column("span.sort_key", key.type)
+    found = select(
+        tenant_id.label("tenant_id"), user_id.label("id"), sort_key.label("sort_key")
+    ).select_from(span_rows)
     if on_entry:
-        found = found.where(span_rows.c.passes)
+        found = found.where(literal_column("span.passes", Boolean()))
     if on_row:
         found = found.join(
             MATCHED,
             and_(
-                MATCHED_ROW.tenant_id == span_rows.c.tenant_id,
-                MATCHED_ROW.id == span_rows.c.id,
+                MATCHED_ROW.tenant_id == tenant_id,
+                MATCHED_ROW.id == user_id,
                 *(_on_alias(c, MATCHED) for c in on_row),
             ),
         )
-    return found.order_by(*_order(span_rows.c.sort_key, span_rows.c.id, sort))
+    return found.order_by(*_order(sort_key, user_id, sort))
 
 
 def _after(key: Column, user_id: Column, sort: UserSort, after: Position) -> ColumnElement[bool]:
