@@ -1,0 +1,24 @@
+"""Rules for what an integration does in the directory: it acts as the administrator who
+created its API key, with that administrator's rights as they are now."""
+
+from shared.security.access_tokens import Principal
+from shared.security.permissions import Permission
+
+ADMIN_NOT_ACTIVE = (
+    "The administrator this integration acts for (who created its API key) is no longer an "
+    "active user of this platform; ask an active administrator to create a new API key."
+)
+ADMIN_MAY_NOT_INVITE = (
+    "The administrator this integration acts for (who created its API key) may no longer "
+    "invite users; ask an administrator who may to create a new API key."
+)
+
+
+def acting_admin_refusal(actor: Principal | None) -> str | None:
+    """Why `actor` (None: not an active user of the tenant) can't invite for an
+    integration, or None when they can."""
+    if actor is None:
+        return ADMIN_NOT_ACTIVE
+    if not actor.can(Permission.USERS_INVITE):
+        return ADMIN_MAY_NOT_INVITE
+    return None
