@@ -156,6 +156,18 @@ async def test_what_only_the_directory_knows_is_refused_with_its_words(zapier: Z
     problem(no_group, 422, "group_ids", "no such group")
 
 
+async def test_an_admin_with_an_access_token_invites_as_themselves(zapier: Zapier) -> None:
+    email = f"by-token-{uuid.uuid4().hex[:8]}@example.com"
+    body = {"email": email, "first_name": "Léa", "last_name": "Fortin"}
+
+    response = await zapier.admin.post(INVITATIONS, json=body)
+
+    assert response.status_code == 201, response.text
+    user_id = response.json()["user_id"]
+    [requested] = await zapier.lms.bus.wait_for("invitation.requested", subject=user_id)
+    assert requested.data["requested_by"] == str(zapier.lms.tenant.admin_id)
+
+
 # --- who may -------------------------------------------------------------------------------
 
 

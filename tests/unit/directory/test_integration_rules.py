@@ -1,0 +1,29 @@
+"""An integration invites as the administrator who created its key, with their rights as
+they are now."""
+
+import uuid
+
+from services.directory.domain.integrations import (
+    ADMIN_MAY_NOT_INVITE,
+    ADMIN_NOT_ACTIVE,
+    acting_admin_refusal,
+)
+from shared.security.access_tokens import Principal
+from shared.security.permissions import Permission
+
+
+def principal(*permissions: Permission) -> Principal:
+    return Principal(uuid.uuid4(), uuid.uuid4(), "role", frozenset(p.value for p in permissions))
+
+
+def test_an_active_admin_who_may_invite_is_acted_for() -> None:
+    assert acting_admin_refusal(principal(Permission.USERS_INVITE)) is None
+
+
+def test_an_admin_no_longer_active_in_the_tenant_is_not() -> None:
+    assert acting_admin_refusal(None) == ADMIN_NOT_ACTIVE
+
+
+def test_a_demoted_admin_is_not() -> None:
+    assert acting_admin_refusal(principal()) == ADMIN_MAY_NOT_INVITE
+    assert acting_admin_refusal(principal(Permission.USERS_READ)) == ADMIN_MAY_NOT_INVITE
