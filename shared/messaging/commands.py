@@ -7,6 +7,7 @@ answers as the other service's would. A broker that is away, a service that is n
 consuming, or an answer that comes too late are `Unavailable` (503), never a crash.
 """
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -112,14 +113,18 @@ async def ask(
     """Send `command` and wait for its reply; the failure it reports is raised here."""
     correlation_id = str(uuid.uuid4())
     try:
-        answer = await broker.request(
-            command.model_dump_json().encode(),
-            queue,
-            timeout=timeout_seconds,
-            expiration=timeout_seconds,
-            correlation_id=correlation_id,
-            content_type="application/json",
-        )
+        # The whole wait is bounded, not only the reply's: FastStream sends one request at a
+        # time per connection, and a request waiting for its turn would otherwise wait for
+        # every one before it to time out.
+        async with asyncio.timeout(timeout_seconds):
+            answer = await broker.request(
+                command.model_dump_json().encode(),
+                queue,
+                timeout=timeout_seconds,
+                expiration=timeout_seconds,
+                correlation_id=correlation_id,
+                content_type="application/json",
+            )
     except TimeoutError:
         raise errors.Unavailable(NOT_ANSWERING) from None
     except Exception as error:
