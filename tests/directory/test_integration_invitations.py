@@ -14,7 +14,7 @@ from shared.contracts.directory_commands import (
     InviteUserReply,
     NewUser,
 )
-from shared.errors import Forbidden
+from shared.errors import Forbidden, Invalid
 from shared.messaging.commands import ask
 from tests.support.directory import Lms, new_tenant
 from tests.support.servers import RunningServer
@@ -91,3 +91,15 @@ async def test_a_command_that_is_not_one_is_answered_not_dropped(
     reply = InviteUserReply.model_validate_json(answer.body)
     assert reply.failure is not None
     assert reply.failure.kind == "Malformed"
+
+
+async def test_the_same_request_id_for_another_address_is_refused(
+    lms: Lms, broker: RabbitBroker
+) -> None:
+    first = command(lms)
+    other_address = first.user.model_copy(update={"email": "someone.else@example.com"})
+    reused = first.model_copy(update={"user": other_address})
+    await ask(broker, INVITE_USER_QUEUE, first, InviteUserReply, TIMEOUT)
+
+    with pytest.raises(Invalid, match=first.user.email):
+        await ask(broker, INVITE_USER_QUEUE, reused, InviteUserReply, TIMEOUT)

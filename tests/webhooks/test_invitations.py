@@ -275,6 +275,18 @@ async def test_the_same_idempotency_key_at_the_same_time_invites_once(zapier: Za
     assert len(await users_with_email(zapier.lms, email)) == 1
 
 
+async def test_an_idempotency_key_reused_for_another_user_is_refused(zapier: Zapier) -> None:
+    retry = {"Idempotency-Key": "the-zap-id-mapped-by-mistake"}
+    first = await zapier.invite(headers=retry)
+    assert first.status_code == 201, first.text
+    email = f"second-{uuid.uuid4().hex[:8]}@example.com"
+
+    response = await zapier.invite(email, headers=retry)
+
+    problem(response, 422, "already used", first.json()["email"], "unique to each user")
+    assert await users_with_email(zapier.lms, email) == []
+
+
 async def test_without_an_idempotency_key_a_second_request_is_a_conflict(zapier: Zapier) -> None:
     email = f"twice-{uuid.uuid4().hex[:8]}@example.com"
 

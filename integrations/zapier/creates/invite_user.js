@@ -87,7 +87,8 @@ module.exports = {
         helpText:
           'Optional: a value unique to what triggered this Zap (e.g. the form entry ID). If ' +
           'the Zap runs again for it (a replay), no second invitation is made: this step ' +
-          'returns the user invited the first time.',
+          'returns the user invited the first time. Never a value shared by several users ' +
+          '(such as the Zap ID): the second would be refused.',
       },
     ],
     perform: inviteUser,

@@ -10,12 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.directory.db.models import IntegrationInvitation
 
 
-async def claim_request(session: AsyncSession, tenant_id: uuid.UUID, request_id: uuid.UUID) -> bool:
+async def claim_request(
+    session: AsyncSession, tenant_id: uuid.UUID, request_id: uuid.UUID, email_normalized: str
+) -> bool:
     """Record the request; False when it was recorded before. A second transaction with
     the same request waits here until the first ends, then sees its row."""
     result = await session.execute(
         insert(IntegrationInvitation)
-        .values(tenant_id=tenant_id, request_id=request_id)
+        .values(tenant_id=tenant_id, request_id=request_id, email_normalized=email_normalized)
         .on_conflict_do_nothing()
         .returning(IntegrationInvitation.request_id)
     )
@@ -24,12 +26,15 @@ async def claim_request(session: AsyncSession, tenant_id: uuid.UUID, request_id:
 
 async def invited_by_request(
     session: AsyncSession, tenant_id: uuid.UUID, request_id: uuid.UUID
-) -> uuid.UUID | None:
-    query = select(IntegrationInvitation.user_id).where(
+) -> tuple[uuid.UUID, str] | None:
+    """The user the request invited, and the address it asked for."""
+    query = select(IntegrationInvitation.user_id, IntegrationInvitation.email_normalized).where(
         IntegrationInvitation.tenant_id == tenant_id,
         IntegrationInvitation.request_id == request_id,
+        IntegrationInvitation.user_id.is_not(None),
     )
-    return (await session.execute(query)).scalar_one_or_none()
+    row = (await session.execute(query)).first()
+    return None if row is None or row[0] is None else (row[0], row[1])
 
 
 async def record_invited(

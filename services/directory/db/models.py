@@ -414,6 +414,7 @@ class IntegrationInvitation(Base):
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     request_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    email_normalized: Mapped[str] = mapped_column(Text)  # the address the request asked for
     user_id: Mapped[uuid.UUID | None]  # set in the transaction that claimed the request
     created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
 

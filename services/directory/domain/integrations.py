@@ -22,3 +22,17 @@ def acting_admin_refusal(actor: Principal | None) -> str | None:
     if not actor.can(Permission.USERS_INVITE):
         return ADMIN_MAY_NOT_INVITE
     return None
+
+
+REQUEST_ID_REUSED = (
+    "This request id (Idempotency-Key, or the Zap step's Deduplication ID) was already used "
+    "to invite {earlier}: use a value unique to each user invited."
+)
+
+
+def replay_refusal(earlier_email: str, requested_email: str) -> str | None:
+    """A request id seen before answers with the user it invited, but only when it asks for
+    the same address (compared normalized): another address means the id was reused."""
+    if earlier_email == requested_email:
+        return None
+    return REQUEST_ID_REUSED.format(earlier=earlier_email)

@@ -7,13 +7,14 @@ import uuid
 from services.directory.db import integration_invitations as requests_db
 from services.directory.db.sessions import principal_for_user
 from services.directory.db.snapshots import snapshots_of
-from services.directory.domain.integrations import acting_admin_refusal
+from services.directory.domain.integrations import acting_admin_refusal, replay_refusal
+from services.directory.domain.users import normalize_email
 from services.directory.usecases.common import load_user
 from services.directory.usecases.invite_user import NewInvitation, invite_user
 from services.directory.usecases.unit_of_work import DirectoryUnitOfWork
 from shared.contracts.directory_commands import InviteUser
 from shared.contracts.users import UserSnapshot
-from shared.errors import Forbidden
+from shared.errors import Forbidden, Invalid
 from shared.security.access_tokens import Principal
 
 
@@ -24,8 +25,11 @@ async def invite_for_integration(
     if (refusal := acting_admin_refusal(actor)) is not None:
         raise Forbidden(refusal)
     assert actor is not None
-    if not await requests_db.claim_request(uow.session, command.tenant_id, command.request_id):
-        return await _invited_before(uow, actor, command)
+    email = normalize_email(command.user.email)
+    if not await requests_db.claim_request(
+        uow.session, command.tenant_id, command.request_id, email
+    ):
+        return await _invited_before(uow, actor, command, email)
     new = NewInvitation(**command.user.model_dump())
     profile = await invite_user(uow, actor, new, smtputf8=smtputf8, via=command.via)
     await requests_db.record_invited(
@@ -35,13 +39,16 @@ async def invite_for_integration(
 
 
 async def _invited_before(
-    uow: DirectoryUnitOfWork, actor: Principal, command: InviteUser
+    uow: DirectoryUnitOfWork, actor: Principal, command: InviteUser, email: str
 ) -> UserSnapshot:
     """The user the same request created (as they are now)."""
-    user_id = await requests_db.invited_by_request(
+    earlier = await requests_db.invited_by_request(
         uow.session, command.tenant_id, command.request_id
     )
-    assert user_id is not None  # the first request's transaction set it before committing
+    assert earlier is not None  # the first request's transaction set it before committing
+    user_id, earlier_email = earlier
+    if (refusal := replay_refusal(earlier_email, email)) is not None:
+        raise Invalid(refusal)
     return await _snapshot(uow, actor, user_id)
 
 

@@ -7,6 +7,7 @@ from services.directory.domain.integrations import (
     ADMIN_MAY_NOT_INVITE,
     ADMIN_NOT_ACTIVE,
     acting_admin_refusal,
+    replay_refusal,
 )
 from shared.security.access_tokens import Principal
 from shared.security.permissions import Permission
@@ -27,3 +28,14 @@ def test_an_admin_no_longer_active_in_the_tenant_is_not() -> None:
 def test_a_demoted_admin_is_not() -> None:
     assert acting_admin_refusal(principal()) == ADMIN_MAY_NOT_INVITE
     assert acting_admin_refusal(principal(Permission.USERS_READ)) == ADMIN_MAY_NOT_INVITE
+
+
+def test_a_request_id_seen_before_answers_for_the_same_address() -> None:
+    assert replay_refusal("lea@example.com", "lea@example.com") is None
+
+
+def test_a_request_id_reused_for_another_address_is_refused_naming_the_first() -> None:
+    refusal = replay_refusal("lea@example.com", "zoe@example.com")
+    assert refusal is not None
+    assert "lea@example.com" in refusal
+    assert "unique to each user" in refusal

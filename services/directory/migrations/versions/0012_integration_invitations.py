@@ -1,5 +1,6 @@
 """The invitations integrations asked for (the `InviteUser` command), by request id: a
-retried request answers with the user it created instead of inviting twice.
+retried request answers with the user it created instead of inviting twice; the address
+asked for is kept to refuse the same request id for another address.
 
 Revision ID: 0012_integration_invitations
 Revises: 0011_list_name_trigrams
@@ -22,6 +23,7 @@ def upgrade() -> None:
         "integration_invitations",
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("request_id", sa.Uuid(), nullable=False),
+        sa.Column("email_normalized", sa.Text(), nullable=False),
         sa.Column("user_id", sa.Uuid(), nullable=True),
         sa.Column(
             "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
