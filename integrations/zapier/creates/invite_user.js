@@ -28,6 +28,10 @@ const invitation = (inputData) => {
   if (groups.length) {
     body.group_ids = groups;
   }
+  const fields = Object.entries(inputData.custom_fields ?? {}).filter(([key]) => text(key));
+  if (fields.length) {
+    body.custom_fields = Object.fromEntries(fields.map(([key, value]) => [text(key), value]));
+  }
   return body;
 };
 
@@ -80,6 +84,14 @@ module.exports = {
         label: 'Group IDs',
         list: true,
         helpText: "IDs of the platform's groups to add the user to.",
+      },
+      {
+        key: 'custom_fields',
+        label: 'Custom Fields',
+        dict: true,
+        helpText:
+          "Values by the custom field's key (as the admin console shows it): numbers as " +
+          'digits, dates as YYYY-MM-DD, yes/no fields as yes or no, choices as one of theirs.',
       },
       {
         key: 'dedupe_id',

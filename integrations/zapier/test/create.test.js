@@ -9,6 +9,18 @@ const { test } = require('node:test');
 
 const { App, appTester, platform, saying } = require('./support');
 
+// A custom field of the tenant, defined as its administrator would (directory API).
+const defineField = async (lms, type) => {
+  const key = `zap_${randomUUID().slice(0, 8)}`;
+  const response = await fetch(`${lms.directoryUrl}/api/v1/custom-fields`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${lms.adminToken}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ key, label: 'Employee number', type }),
+  });
+  assert.equal(response.status, 201, await response.text());
+  return key;
+};
+
 const lms = platform();
 const authData = { baseUrl: lms.baseUrl, apiKey: lms.apiKey };
 const action = App.creates.invite_user.operation;
@@ -42,6 +54,33 @@ test('invites a user, who is on the platform at once, in the labelled shape', as
   assert.deepEqual(
     Object.keys(user).sort(),
     action.outputFields.map((field) => field.key).sort(),
+  );
+});
+
+test('custom field values typed in the Zap editor are stored as their fields expect', async () => {
+  const number = await defineField(lms, 'number');
+
+  const user = await invite({
+    email: newAddress(),
+    first_name: 'Noémie',
+    last_name: 'Pelletier',
+    custom_fields: { [number]: '10482' },
+  });
+
+  assert.deepEqual(user.custom_fields, { [number]: 10482 });
+});
+
+test('a custom field value its field refuses is refused, saying which', async () => {
+  const number = await defineField(lms, 'number');
+
+  await assert.rejects(
+    invite({
+      email: newAddress(),
+      first_name: 'Noémie',
+      last_name: 'Pelletier',
+      custom_fields: { [number]: 'many' },
+    }),
+    saying(new RegExp(`${number}.*expected a number.*\\(HTTP 422\\)`), 422),
   );
 });
 
