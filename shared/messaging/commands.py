@@ -44,7 +44,7 @@ _KINDS: dict[str, type[errors.DomainError]] = {
         errors.Unavailable,
     )
 }
-NOT_ANSWERING = "The directory did not answer in time; try again in a moment."
+NOT_ANSWERING = "{answerer} did not answer in time; try again in a moment."
 UNREACHABLE = "The message broker can't be reached right now; try again in a moment."
 
 
@@ -63,7 +63,7 @@ def command_queue(name: str) -> RabbitQueue:
 def failure_of(error: Exception) -> CommandFailure:
     if isinstance(error, errors.DomainError) and type(error).__name__ in _KINDS:
         return CommandFailure(kind=type(error).__name__, detail=error.detail, errors=error.errors)
-    log.error("command failed", error=repr(error))
+    log.error("command failed", error=repr(error), exc_info=error)
     return CommandFailure(kind="Unavailable", detail="The command could not be carried out now.")
 
 
@@ -109,8 +109,11 @@ async def ask(
     command: BaseModel,
     reply_type: type[ReplyT],
     timeout_seconds: float,
+    *,
+    answerer: str,
 ) -> ReplyT:
-    """Send `command` and wait for its reply; the failure it reports is raised here."""
+    """Send `command` and wait for its reply; the failure it reports is raised here.
+    `answerer` names the service that answers, for the caller: "The directory"."""
     correlation_id = str(uuid.uuid4())
     try:
         # The whole wait is bounded, not only the reply's: FastStream sends one request at a
@@ -126,13 +129,17 @@ async def ask(
                 content_type="application/json",
             )
     except TimeoutError:
-        raise errors.Unavailable(NOT_ANSWERING) from None
+        raise errors.Unavailable(NOT_ANSWERING.format(answerer=answerer)) from None
     except Exception as error:
         log.warning("command not sent", queue=queue, error=repr(error))
         raise errors.Unavailable(UNREACHABLE) from None
     if answer.correlation_id != correlation_id:  # a late answer to an earlier request
-        raise errors.Unavailable(NOT_ANSWERING)
-    reply = reply_type.model_validate_json(answer.body)
+        raise errors.Unavailable(NOT_ANSWERING.format(answerer=answerer))
+    try:
+        reply = reply_type.model_validate_json(answer.body)
+    except ValidationError as error:
+        log.error("command reply breaks its contract", queue=queue, error=str(error))
+        raise errors.Unavailable(f"{answerer} answered in a way not understood.") from None
     failure: Any = getattr(reply, "failure", None)
     if failure is not None:
         raise_failure(failure)

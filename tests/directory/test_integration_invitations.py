@@ -30,6 +30,12 @@ async def broker(amqp_url: str) -> AsyncIterator[RabbitBroker]:
     await connected.stop()
 
 
+async def send(broker: RabbitBroker, sent: InviteUser) -> InviteUserReply:
+    return await ask(
+        broker, INVITE_USER_QUEUE, sent, InviteUserReply, TIMEOUT, answerer="The directory"
+    )
+
+
 def command(lms: Lms, **changes: object) -> InviteUser:
     values: dict[str, object] = {
         "request_id": uuid.uuid4(),
@@ -49,7 +55,7 @@ async def test_the_directory_answers_with_the_invited_users_snapshot(
 ) -> None:
     sent = command(lms)
 
-    reply = await ask(broker, INVITE_USER_QUEUE, sent, InviteUserReply, TIMEOUT)
+    reply = await send(broker, sent)
 
     assert reply.user is not None
     assert (reply.user.email, reply.user.status) == (sent.user.email, "invited")
@@ -65,7 +71,7 @@ async def test_an_admin_of_another_tenant_acts_for_no_one_here(
     forged = command(lms, acting_admin_id=other.admin_id)
 
     with pytest.raises(Forbidden, match="no longer an active user"):
-        await ask(broker, INVITE_USER_QUEUE, forged, InviteUserReply, TIMEOUT)
+        await send(broker, forged)
 
 
 async def test_the_same_request_again_answers_with_the_first_user(
@@ -74,8 +80,8 @@ async def test_the_same_request_again_answers_with_the_first_user(
     first = command(lms)
     again = first.model_copy(update={"user": first.user.model_copy(update={"first_name": "Zoé"})})
 
-    one = await ask(broker, INVITE_USER_QUEUE, first, InviteUserReply, TIMEOUT)
-    two = await ask(broker, INVITE_USER_QUEUE, again, InviteUserReply, TIMEOUT)
+    one = await send(broker, first)
+    two = await send(broker, again)
 
     assert one.user is not None
     assert two.user is not None
@@ -99,7 +105,7 @@ async def test_the_same_request_id_for_another_address_is_refused(
     first = command(lms)
     other_address = first.user.model_copy(update={"email": "someone.else@example.com"})
     reused = first.model_copy(update={"user": other_address})
-    await ask(broker, INVITE_USER_QUEUE, first, InviteUserReply, TIMEOUT)
+    await send(broker, first)
 
     with pytest.raises(Invalid, match=first.user.email):
-        await ask(broker, INVITE_USER_QUEUE, reused, InviteUserReply, TIMEOUT)
+        await send(broker, reused)

@@ -15,7 +15,14 @@ class DirectoryCommands:
         self._timeout = timeout_seconds
 
     async def invite_user(self, command: InviteUser) -> UserSnapshot:
-        reply = await ask(self._broker, INVITE_USER_QUEUE, command, InviteUserReply, self._timeout)
+        reply = await ask(
+            self._broker,
+            INVITE_USER_QUEUE,
+            command,
+            InviteUserReply,
+            self._timeout,
+            answerer="The platform's directory",
+        )
         if reply.user is None:
             raise Unavailable("The directory answered without the invited user; try again.")
         return reply.user
