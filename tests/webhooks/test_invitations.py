@@ -173,6 +173,21 @@ async def test_an_admin_with_an_access_token_invites_as_themselves(zapier: Zapie
 # --- who may -------------------------------------------------------------------------------
 
 
+async def test_no_integration_invites_an_administrator(zapier: Zapier) -> None:
+    """An API key lives in another system: one that leaked must not let its holder make
+    themselves an administrator, even when the key's creator may grant the role."""
+    email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
+
+    by_key = await zapier.invite(email, role="admin")
+    by_token = await zapier.admin.post(
+        INVITATIONS, json={"email": email, "first_name": "A", "last_name": "B", "role": "admin"}
+    )
+
+    problem(by_key, 403, "administrative role")
+    problem(by_token, 403, "administrative role")
+    assert await users_with_email(zapier.lms, email) == []
+
+
 async def test_a_revoked_key_invites_no_one_at_once(zapier: Zapier) -> None:
     revoked = await zapier.admin.delete(f"/api/v1/api-keys/{zapier.key['id']}")
     assert revoked.status_code == 204

@@ -75,8 +75,8 @@ module.exports = {
         key: 'role',
         label: 'Role',
         helpText:
-          'The role key, e.g. `learner` (the default). Granting an administrative role needs ' +
-          'an API key created by an administrator who may assign roles.',
+          'The role key, e.g. `learner` (the default). Not an administrative role: ' +
+          'administrators are made in the admin console, not through an integration.',
       },
       { key: 'phone', label: 'Phone', helpText: 'Digits, spaces and + ( ) - . only.' },
       {

@@ -1,5 +1,8 @@
 """Rules for what an integration does in the directory: it acts as the administrator who
-created its API key, with that administrator's rights as they are now."""
+created its API key, with that administrator's rights as they are now, less the power to
+grant an administrative role."""
+
+import dataclasses
 
 from shared.security.access_tokens import Principal
 from shared.security.permissions import Permission
@@ -22,6 +25,15 @@ def acting_admin_refusal(actor: Principal | None) -> str | None:
     if not actor.can(Permission.USERS_INVITE):
         return ADMIN_MAY_NOT_INVITE
     return None
+
+
+def integration_powers(admin: Principal) -> Principal:
+    """What an integration may do as `admin`: all they may, except grant an administrative
+    role. An API key lives in another system (Zapier); one that leaked must not let its
+    holder invite themselves as an administrator of the platform."""
+    return dataclasses.replace(
+        admin, permissions=admin.permissions - {Permission.ROLES_ASSIGN.value}
+    )
 
 
 REQUEST_ID_REUSED = (

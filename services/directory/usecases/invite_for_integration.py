@@ -1,13 +1,18 @@
 """An integration (Zapier's "Invite User") invites a user, acting as the administrator who
-created its API key: the same invitation as the admin's own form, refused once that admin
-is no longer active or allowed to invite, and done once per request id."""
+created its API key: the same invitation as the admin's own form, but never of an
+administrator, refused once that admin is no longer active or allowed to invite, and done
+once per request id."""
 
 import uuid
 
 from services.directory.db import integration_invitations as requests_db
 from services.directory.db.sessions import principal_for_user
 from services.directory.db.snapshots import snapshots_of
-from services.directory.domain.integrations import acting_admin_refusal, replay_refusal
+from services.directory.domain.integrations import (
+    acting_admin_refusal,
+    integration_powers,
+    replay_refusal,
+)
 from services.directory.domain.users import normalize_email
 from services.directory.usecases.common import load_user
 from services.directory.usecases.invite_user import NewInvitation, invite_user
@@ -31,7 +36,8 @@ async def invite_for_integration(
     ):
         return await _invited_before(uow, actor, command, email)
     new = NewInvitation(**command.user.model_dump())
-    profile = await invite_user(uow, actor, new, smtputf8=smtputf8, via=command.via)
+    powers = integration_powers(actor)
+    profile = await invite_user(uow, powers, new, smtputf8=smtputf8, via=command.via)
     await requests_db.record_invited(
         uow.session, command.tenant_id, command.request_id, profile.user.id
     )

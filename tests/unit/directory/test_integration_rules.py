@@ -7,6 +7,7 @@ from services.directory.domain.integrations import (
     ADMIN_MAY_NOT_INVITE,
     ADMIN_NOT_ACTIVE,
     acting_admin_refusal,
+    integration_powers,
     replay_refusal,
 )
 from shared.security.access_tokens import Principal
@@ -39,3 +40,14 @@ def test_a_request_id_reused_for_another_address_is_refused_naming_the_first() -
     assert refusal is not None
     assert "lea@example.com" in refusal
     assert "unique to each user" in refusal
+
+
+def test_an_integration_may_do_what_its_admin_may_but_grant_an_administrative_role() -> None:
+    admin = principal(Permission.USERS_INVITE, Permission.ROLES_ASSIGN, Permission.USERS_READ)
+
+    powers = integration_powers(admin)
+
+    assert not powers.can(Permission.ROLES_ASSIGN)
+    assert powers.can(Permission.USERS_INVITE)
+    assert powers.can(Permission.USERS_READ)
+    assert (powers.user_id, powers.tenant_id) == (admin.user_id, admin.tenant_id)
