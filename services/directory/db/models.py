@@ -404,3 +404,22 @@ class KnownDevice(Base):
         ),
         Index("ix_known_devices_user", "tenant_id", "user_id"),
     )
+
+
+class IntegrationInvitation(Base):
+    """An invitation an integration asked for (the `InviteUser` command), by its request
+    id: the same request again answers with the same user instead of inviting twice."""
+
+    __tablename__ = "integration_invitations"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    request_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    email_normalized: Mapped[str] = mapped_column(Text)  # the address the request asked for
+    user_id: Mapped[uuid.UUID | None]  # set in the transaction that claimed the request
+    created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
+        ),
+    )
