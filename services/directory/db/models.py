@@ -232,7 +232,7 @@ class UserNamePieces(Base):
     on insert, and when a name or an address changes; the seed fills it after its COPY),
     under a GIN of the search text's three-letter pieces tagged with the sort name's
     initial: a text term's matches under every initial but one, without a heap page for
-    those under that one (user_search.py, `seek_page`). Apart from `users`, whose every
+    those under that one (name_seek.py, `seek_page`). Apart from `users`, whose every
     change would otherwise rewrite those ~55 entries a user."""
 
     __tablename__ = "user_name_pieces"
