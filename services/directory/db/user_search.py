@@ -46,6 +46,7 @@ from sqlalchemy import column as sql_column
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory.db.custom_fields import FIELD_COLUMNS
+from services.directory.db.email_walk import email_walk_page
 from services.directory.db.list_pages import (
     LISTED,
     USERS,
@@ -178,7 +179,8 @@ async def _find(
         return FoundPage([], False, 0, True)
     expected = await planner_estimate(session, select(User.id).where(*conditions))
     if expected.rows >= SEEK_FROM and walk_may_stray(listing.filters, listing.sort):
-        seeked = await seek_page(session, listing, expected, now)
+        by_name = listing.sort.key == UserSort.NAME.key
+        seeked = await (seek_page if by_name else email_walk_page)(session, listing, expected, now)
         if seeked is not None:
             return seeked
     if collects(expected, exact_up_to):
