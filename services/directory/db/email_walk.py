@@ -13,7 +13,16 @@ holds the search text: a walk checks the term on the entry (~0.3-0.5 us), and re
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, literal_column, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    false,
+    literal_column,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy import column as sql_column
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -66,50 +75,67 @@ async def email_walk_page(
 ) -> FoundPage | None:
     """The page of a text search in e-mail order, from the side table's e-mail index
     (index-only) from the cursor, at most `WALK_PER_MATCH` entries a match expected; the
-    total, the planner's estimate. None where the walk does not apply
-    (`walks_text_in_email_order`) or did not fill a page within its span (the list then
-    reads it as before: the span may have ended before the matches did)."""
+    total, the planner's estimate (counted when the whole list is this page). None where
+    the walk does not apply (`walks_text_in_email_order`) or its span ended before a page
+    and one more (the list then reads it as before: the matches may go on past the span)."""
     del now  # text conditions do not depend on the moment
     if not walks_text_in_email_order(listing.filters, listing.sort):
         return None
     span = WALK_PER_MATCH * max(expected.rows, listing.limit + 1)
-    query = email_walk_query(listing, span)
-    rows = (await execute(session, query)).all()
-    if len(rows) <= listing.limit:
+    rows = (await execute(session, email_walk_query(listing, span))).all()
+    matches = [row for row in rows if row.matched]
+    if len(matches) > listing.limit:
+        users = cast(list[ListedUser], matches[: listing.limit])
+        return FoundPage(users, True, max(expected.rows, len(users)), False)
+    if len(matches) < len(rows):  # the span's end: the matches may go on after it
         return None
-    users = cast(list[ListedUser], rows[: listing.limit])
-    return FoundPage(users, True, max(expected.rows, len(users)), False)
+    users = cast(list[ListedUser], matches)  # the list ended within the span
+    if listing.after is None:  # the whole list is this page
+        return FoundPage(users, False, len(users), True)
+    return FoundPage(users, False, max(expected.rows, len(users)), False)
 
 
 def email_walk_query(listing: Listing, span: int) -> Select[Any]:
-    """The page's users: the first `limit` + 1 entries of the side table's e-mail order
-    from the cursor whose search text matches, among its next `span` entries (a LIMIT in
-    a subquery, which the filter stays outside of), then their rows by primary key."""
+    """Rows of (user, whether it matches): the first `limit` + 1 entries of the side
+    table's e-mail order from the cursor whose search text matches, among its next `span`
+    entries (a LIMIT in a subquery, which the filter stays outside of); then their rows by
+    primary key. Only when fewer than that match, the span's last entry (not a match: a
+    marker that the walk got that far, and the matches may go on after it), read by a
+    second walk without the filter: the outer LIMIT stops before it otherwise."""
     sort, after = listing.sort, listing.after
-    entries = select(PIECES.tenant_id, PIECES.user_id, PIECES.email_normalized, PIECES.search_text)
-    entries = entries.where(PIECES.tenant_id == listing.tenant_id)
+    order = sort_order(PIECES.email_normalized, PIECES.user_id, sort)
+    entries = select(
+        PIECES.tenant_id, PIECES.user_id, PIECES.email_normalized, PIECES.search_text
+    ).where(PIECES.tenant_id == listing.tenant_id)
     if after is not None:
         entries = entries.where(after_cursor(PIECES.email_normalized, PIECES.user_id, sort, after))
-    walked = (
-        entries.order_by(*sort_order(PIECES.email_normalized, PIECES.user_id, sort))
-        .limit(span)
-        .subquery("walked")
-    )
+    walked = entries.order_by(*order).limit(span).subquery("walked")
     # The subquery's columns by name (`.c`'s proxies cost ~1 ms a request to build).
     tenant_id = sql_column("tenant_id", PIECES.tenant_id.type)
     user_id = sql_column("user_id", PIECES.user_id.type)
     email = sql_column("email_normalized", PIECES.email_normalized.type)
     search_text = sql_column("search_text", PIECES.search_text.type)
-    page_rows = (
-        select(tenant_id, user_id.label("id"))
+    page = listing.limit + 1
+    matches = (
+        select(tenant_id, user_id.label("id"), true().label("matched"))
         .select_from(walked)
         .where(*text_conditions(listing.filters, search_text, email))
         .order_by(*sort_order(email, user_id, sort))
-        .limit(listing.limit + 1)
-        .subquery("page")
+        .limit(page)
     )
+    span_end = (
+        entries.with_only_columns(PIECES.tenant_id, PIECES.user_id, false().label("matched"))
+        .order_by(*order)
+        .offset(span - 1)
+        .limit(1)
+    )
+    found = union_all(matches, span_end).subquery("found")
+    page_rows = select(found).limit(page).subquery("page")
     on_page = and_(
         USERS.tenant_id == literal_column("page.tenant_id"), USERS.id == literal_column("page.id")
     )
-    order = sort_order(USERS.email_normalized, USERS.id, sort)
-    return LISTED.join(page_rows, on_page).order_by(*order)
+    return (
+        LISTED.add_columns(literal_column("page.matched").label("matched"))
+        .join(page_rows, on_page)
+        .order_by(*sort_order(USERS.email_normalized, USERS.id, sort))
+    )
