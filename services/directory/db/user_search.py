@@ -16,7 +16,11 @@ EXPLAIN, about a millisecond):
 - *seek*: in name order, where the term starts a page of family names ("tremblay"), the
   names under the term's initial are walked (index-only) from the initial's first name, and
   the few matches under the other initials are looked up by the term's tagged three-letter
-  pieces (`ix_user_name_pieces`); the page is the two merged, the total an estimate.
+  pieces (`ix_user_name_pieces`); the page is the two merged, the total an estimate
+  (`name_seek.py`).
+- *e-mail walk*: in e-mail order, a search by text terms alone walks the side table's
+  e-mail index, which holds the search text (index-only), and reads the page's rows
+  (`email_walk.py`).
 
 Left to itself, the planner walks whenever it expects the page to fill early, and reads
 the whole index when the matches all sit at the far end of the order (a search for
