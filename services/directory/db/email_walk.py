@@ -1,5 +1,5 @@
 """A text search in e-mail order, walked in the side table's e-mail index
-(`ix_user_name_pieces_email`: each address with its search text, migration 0012) without
+(`ix_user_name_pieces_email`: each address with its search text, migration 0013) without
 a heap page for each address passed; chosen by `user_search._find`.
 
 `users` has no covering index in e-mail order (its every update would write one more

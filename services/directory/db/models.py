@@ -229,7 +229,7 @@ class User(Base):
 
 class UserNamePieces(Base):
     """Each user's sort name, search text and address, kept by triggers on `users`
-    (migrations 0011, 0012: on insert, and when a name or an address changes; the seed
+    (migrations 0011, 0013: on insert, and when a name or an address changes; the seed
     fills it after its COPY), under a GIN of the search text's three-letter pieces tagged
     with the sort name's initial: a text term's matches under every initial but one,
     without a heap page for those under that one (name_seek.py, `seek_page`); and under a

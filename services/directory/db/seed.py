@@ -271,7 +271,7 @@ async def seed(database_url: str, tenant_slug: str, count: int, seed_value: int 
                 )
             await connection.execute("ALTER TABLE user_groups ENABLE TRIGGER USER")
             await connection.execute("ALTER TABLE users ENABLE TRIGGER USER")
-            # What the users' insert trigger writes (migrations 0011, 0012), for the rows
+            # What the users' insert trigger writes (migrations 0011, 0013), for the rows
             # COPYed.
             await connection.execute(
                 "INSERT INTO user_name_pieces"

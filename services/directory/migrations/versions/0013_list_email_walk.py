@@ -18,8 +18,8 @@ each entry whose page the visibility map does not mark all-visible (13,989 heap 
 for the first page of "tremblay" before it, none after; autovacuum may be off, as on the
 benchmark's server, or come much later).
 
-Revision ID: 0012_list_email_walk
-Revises: 0011_list_name_trigrams
+Revision ID: 0013_list_email_walk
+Revises: 0012_integration_invitations
 Create Date: 2026-12-04 23:40:00
 """
 
@@ -27,8 +27,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0012_list_email_walk"
-down_revision: str | None = "0011_list_name_trigrams"
+revision: str = "0013_list_email_walk"
+down_revision: str | None = "0012_integration_invitations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
