@@ -56,6 +56,7 @@ import asyncpg
 import httpx
 from bounces_probe import summarize
 from fastapi import FastAPI, Request
+from outbox_wait import outbox_drained
 
 from tests.support.bounce_notices import (
     Report,
@@ -346,20 +347,10 @@ async def on_the_bus(amqp_url: str) -> int:
         await connection.close()
 
 
-PENDING = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
-
-
-async def drained(connection: asyncpg.Connection) -> None:
-    """Until the relay published everything stored so far."""
-    async with asyncio.timeout(300):
-        while await connection.fetchval(PENDING):  # noqa: ASYNC110 (another process's)
-            await asyncio.sleep(0.2)
-
-
 async def nothing_lost(bench: Bench, expected: int) -> str:
     connection = await asyncpg.connect(bench.database_url)
     try:
-        await drained(connection)
+        await outbox_drained(bench.database_url)
         in_outbox = int(await connection.fetchval("SELECT count(*) FROM outbox"))
         published = int(
             await connection.fetchval("SELECT count(*) FROM notices WHERE status = 'published'")
@@ -471,11 +462,7 @@ async def measure(bench: Bench, args: argparse.Namespace) -> None:
             run = await measured(service_pid, port, ours, mode, args.rate, args.batch_size)
             # The next mode starts once this one's events are out: the relay publishing
             # a backlog would otherwise weigh on the next mode's latency.
-            connection = await asyncpg.connect(bench.database_url)
-            try:
-                await drained(connection)
-            finally:
-                await connection.close()
+            await outbox_drained(bench.database_url)
             # The CPU above is the mode's window only: what the relay publishes after it
             # (most of a saturated mode's events) is counted here.
             with_drain = (cpu_seconds(service_pid) - cpu_before) / len(run.latencies) * 1000

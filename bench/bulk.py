@@ -45,6 +45,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import users_list as shared_bench  # the directory's bench helpers
+from outbox_wait import outbox_drained
 
 from services.directory.domain.addresses import address_skeleton
 
@@ -204,19 +205,6 @@ async def copy_users_baseline(url: str, content: bytes) -> float:
         started = time.perf_counter()
         await connection.copy_records_to_table("copied_users", records=records, columns=columns)
         return time.perf_counter() - started
-    finally:
-        await connection.close()
-
-
-async def outbox_drained(url: str) -> None:
-    """Until every event waiting in the outbox is published."""
-    connection = await asyncpg.connect(url)
-    try:
-        pending = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
-        while True:
-            if not await connection.fetchval(pending):
-                return
-            await asyncio.sleep(0.1)
     finally:
         await connection.close()
 

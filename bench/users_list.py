@@ -41,9 +41,10 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from services.directory.api.cursors import user_cursor, user_position
 from services.directory.api.schemas import UserListQuery
+from services.directory.db.list_pages import LISTED_COLUMNS, Listing
 from services.directory.db.models import User
 from services.directory.db.user_filters import sort_column
-from services.directory.db.user_search import LISTED_COLUMNS, Listing, find_page, listing_fields
+from services.directory.db.user_search import find_page, listing_fields
 from services.directory.domain.listing import Position
 from services.directory.usecases.list_users import field_values_by_id
 from shared.contracts.user_filters import UserSort

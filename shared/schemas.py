@@ -4,11 +4,13 @@ import base64
 import binascii
 import json
 import unicodedata
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator
 
+from shared.contracts.users import Locale
 from shared.errors import Malformed
 
 ItemT = TypeVar("ItemT")
@@ -78,6 +80,22 @@ def _one_line_of_text(value: str) -> str:
 
 
 PlainName = Annotated[str, AfterValidator(_one_line_of_text)]
+PHONE_PATTERN = r"^[0-9+().\- ]{3,40}$"
+
+
+class InvitationIn(RequestModel):
+    """A user to invite: the directory's own form and the integration API take the same."""
+
+    email: EmailStr = Field(max_length=320)
+    first_name: PlainName = Field(min_length=1, max_length=100)
+    last_name: PlainName = Field(min_length=1, max_length=100)
+    phone: str | None = Field(default=None, max_length=40, pattern=PHONE_PATTERN)
+    locale: Locale | None = Field(default=None, description="Defaults to the tenant's locale.")
+    role: str = Field(default="learner", max_length=50)
+    group_ids: list[uuid.UUID] = Field(default_factory=list, max_length=200)
+    custom_fields: dict[str, Any] = Field(
+        default_factory=dict, description="Values by custom field key."
+    )
 
 
 class Page(BaseModel, Generic[ItemT]):

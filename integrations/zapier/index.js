@@ -3,6 +3,7 @@
 const zapier = require('zapier-platform-core');
 
 const authentication = require('./authentication');
+const inviteUser = require('./creates/invite_user');
 const findUser = require('./searches/find_user');
 const { explainFailures, includeApiKey } = require('./lib/platform');
 const { triggers } = require('./triggers/hooks');
@@ -15,4 +16,5 @@ module.exports = {
   afterResponse: [explainFailures],
   triggers: Object.fromEntries(triggers.map((trigger) => [trigger.key, trigger])),
   searches: { [findUser.key]: findUser },
+  creates: { [inviteUser.key]: inviteUser },
 };

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from services.directory.api import auth, bulk, custom_fields, groups, imports, users
 from services.directory.api.access_tokens import AccessTokenIssuer
 from services.directory.handlers import subscriptions
+from services.directory.handlers.commands import answer_directory_commands
 from services.directory.settings import DirectorySettings
 from services.directory.usecases.unit_of_work import DirectoryUnitOfWork
 from services.directory.workers.job_runner import JobRunner
@@ -37,6 +38,11 @@ def create_app(settings: DirectorySettings | None = None) -> FastAPI:
         subscriptions(settings.sealing_keys),
         migrations=MIGRATIONS,
         unit_of_work_factory=DirectoryUnitOfWork,
+    )
+    answer_directory_commands(
+        runtime.broker,
+        runtime.unit_of_work,  # type: ignore[arg-type]
+        smtputf8=settings.email_smtputf8,
     )
     jobs = JobRunner(
         runtime.unit_of_work,  # type: ignore[arg-type]

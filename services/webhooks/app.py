@@ -5,6 +5,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.webhooks.adapters.directory import DirectoryCommands
 from services.webhooks.adapters.http_delivery import WebhookSender
 from services.webhooks.adapters.resolver import Resolver, SystemResolver
 from services.webhooks.api import api_keys, hooks, integrations, me
@@ -60,6 +61,9 @@ def create_app(
         routers=[api_keys.router, me.router, hooks.router, integrations.router],
     )
     app.state.settings = settings
+    app.state.directory = DirectoryCommands(
+        runtime.broker, settings.directory_command_timeout_seconds
+    )
     app.state.token_verifier = AccessTokenVerifier(
         settings.jwt_public_key, issuer=settings.jwt_issuer, audience=settings.jwt_audience
     )

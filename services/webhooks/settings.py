@@ -7,6 +7,13 @@ from shared.settings import ServiceSettings
 
 class WebhooksSettings(ServiceSettings):
     port: int = 8005
+    directory_command_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=60,
+        description="Longest wait for the directory's answer to a command (an integration "
+        "inviting a user); past it the caller gets 503 and may retry.",
+    )
 
     webhooks_allow_http_targets: bool = Field(
         default=False,

@@ -3,7 +3,8 @@
     uv run faststream docs gen shared.contracts.asyncapi:app --yaml --out docs/asyncapi.yaml
 
 Each event type in the catalog is documented as a publication on `lms.events` whose
-payload is the CloudEvents envelope around that event's data contract.
+payload is the CloudEvents envelope around that event's data contract; each command (a
+request another service waits for the reply to) as the queue that answers it.
 """
 
 from typing import Any
@@ -14,6 +15,7 @@ from faststream.specification import AsyncAPI
 from pydantic import create_model
 
 from shared.contracts.catalog import CATALOG, EventSpec
+from shared.contracts.directory_commands import INVITE_USER_QUEUE, InviteUser, InviteUserReply
 from shared.contracts.envelope import CloudEvent
 from shared.messaging.topology import EVENTS_EXCHANGE
 
@@ -34,6 +36,21 @@ for _spec in CATALOG:
         schema=_envelope_of(_spec),
     )
 
+
+@broker.subscriber(
+    INVITE_USER_QUEUE,
+    title=INVITE_USER_QUEUE,
+    description="The directory invites a user for an integration, acting as the admin "
+    "who created its API key; request/reply (the reply goes to the request's reply_to, "
+    "RabbitMQ's direct reply-to). Sent by the webhooks service. The reply (InviteUserReply) "
+    "is JSON: `user`, the UserSnapshot of the user events, or `failure`: `kind` (the "
+    "shared.errors class: Invalid, Conflict, Forbidden...), `detail`, `errors`.",
+)
+async def invite_user(command: InviteUser) -> InviteUserReply:
+    """Only its signature is read: it documents the command and its reply."""
+    raise NotImplementedError
+
+
 app = FastStream(
     broker,
     specification=AsyncAPI(
@@ -42,7 +59,8 @@ app = FastStream(
         description=(
             "CloudEvents 1.0 (structured JSON) on the topic exchange `lms.events`; "
             "the routing key is the event type. `tenantid` scopes every event; user "
-            "events carry the whole user snapshot and its `version`."
+            "events carry the whole user snapshot and its `version`. Commands "
+            "(request/reply) go to their own queue through the default exchange."
         ),
     ),
 )

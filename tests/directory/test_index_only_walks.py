@@ -15,14 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory.api.cursors import user_cursor, user_position
 from services.directory.api.schemas import UserListQuery
-from services.directory.db.user_search import (
-    Explain,
-    Listing,
-    find_page,
-    listing_fields,
-    walk_query,
-    walked_page,
-)
+from services.directory.db.list_pages import Explain, Listing
+from services.directory.db.user_search import find_page, listing_fields, walk_query, walked_page
 from services.directory.usecases.list_users import field_values_by_id
 from tests.support.directory import Lms
 

@@ -10,13 +10,9 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory.api.cursors import user_cursor
+from services.directory.db.list_pages import Listing
 from services.directory.db.models import User
-from services.directory.db.user_search import (
-    Listing,
-    seek_term,
-    seeked_page,
-    tagged_elsewhere,
-)
+from services.directory.db.name_seek import seek_term, seeked_page, tagged_elsewhere
 from shared.contracts.user_filters import UserFilters
 from tests.directory.test_index_only_walks import listing, nodes, statements
 from tests.support.directory import Lms

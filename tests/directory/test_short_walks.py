@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory.api.cursors import user_position
 from services.directory.api.schemas import UserListQuery
-from services.directory.db.user_search import Listing, listing_fields, walked_page
+from services.directory.db.list_pages import Listing
+from services.directory.db.user_search import listing_fields, walked_page
 from tests.support.directory import Lms
 
 

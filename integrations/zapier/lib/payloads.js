@@ -205,4 +205,4 @@ const EVENTS = [
   },
 ];
 
-module.exports = { EVENTS, userFields, userSample };
+module.exports = { EVENTS, invited, userFields, userSample };

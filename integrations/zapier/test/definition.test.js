@@ -1,7 +1,7 @@
 'use strict';
 
 // The app as Zapier will load it: structurally valid (the check `zapier-platform
-// validate` runs locally), one instant trigger per platform event, a search.
+// validate` runs locally), one instant trigger per platform event, a search, an action.
 
 const assert = require('node:assert/strict');
 const { test } = require('node:test');
@@ -45,6 +45,7 @@ test('every output field has an English label, and every sample field has an out
   const operations = [
     ...Object.values(App.triggers),
     ...Object.values(App.searches),
+    ...Object.values(App.creates),
   ].map(({ key, operation }) => ({ key, operation }));
   for (const { key, operation } of operations) {
     const labelled = new Set(operation.outputFields.map((field) => field.key));

@@ -34,25 +34,11 @@ from shared.contracts.users import (
     Locale,
     UserStatus,
 )
-from shared.schemas import PlainName, RequestModel, contains_nul
+from shared.schemas import PHONE_PATTERN, PlainName, RequestModel, contains_nul
 
 # --- users -----------------------------------------------------------------------------------
 
-Name = Field(min_length=1, max_length=100)
-Phone = Field(default=None, max_length=40, pattern=r"^[0-9+().\- ]{3,40}$")
-
-
-class InvitationIn(RequestModel):
-    email: EmailStr = Field(max_length=320)
-    first_name: PlainName = Name
-    last_name: PlainName = Name
-    phone: str | None = Phone
-    locale: Locale | None = Field(default=None, description="Defaults to the tenant's locale.")
-    role: str = Field(default="learner", max_length=50)
-    group_ids: list[uuid.UUID] = Field(default_factory=list, max_length=200)
-    custom_fields: dict[str, Any] = Field(
-        default_factory=dict, description="Values by custom field key."
-    )
+Phone = Field(default=None, max_length=40, pattern=PHONE_PATTERN)
 
 
 class UserPatch(RequestModel):

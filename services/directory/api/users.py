@@ -26,7 +26,6 @@ from services.directory.api.schemas import (
     Accepted,
     ActivityPage,
     DeactivationIn,
-    InvitationIn,
     UserListQuery,
     UserPatch,
     UserProfile,
@@ -48,7 +47,7 @@ from services.directory.usecases.resend_invitation import resend_invitation
 from services.directory.usecases.update_user import update_user
 from shared.errors import Invalid, VersionRequired
 from shared.http.authentication import ServiceRouter
-from shared.schemas import Page
+from shared.schemas import InvitationIn, Page
 
 # ASCII digits only: "²" and "٣" are digits to str.isdigit, not to int(). Past 100 digits
 # it is no version anyone read (and int() refuses 4,300).

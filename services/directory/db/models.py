@@ -228,12 +228,14 @@ class User(Base):
 
 
 class UserNamePieces(Base):
-    """Each user's sort name and search text, kept by triggers on `users` (migration 0011:
-    on insert, and when a name or an address changes; the seed fills it after its COPY),
-    under a GIN of the search text's three-letter pieces tagged with the sort name's
-    initial: a text term's matches under every initial but one, without a heap page for
-    those under that one (user_search.py, `seek_page`). Apart from `users`, whose every
-    change would otherwise rewrite those ~55 entries a user."""
+    """Each user's sort name, search text and address, kept by triggers on `users`
+    (migrations 0011, 0013: on insert, and when a name or an address changes; the seed
+    fills it after its COPY), under a GIN of the search text's three-letter pieces tagged
+    with the sort name's initial: a text term's matches under every initial but one,
+    without a heap page for those under that one (name_seek.py, `seek_page`); and under a
+    btree in e-mail order that holds the search text: a text search walked in e-mail order
+    index-only (email_walk.py). Apart from `users`, whose every change would otherwise
+    rewrite those entries."""
 
     __tablename__ = "user_name_pieces"
 
@@ -241,6 +243,7 @@ class UserNamePieces(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     sort_name: Mapped[str] = mapped_column(Text)
     search_text: Mapped[str] = mapped_column(Text)
+    email_normalized: Mapped[str] = mapped_column(Text)
 
     __table_args__ = (
         ForeignKeyConstraint(
@@ -250,6 +253,13 @@ class UserNamePieces(Base):
             "ix_user_name_pieces",
             func.name_initial_trigrams(sort_name, search_text),
             postgresql_using="gin",
+        ),
+        Index(
+            "ix_user_name_pieces_email",
+            "tenant_id",
+            "email_normalized",
+            "user_id",
+            postgresql_include=["search_text"],
         ),
     )
 
@@ -403,4 +413,23 @@ class KnownDevice(Base):
             ["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
         ),
         Index("ix_known_devices_user", "tenant_id", "user_id"),
+    )
+
+
+class IntegrationInvitation(Base):
+    """An invitation an integration asked for (the `InviteUser` command), by its request
+    id: the same request again answers with the same user instead of inviting twice."""
+
+    __tablename__ = "integration_invitations"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    request_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    email_normalized: Mapped[str] = mapped_column(Text)  # the address the request asked for
+    user_id: Mapped[uuid.UUID | None]  # set in the transaction that claimed the request
+    created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
+        ),
     )

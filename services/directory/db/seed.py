@@ -271,17 +271,21 @@ async def seed(database_url: str, tenant_slug: str, count: int, seed_value: int 
                 )
             await connection.execute("ALTER TABLE user_groups ENABLE TRIGGER USER")
             await connection.execute("ALTER TABLE users ENABLE TRIGGER USER")
-            # What the users' insert trigger writes (migration 0011), for the rows COPYed.
+            # What the users' insert trigger writes (migrations 0011, 0013), for the rows
+            # COPYed.
             await connection.execute(
-                "INSERT INTO user_name_pieces (tenant_id, user_id, sort_name, search_text)"
-                " SELECT tenant_id, id, sort_name, search_text FROM users WHERE tenant_id = $1"
-                " ON CONFLICT DO NOTHING",
+                "INSERT INTO user_name_pieces"
+                " (tenant_id, user_id, sort_name, search_text, email_normalized)"
+                " SELECT tenant_id, id, sort_name, search_text, email_normalized FROM users"
+                " WHERE tenant_id = $1 ON CONFLICT DO NOTHING",
                 tenant_id,
             )
             for definition in rebuilt:
                 await connection.execute(definition)
         # Statistics for the planner, and the visibility map for index-only scans.
-        await connection.execute("VACUUM (ANALYZE) users, user_groups, groups, custom_fields")
+        await connection.execute(
+            "VACUUM (ANALYZE) users, user_groups, user_name_pieces, groups, custom_fields"
+        )
         return int(count)
     finally:
         await connection.close()

@@ -108,3 +108,20 @@ async def revoke_user_sessions(
         )
         .values(revoked_at=now)
     )
+
+
+async def principal_for_user(
+    session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID
+) -> Principal | None:
+    """A user of the tenant acting without a session (an integration acts as the admin who
+    made its key): who they are and may do now, or None unless they are active."""
+    query = (
+        select(User.role, Role.permissions)
+        .join(Role, Role.key == User.role)
+        .where(User.tenant_id == tenant_id, User.id == user_id, User.status == UserStatus.ACTIVE)
+    )
+    row = (await session.execute(query)).first()
+    if row is None:
+        return None
+    role, permissions = row
+    return Principal(user_id, tenant_id, role, frozenset(permissions))

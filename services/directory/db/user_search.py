@@ -21,7 +21,11 @@ EXPLAIN, about a millisecond):
 - *seek*: in name order, where the term starts a page of family names ("tremblay"), the
   names under the term's initial are walked (index-only) from the initial's first name, and
   the few matches under the other initials are looked up by the term's tagged three-letter
-  pieces (`ix_user_name_pieces`); the page is the two merged, the total an estimate.
+  pieces (`ix_user_name_pieces`); the page is the two merged, the total an estimate
+  (`name_seek.py`).
+- *e-mail walk*: in e-mail order, a search by text terms alone walks the side table's
+  e-mail index, which holds the search text (index-only), and reads the page's rows
+  (`email_walk.py`).
 
 Left to itself, the planner walks whenever it expects the page to fill early, and reads
 the whole index when the matches all sit at the far end of the order (a search for
@@ -30,20 +34,17 @@ those who never logged in sit together at one end, so that order is read in two 
 Pages are never read with OFFSET.
 """
 
-import json
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
     Boolean,
     ColumnElement,
-    Executable,
     Select,
-    Text,
     and_,
     bindparam,
     case,
@@ -51,35 +52,33 @@ from sqlalchemy import (
     func,
     literal_column,
     null,
-    or_,
     select,
-    text,
     tuple_,
     union_all,
 )
-from sqlalchemy import cast as sql_cast
 from sqlalchemy import column as sql_column
-from sqlalchemy.dialects.postgresql import ARRAY, JSON, aggregate_order_by
-from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import InstrumentedAttribute
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import ClauseElement, ColumnClause
+from sqlalchemy.sql.elements import ColumnClause
 from sqlalchemy.sql.selectable import FromClause
 from sqlalchemy.sql.util import ClauseAdapter
-from sqlalchemy.sql.visitors import InternalTraversal, iterate
+from sqlalchemy.sql.visitors import iterate
 
 from services.directory.db.custom_fields import FIELD_COLUMNS
-from services.directory.db.models import (
-    ORDER_INDEX_COVERS,
-    CustomField,
-    Group,
-    User,
-    UserGroup,
-    UserNamePieces,
+from services.directory.db.email_walk import email_walk_page
+from services.directory.db.list_pages import (
+    LISTED,
+    USERS,
+    Estimate,
+    FoundPage,
+    Listing,
+    after_cursor,
+    execute,
+    planner_estimate,
+    sort_order,
 )
-from services.directory.db.user_filters import by_last_login, conditions_for, sort_column
+from services.directory.db.models import ORDER_INDEX_COVERS, CustomField, User
+from services.directory.db.name_seek import SEEK_FROM, seek_page
+from services.directory.db.user_filters import by_last_login, sort_column
 from services.directory.domain.custom_fields import CustomFieldRecord
 from services.directory.domain.listing import ListedUser, Position
 from shared.contracts.user_filters import UserFilters, UserSort
@@ -138,195 +137,12 @@ PROBE_SHARE = 8
 # Fewer expected matches are collected without asking (the tenant's size, one EXPLAIN, is
 # needed to tell): at a million users a probed walk pays from ~2,500 expected matches.
 PROBED_WALK_FROM = 2_000
-# Only a collect through the filters' GIN is probed: it pays for every condition's posting
-# list, however long (the 800,000 active users: 14 ms of "two groups+active+q=marie"'s
-# 20), before a heap page per match. Where the planner collects through a btree (an
-# invitation's state and expiry: "sent, not expired", "failed"), it reads just the
-# matches, in 2-3 ms, and its estimate may be five times too many (913 real of 5,145).
-FILTERS_GIN = "ix_users_filters"
-# The tags of `ix_user_name_pieces` (migration 0011): the sort name's initial when it is
-# one of these letters, else "~". A term's matches under every initial but its own are
-# looked up by naming the other tags.
-NAME_INITIALS = "abcdefghijklmnopqrstuvwxyz"
-OTHER_INITIAL = "~"
-TRIGRAM_LENGTH = 3
-# A seek walks the name index from the term's initial to the end of the names that start
-# with the term (index-only, ~0.3 us an entry): at most this many entries before them
-# ("t" to "tremblay" at 1 M users: 14,700, 4-5 ms).
-SEEK_SKIP_MOST = 60_000
-# A seek is tried from this many expected matches (fewer are collected in a few ms), also
-# below the collect's limit: the planner's guess for "tremblay" (14,761) ranged from 11,011
-# to 21,021 from one ANALYZE to the next, on both sides of `WALK_BREAK_EVEN`.
-SEEK_FROM = 5_000
-# A seek gives up (the list collects as before) when more matches than this sit under the
-# other initials ("martin": a family name and a first name): gathering them would cost
-# what collecting them all does.
-SEEK_ELSEWHERE_MOST = 1_000
-# Collations (glibc's, of the database) where the names under an initial all sort between
-# it and the next letter (no contraction such as Danish "aa" after "z"): code-point order,
-# English and French.
-INITIALS_IN_ORDER = ("C", "POSIX", "ucs_basic", "en_", "fr_")
-Column = ColumnElement[Any] | InstrumentedAttribute[Any]
-
-
-# The list's statements name the tables' columns, not the ORM's attributes: SQLAlchemy
-# builds a cache key of every statement it runs, and for 31 ORM columns that cost more CPU
-# than PostgreSQL spends on many a page.
-USERS, GROUPS_TABLE, USER_GROUPS = User.__table__.c, Group.__table__.c, UserGroup.__table__.c
-NAME_PIECES = UserNamePieces.__table__.c
-
-# What the list shows of a user, and the sort keys its cursors hold: read as plain rows
-# (no ORM object per user), without the search text, password hash or deactivation details.
-LISTED_COLUMNS: tuple[ColumnElement[Any], ...] = tuple(
-    USERS[name]
-    for name in (
-        "id",
-        "email",
-        "first_name",
-        "last_name",
-        "phone",
-        "locale",
-        "role",
-        "status",
-        "custom_fields",
-        "invitation_state",
-        "invitation_requested_at",
-        "invitation_first_sent_at",
-        "invitation_last_sent_at",
-        "invitation_expires_at",
-        "invitation_send_count",
-        "invitation_resend_count",
-        "invitation_accepted_at",
-        "invitation_failure_reason",
-        "email_state",
-        "email_bounce_kind",
-        "email_state_reason",
-        "email_state_changed_at",
-        "email_delivered_at",
-        "last_login_at",
-        "created_at",
-        "updated_at",
-        "version",
-        "sort_name",
-        "email_normalized",
-        "last_login_sort",
-    )
-)
-# A user's groups by name, as the list shows them ([{"id", "name"}], NULL for none). In
-# the select list, PostgreSQL evaluates it after the ORDER BY ... LIMIT: for the page only.
-GROUPS = (
-    select(
-        func.json_agg(
-            aggregate_order_by(
-                func.json_build_object("id", GROUPS_TABLE.id, "name", GROUPS_TABLE.name),
-                func.lower(GROUPS_TABLE.name),
-            ),
-            type_=JSON,
-        )
-    )
-    .select_from(UserGroup.__table__)
-    .join(
-        Group.__table__,
-        (GROUPS_TABLE.tenant_id == USER_GROUPS.tenant_id)
-        & (GROUPS_TABLE.id == USER_GROUPS.group_id),
-    )
-    .where(USER_GROUPS.tenant_id == USERS.tenant_id, USER_GROUPS.user_id == USERS.id)
-    .correlate(User.__table__)
-    .scalar_subquery()
-    .label("groups")
-)
-
-
-@dataclass(frozen=True)
-class FoundPage:
-    users: Sequence[ListedUser]
-    has_more: bool
-    total: int
-    total_is_exact: bool
-
-    def next_position(self, sort: UserSort) -> Position | None:
-        """Where the next page starts; None on the last page."""
-        if not self.users or not self.has_more:
-            return None
-        last = self.users[-1]
-        return Position(getattr(last, sort_column(sort).key), last.id)
-
-
-async def _execute(
-    session: AsyncSession, statement: Executable, values: Mapping[str, Any] | None = None
-) -> Result[Any]:
-    """On the session's connection: the list reads rows, not ORM objects, and skips the
-    session's ORM bookkeeping (a third of the CPU a page statement costs through it)."""
-    return await (await session.connection()).execute(statement, values)
-
-
-# --- the planner's estimate -----------------------------------------------------------------
-
-
-class Explain(Executable, ClauseElement):
-    """`EXPLAIN (FORMAT JSON) <query>`, bound like the query itself would be; its SQL
-    compiled once per shape of query, like any statement's (cached by the query's key)."""
-
-    inherit_cache = True
-    _traverse_internals = [("query", InternalTraversal.dp_clauseelement)]  # noqa: RUF012
-
-    def __init__(self, query: Select[Any]) -> None:
-        self.query = query
-
-    @property
-    def _all_selected_columns(self) -> tuple[()]:
-        """Its one column is the plan, read by position (what a cached compilation asks)."""
-        return ()
-
-
-@compiles(Explain, "postgresql")
-def _explain(element: Explain, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"EXPLAIN (FORMAT JSON) {compiler.process(element.query, **kw)}"
-
-
-@dataclass(frozen=True)
-class Estimate:
-    rows: int  # how many rows the planner expects
-    cost: float  # what it expects reading them all to cost, in its units
-    # Whether its plan reads the filters' GIN (`ix_users_filters`), rather than a btree.
-    through_filters_gin: bool = False
-
-
-async def planner_estimate(session: AsyncSession, query: Select[Any]) -> Estimate:
-    """The planner's expectation for `query` (its statistics, not a count)."""
-    plan = (await _execute(session, Explain(query))).scalar_one()
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    top = plan[0]["Plan"]
-    gin = FILTERS_GIN in (node.get("Index Name") for node in _plan_nodes(top))
-    return Estimate(
-        rows=int(top["Plan Rows"]), cost=float(top["Total Cost"]), through_filters_gin=gin
-    )
-
-
-def _plan_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield node
-    for child in node.get("Plans", []):
-        yield from _plan_nodes(child)
-
-
-# --- pages --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Listing:
-    """What a page of the list is asked for."""
-
-    tenant_id: uuid.UUID
-    filters: UserFilters
-    field_values: Mapping[uuid.UUID, Any]  # the custom-field filters, cleaned, by field id
-    sort: UserSort
-    after: Position | None
-    limit: int
-
-    def conditions(self, now: datetime, *, for_walk: bool = False) -> list[ColumnElement[bool]]:
-        return conditions_for(
-            self.tenant_id, self.filters, self.field_values, now, self.sort, for_walk=for_walk
-        )
+# Only a collect through the filters' GIN is probed (`Estimate.through_filters_gin`): it
+# pays for every condition's posting list, however long (the 800,000 active users: 14 ms
+# of "two groups+active+q=marie"'s 20), before a heap page per match. Where the planner
+# collects through a btree (an invitation's state and expiry: "sent, not expired",
+# "failed"), it reads just the matches, in 2-3 ms, and its estimate may be five times too
+# many (913 real of 5,145).
 
 
 # The tenant's custom fields (the list shows their values by key, and filters by them),
@@ -352,7 +168,7 @@ FIELDS_AND_SETTINGS = (
 async def listing_fields(session: AsyncSession, tenant_id: uuid.UUID) -> list[CustomFieldRecord]:
     """The tenant's custom field definitions, as `find_page` needs them; call it first in
     the list's transaction (it also makes the settings that `find_page` relies on)."""
-    rows = (await _execute(session, FIELDS_AND_SETTINGS, {"tenant_id": tenant_id})).all()
+    rows = (await execute(session, FIELDS_AND_SETTINGS, {"tenant_id": tenant_id})).all()
     return cast(list[CustomFieldRecord], [row for row in rows if row.id is not None])
 
 
@@ -408,7 +224,8 @@ async def _find(
         return FoundPage([], False, 0, True)
     expected = await planner_estimate(session, select(User.id).where(*conditions))
     if expected.rows >= SEEK_FROM and walk_may_stray(listing.filters, listing.sort):
-        seeked = await seek_page(session, listing, expected, now)
+        by_name = listing.sort.key == UserSort.NAME.key
+        seeked = await (seek_page if by_name else email_walk_page)(session, listing, expected, now)
         if seeked is not None:
             return seeked
     if collects(expected, exact_up_to):
@@ -515,173 +332,6 @@ def walk_may_stray(filters: UserFilters, sort: UserSort) -> bool:
     return searches_text and sort.key in TEXT_ORDERS
 
 
-# --- seeks: a text term's names walked from their initial -----------------------------------
-
-
-def seek_term(filters: UserFilters) -> str | None:
-    """The text term a seek goes by: the longest of three letters or more that starts with
-    a letter a-z (a family name more often than not), if any."""
-    email = filters.email_contains
-    terms = [*filters.search_terms, *([email.lower()] if email else [])]
-    usable = [t for t in terms if len(t) >= TRIGRAM_LENGTH and t[0] in NAME_INITIALS]
-    return max(usable, key=len, default=None)
-
-
-def _next(value: str) -> str:
-    """The first string after every string that starts with `value` (code-point order)."""
-    return value[:-1] + chr(ord(value[-1]) + 1)
-
-
-def tagged_elsewhere(term: str, initial: str) -> ColumnElement[bool]:
-    """Users whose search text holds every three-letter piece of `term`, under any initial
-    but `initial`: one lookup per tag in `ix_user_name_pieces`, each list short or empty
-    when the term is a family name under `initial`."""
-    pieces = {term[i : i + TRIGRAM_LENGTH] for i in range(len(term) - TRIGRAM_LENGTH + 1)}
-    trigrams = func.name_initial_trigrams(
-        NAME_PIECES.sort_name, NAME_PIECES.search_text, type_=ARRAY(Text)
-    )
-    holding = or_(
-        *(
-            trigrams.contains(sql_cast(sorted(tag + piece for piece in pieces), ARRAY(Text)))
-            for tag in (*NAME_INITIALS, OTHER_INITIAL)
-            if tag != initial
-        )
-    )
-    users = select(NAME_PIECES.tenant_id, NAME_PIECES.user_id).where(holding)
-    return tuple_(USERS.tenant_id, USERS.id).in_(users)
-
-
-_collation: dict[str, bool] = {}
-DATABASE_COLLATION = text(
-    "SELECT CASE WHEN datlocprovider = 'c' THEN datcollate END"
-    " FROM pg_database WHERE datname = current_database()"
-)
-
-
-async def _initials_in_order(session: AsyncSession) -> bool:
-    """Whether the database's collation keeps the names under an initial between it and
-    the next letter (`INITIALS_IN_ORDER`; asked once a process)."""
-    if "safe" not in _collation:
-        found = (await _execute(session, DATABASE_COLLATION)).scalar_one()
-        _collation["safe"] = bool(found) and found.startswith(INITIALS_IN_ORDER)
-    return _collation["safe"]
-
-
-async def seek_page(
-    session: AsyncSession, listing: Listing, expected: Estimate, now: datetime
-) -> FoundPage | None:
-    """In name order, a text term that is (mostly) the start of family names: its matches
-    sit together in the name order, which a walk from the start reaches only after the
-    names before them (940,000 rows for "tremblay"), and which collecting finds by reading
-    a heap page for each (13,605 pages). Instead: the matches under every initial but the
-    term's are looked up by their tagged pieces (`tagged_elsewhere`: none or a few), and
-    the term's initial is walked index-only from its first name up to the end of the names
-    that start with the term (from its last name, descending). The page is the two merged;
-    the total, the planner's estimate. None where the seek does not apply (another order,
-    no such term, a collation that may sort names away from their initial) or the walk found no page
-    (the list then goes on as before)."""
-    term = seek_term(listing.filters)
-    if (
-        term is None
-        or listing.sort.key != UserSort.NAME.key
-        or not await _initials_in_order(session)
-        or not await _names_start_with(session, listing, term)
-    ):
-        return None
-    return await seeked_page(session, listing, term, expected.rows, now)
-
-
-async def _names_start_with(session: AsyncSession, listing: Listing, term: str) -> bool:
-    """Whether a page of the tenant's names start with `term` (at most a page of entries of
-    the name index), after at most about `SEEK_SKIP_MOST` names under its initial (the
-    planner's estimate: one EXPLAIN)."""
-    name, tenant = USERS.sort_name, USERS.tenant_id == listing.tenant_id
-    initial, after_term = term[0], _next(term)
-    page = listing.limit + 1
-    names = select(USERS.id).where(tenant, name >= term, name < after_term).limit(page)
-    count = select(func.count()).select_from(names.subquery("names"))
-    if int((await _execute(session, count)).scalar_one()) < page:
-        return False
-    low, high = (after_term, _next(initial)) if listing.sort.descending else (initial, term)
-    skipped = select(USERS.id).where(tenant, name >= low, name < high)
-    return (await planner_estimate(session, skipped)).rows <= SEEK_SKIP_MOST
-
-
-async def seeked_page(
-    session: AsyncSession, listing: Listing, term: str, expected_rows: int, now: datetime
-) -> FoundPage | None:
-    """The page of a seek (`seek_page`), in one statement (`seek_query`): the walk of the
-    term's initial from its first name to the last that starts with the term (descending:
-    from its last name to the first that does), merged in the database's order with the
-    matches under the other initials. None when there are more than `SEEK_ELSEWHERE_MOST`
-    of those, or the walk did not fill a page (the page may go on past the names it
-    read)."""
-    initial, descending = term[0], listing.sort.descending
-    after_initial, after_term = _next(initial), _next(term)
-    name = USERS.sort_name
-    low, high = (term, after_initial) if descending else (initial, after_term)
-    walked = [*listing.conditions(now, for_walk=True), name >= low, name < high]
-    elsewhere = [
-        *listing.conditions(now),
-        tagged_elsewhere(term, initial),
-        or_(name < initial, name >= after_initial),
-    ]
-    query = seek_query(walked, elsewhere, listing.sort, listing.after, listing.limit + 1)
-    rows = (await _execute(session, query)).all()
-    if not rows or rows[0].walked <= listing.limit or rows[0].elsewhere > SEEK_ELSEWHERE_MOST:
-        return None
-    users = cast(list[ListedUser], rows[: listing.limit])
-    return FoundPage(users, True, max(expected_rows, len(users)), False)
-
-
-def seek_query(
-    walked: list[ColumnElement[bool]],
-    elsewhere: list[ColumnElement[bool]],
-    sort: UserSort,
-    after: Position | None,
-    limit: int,
-) -> Select[Any]:
-    """Rows of (user, how many keys the walk gave, how many matched elsewhere): the walk's
-    first `limit` keys in sort order (an index-only scan of the name index, bounded by its
-    conditions' range) and at most `SEEK_ELSEWHERE_MOST` + 1 matches elsewhere, each in a
-    MATERIALIZED CTE (planned on its own: a walk, a lookup), the page their first `limit`
-    in the database's own order."""
-    key = USERS[sort_column(sort).key]
-    order = _order(key, USERS.id, sort)
-    walk = select(USERS.tenant_id, USERS.id, key.label("sort_key")).where(*walked)
-    if after is not None:
-        walk = walk.where(_after(key, USERS.id, sort, after))
-    walk_keys = walk.order_by(*order).limit(limit).cte("walked").prefix_with("MATERIALIZED")
-    others = select(USERS.tenant_id, USERS.id, key.label("sort_key")).where(*elsewhere)
-    found = others.limit(SEEK_ELSEWHERE_MOST + 1).cte("elsewhere").prefix_with("MATERIALIZED")
-    tenant_id, sort_key = (
-        sql_column("tenant_id", USERS.tenant_id.type),
-        sql_column("sort_key", key.type),
-    )
-    match_id = sql_column("id", USERS.id.type)
-    candidates = select(tenant_id, match_id, sort_key).select_from(found)
-    if after is not None:
-        candidates = candidates.where(_after(sort_key, match_id, sort, after))
-    both = union_all(select(tenant_id, match_id, sort_key).select_from(walk_keys), candidates)
-    parts = both.subquery("both_parts")
-    page_rows = (
-        select(parts.c.tenant_id, parts.c.id)
-        .order_by(*_order(parts.c.sort_key, parts.c.id, sort))
-        .limit(limit)
-        .subquery("page")
-    )
-    on_page = and_(
-        USERS.tenant_id == literal_column("page.tenant_id"), USERS.id == literal_column("page.id")
-    )
-    walked_count = select(func.count()).select_from(walk_keys).scalar_subquery()
-    found_count = select(func.count()).select_from(found).scalar_subquery()
-    return (
-        LISTED.add_columns(walked_count.label("walked"), found_count.label("elsewhere"))
-        .join(page_rows, on_page)
-        .order_by(*order)
-    )
-
-
 async def _collected_page(
     session: AsyncSession,
     listing: Listing,
@@ -689,7 +339,7 @@ async def _collected_page(
     exact_up_to: int,
 ) -> FoundPage:
     query = collect_query(conditions, listing.sort, listing.after, listing.limit + 1)
-    rows = (await _execute(session, query)).all()
+    rows = (await execute(session, query)).all()
     return await _counted_page(session, listing, conditions, rows, exact_up_to)
 
 
@@ -708,7 +358,7 @@ async def _counted_page(
         total = 0
     else:  # a cursor past the last match (the list changed): nothing joined to count with
         count = select(func.count()).select_from(User).where(*conditions)
-        total = (await _execute(session, count)).scalar_one()
+        total = (await execute(session, count)).scalar_one()
     # Counted, but the list promises exact totals only up to the limit (the planner
     # expected fewer): above it the number is marked as one not to rely on.
     return FoundPage(users, len(rows) > listing.limit, total, total <= exact_up_to)
@@ -729,7 +379,7 @@ async def _probed_page(
     walk = listing.conditions(now, for_walk=True)
     collect = listing.conditions(now)
     query = probed_query(walk, collect, listing.sort, listing.after, limit + 1, span)
-    rows = (await _execute(session, query)).all()
+    rows = (await execute(session, query)).all()
     if rows and rows[0].total is None:
         users = cast(list[ListedUser], rows[:limit])
         return FoundPage(users, len(rows) > limit, max(expected_rows, len(rows)), False)
@@ -750,7 +400,7 @@ async def walked_page(
     if span is not None:
         conditions = [*conditions, _within(listing, span)]
     query = walk_query(conditions, listing.sort, listing.after, limit + 1)
-    rows = cast(list[ListedUser], (await _execute(session, query)).all())
+    rows = cast(list[ListedUser], (await execute(session, query)).all())
     users, more = rows[:limit], len(rows) > limit
     if span is not None and not more:
         return None  # the span ended first (or the list did: collecting tells which)
@@ -765,12 +415,12 @@ def _within(listing: Listing, span: int) -> ColumnElement[bool]:
     which the walk's index scan stops at)."""
     column = USERS[sort_column(listing.sort).key]
     tenant = USERS.tenant_id == listing.tenant_id
-    order = _order(column, USERS.id, listing.sort)
+    order = sort_order(column, USERS.id, listing.sort)
     span_rows = select(column, USERS.id).where(tenant)
     if listing.after is not None:
-        span_rows = span_rows.where(_after(column, USERS.id, listing.sort, listing.after))
+        span_rows = span_rows.where(after_cursor(column, USERS.id, listing.sort, listing.after))
     last_of_span = span_rows.order_by(*order).offset(span - 1).limit(1)
-    reverse = _order(column, USERS.id, _reversed(listing.sort))
+    reverse = sort_order(column, USERS.id, _reversed(listing.sort))
     last_of_all = select(column, USERS.id).where(tenant).order_by(*reverse).limit(1)
     ends = union_all(last_of_span, last_of_all).subquery("span_end")
     end = select(*ends.c).limit(1).scalar_subquery()
@@ -786,9 +436,6 @@ def _reversed(sort: UserSort) -> UserSort:
 # not carry (an alias built once: its 40 column proxies cost more than the statement).
 MATCHED = User.__table__.alias("matched")
 MATCHED_ROW = MATCHED.c
-# The page's select list, built once: coercing 31 columns cost more CPU per request than
-# PostgreSQL spends on many a page. Each query adds its conditions to a copy.
-LISTED = select(*LISTED_COLUMNS, GROUPS)
 
 
 def walk_query(
@@ -799,15 +446,15 @@ def walk_query(
     columns, the page's keys are found first (an index-only scan: no heap page for a row
     that does not match), then its rows are read."""
     column = USERS[sort_column(sort).key]
-    order = _order(column, USERS.id, sort)
+    order = sort_order(column, USERS.id, sort)
     if sort.key not in COVERING_ORDERS:
         query = LISTED.where(*conditions)
         if after is not None:
-            query = query.where(_after(column, USERS.id, sort, after))
+            query = query.where(after_cursor(column, USERS.id, sort, after))
         return query.order_by(*order).limit(limit)
     keys = select(USERS.tenant_id, USERS.id).where(*conditions)
     if after is not None:
-        keys = keys.where(_after(column, USERS.id, sort, after))
+        keys = keys.where(after_cursor(column, USERS.id, sort, after))
     page_rows = keys.order_by(*order).limit(limit).subquery("page")
     on_page = and_(
         USERS.tenant_id == literal_column("page.tenant_id"), USERS.id == literal_column("page.id")
@@ -831,8 +478,8 @@ def collect_query(
     sort_key, match_id = sql_column("sort_key", key.type), sql_column("id", USERS.id.type)
     page = select(sql_column("tenant_id"), match_id).select_from(matches)
     if after is not None:
-        page = page.where(_after(sort_key, match_id, sort, after))
-    page_rows = page.order_by(*_order(sort_key, match_id, sort)).limit(limit).subquery("page")
+        page = page.where(after_cursor(sort_key, match_id, sort, after))
+    page_rows = page.order_by(*sort_order(sort_key, match_id, sort)).limit(limit).subquery("page")
     total = select(func.count()).select_from(matches).scalar_subquery()
     on_page = and_(
         USERS.tenant_id == literal_column("page.tenant_id"), USERS.id == literal_column("page.id")
@@ -840,7 +487,7 @@ def collect_query(
     return (
         LISTED.add_columns(total.label("total"))
         .join(page_rows, on_page)
-        .order_by(*_order(key, USERS.id, sort))
+        .order_by(*sort_order(key, USERS.id, sort))
     )
 
 
@@ -888,9 +535,9 @@ def probed_query(
     sort_key, match_id = sql_column("sort_key", key.type), sql_column("id", USERS.id.type)
     collected = select(sql_column("tenant_id"), match_id, sort_key).select_from(matches)
     if after is not None:
-        collected = collected.where(_after(sort_key, match_id, sort, after))
+        collected = collected.where(after_cursor(sort_key, match_id, sort, after))
     collected_page = (
-        collected.order_by(*_order(sort_key, match_id, sort)).limit(limit).subquery("collected")
+        collected.order_by(*sort_order(sort_key, match_id, sort)).limit(limit).subquery("collected")
     )
     page_rows = union_all(
         select(sql_column("tenant_id"), match_id).select_from(walked).where(walks),
@@ -905,7 +552,7 @@ def probed_query(
     return (
         LISTED.add_columns(total.label("total"))
         .join(page_rows, on_page)
-        .order_by(*_order(key, USERS.id, sort))
+        .order_by(*sort_order(key, USERS.id, sort))
     )
 
 
@@ -941,8 +588,8 @@ def _span_matches(
         entries = entries.add_columns(and_(*on_entry).label("passes"))
     entries = entries.where(tenant)
     if after is not None:
-        entries = entries.where(_after(key, USERS.id, sort, after))
-    span_rows = entries.order_by(*_order(key, USERS.id, sort)).limit(span).subquery("span")
+        entries = entries.where(after_cursor(key, USERS.id, sort, after))
+    span_rows = entries.order_by(*sort_order(key, USERS.id, sort)).limit(span).subquery("span")
     # Named, not taken from `.c` (whose proxies cost more than the rest of the statement).
     tenant_id = literal_column("span.tenant_id", USERS.tenant_id.type)
     user_id = literal_column("span.id", USERS.id.type)
@@ -961,13 +608,4 @@ def _span_matches(
                 *(_on_alias(c, MATCHED) for c in on_row),
             ),
         )
-    return found.order_by(*_order(sort_key, user_id, sort))
-
-
-def _after(key: Column, user_id: Column, sort: UserSort, after: Position) -> ColumnElement[bool]:
-    row, last = tuple_(key, user_id), tuple_(after.sort_value, after.user_id)
-    return row < last if sort.descending else row > last
-
-
-def _order(key: Column, user_id: Column, sort: UserSort) -> tuple[ColumnElement[Any], ...]:
-    return (key.desc(), user_id.desc()) if sort.descending else (key.asc(), user_id.asc())
+    return found.order_by(*sort_order(sort_key, user_id, sort))

@@ -66,8 +66,15 @@ class NewInvitation:
 
 
 async def invite_user(
-    uow: DirectoryUnitOfWork, actor: Principal, new: NewInvitation, *, smtputf8: bool = False
+    uow: DirectoryUnitOfWork,
+    actor: Principal,
+    new: NewInvitation,
+    *,
+    smtputf8: bool = False,
+    via: str | None = None,
 ) -> Profile:
+    """`via`: how the admin acted when not in person (an integration's API key), recorded
+    with the invitation in the user's activity."""
     if problem := address_problem(new.email.strip(), smtputf8=smtputf8):
         raise Invalid(f"email: {problem}")
     tenant = await load_tenant(uow.session, actor.tenant_id)
@@ -107,7 +114,7 @@ async def invite_user(
         user.id,
         ActivityKind.INVITED,
         actor_id=actor.user_id,
-        details={"role": role.key},
+        details={"role": role.key} | ({"via": via} if via else {}),
         occurred_at=now,
     )
     request_invitation(uow, tenant, user, actor, is_resend=False)

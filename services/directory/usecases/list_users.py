@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from services.directory.db.user_search import Listing, find_page, listing_fields
+from services.directory.db.list_pages import Listing
+from services.directory.db.user_search import find_page, listing_fields
 from services.directory.domain.custom_fields import CustomFieldRecord, definition_of
 from services.directory.domain.listing import ListedUser, Position
 from services.directory.usecases.unit_of_work import DirectoryUnitOfWork

@@ -18,4 +18,4 @@ async def authenticate_key(uow: UnitOfWork, key: str) -> KeyIdentity:
     if found is None:
         raise Unauthenticated(REFUSED)
     await keys_db.touch(uow.session, found, datetime.now(UTC), LAST_USED_PRECISION)
-    return KeyIdentity(found.tenant_id, found.id, found.name, found.prefix)
+    return KeyIdentity(found.tenant_id, found.id, found.name, found.prefix, found.created_by)

@@ -2,10 +2,10 @@
 
 import pytest
 
+from services.directory.db.list_pages import Estimate
 from services.directory.db.user_search import (
     STRAY_COLLECT_MOST,
     WALK_BREAK_EVEN,
-    Estimate,
     collects,
     collects_after_a_short_walk,
     walk_may_stray,

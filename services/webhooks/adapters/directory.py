@@ -1,0 +1,28 @@
+"""The directory, as the integration API reaches it: commands over the bus, answered at
+once (request/reply). Its refusals come back as the same domain errors."""
+
+from faststream.rabbit import RabbitBroker
+
+from shared.contracts.directory_commands import INVITE_USER_QUEUE, InviteUser, InviteUserReply
+from shared.contracts.users import UserSnapshot
+from shared.errors import Unavailable
+from shared.messaging.commands import ask
+
+
+class DirectoryCommands:
+    def __init__(self, broker: RabbitBroker, timeout_seconds: float) -> None:
+        self._broker = broker
+        self._timeout = timeout_seconds
+
+    async def invite_user(self, command: InviteUser) -> UserSnapshot:
+        reply = await ask(
+            self._broker,
+            INVITE_USER_QUEUE,
+            command,
+            InviteUserReply,
+            self._timeout,
+            answerer="The platform's directory",
+        )
+        if reply.user is None:
+            raise Unavailable("The directory answered without the invited user; try again.")
+        return reply.user

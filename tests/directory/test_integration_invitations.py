@@ -1,0 +1,111 @@
+"""The directory's side of an integration's invitation: the `InviteUser` command on its
+queue (request/reply), sent here as the webhooks service sends it."""
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from faststream.rabbit import RabbitBroker
+
+from services.directory.settings import DirectorySettings
+from shared.contracts.directory_commands import (
+    INVITE_USER_QUEUE,
+    InviteUser,
+    InviteUserReply,
+    NewUser,
+)
+from shared.errors import Forbidden, Invalid
+from shared.messaging.commands import ask
+from tests.support.directory import Lms, new_tenant
+from tests.support.servers import RunningServer
+
+TIMEOUT = 10.0
+
+
+@pytest.fixture(scope="module")
+async def broker(amqp_url: str) -> AsyncIterator[RabbitBroker]:
+    connected = RabbitBroker(amqp_url)
+    await connected.connect()
+    yield connected
+    await connected.stop()
+
+
+async def send(broker: RabbitBroker, sent: InviteUser) -> InviteUserReply:
+    return await ask(
+        broker, INVITE_USER_QUEUE, sent, InviteUserReply, TIMEOUT, answerer="The directory"
+    )
+
+
+def command(lms: Lms, **changes: object) -> InviteUser:
+    values: dict[str, object] = {
+        "request_id": uuid.uuid4(),
+        "tenant_id": lms.tenant.id,
+        "acting_admin_id": lms.tenant.admin_id,
+        "via": "API key lms_live_test",
+        "user": NewUser(
+            email=f"cmd-{uuid.uuid4().hex[:8]}@example.com", first_name="Léa", last_name="Fortin"
+        ),
+        **changes,
+    }
+    return InviteUser.model_validate(values)
+
+
+async def test_the_directory_answers_with_the_invited_users_snapshot(
+    lms: Lms, broker: RabbitBroker
+) -> None:
+    sent = command(lms)
+
+    reply = await send(broker, sent)
+
+    assert reply.user is not None
+    assert (reply.user.email, reply.user.status) == (sent.user.email, "invited")
+    [created] = await lms.bus.wait_for("user.created", subject=str(reply.user.id))
+    assert created.data["version"] == reply.user.version, "the snapshot the event carries"
+
+
+async def test_an_admin_of_another_tenant_acts_for_no_one_here(
+    lms: Lms, broker: RabbitBroker, directory: RunningServer, directory_config: DirectorySettings
+) -> None:
+    other = await new_tenant(directory_config, directory.url, "other")
+    await other.admin.aclose()
+    forged = command(lms, acting_admin_id=other.admin_id)
+
+    with pytest.raises(Forbidden, match="no longer an active user"):
+        await send(broker, forged)
+
+
+async def test_the_same_request_again_answers_with_the_first_user(
+    lms: Lms, broker: RabbitBroker
+) -> None:
+    first = command(lms)
+    again = first.model_copy(update={"user": first.user.model_copy(update={"first_name": "Zoé"})})
+
+    one = await send(broker, first)
+    two = await send(broker, again)
+
+    assert one.user is not None
+    assert two.user is not None
+    assert two.user.id == one.user.id
+    assert two.user.first_name == "Léa", "the request made once, the retry changes nothing"
+
+
+async def test_a_command_that_is_not_one_is_answered_not_dropped(
+    broker: RabbitBroker, lms: Lms
+) -> None:
+    answer = await broker.request(b'{"tenant_id": "nope"}', INVITE_USER_QUEUE, timeout=TIMEOUT)
+
+    reply = InviteUserReply.model_validate_json(answer.body)
+    assert reply.failure is not None
+    assert reply.failure.kind == "Malformed"
+
+
+async def test_the_same_request_id_for_another_address_is_refused(
+    lms: Lms, broker: RabbitBroker
+) -> None:
+    first = command(lms)
+    other_address = first.user.model_copy(update={"email": "someone.else@example.com"})
+    reused = first.model_copy(update={"user": other_address})
+    await send(broker, first)
+
+    with pytest.raises(Invalid, match=first.user.email):
+        await send(broker, reused)
