@@ -11,14 +11,9 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.directory.db.list_pages import FoundPage, Listing
 from services.directory.db.models import User
-from services.directory.db.user_search import (
-    PROBE_SHARE,
-    FoundPage,
-    Listing,
-    _probed_page,
-    probed_walk_span,
-)
+from services.directory.db.user_search import PROBE_SHARE, _probed_page, probed_walk_span
 from tests.directory.test_index_only_walks import listing, nodes, statements
 from tests.support.directory import Lms
 
