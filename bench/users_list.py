@@ -767,6 +767,8 @@ async def explain_recorded(session: AsyncSession, sql: str, parameters: Any) -> 
 
 
 def statement_kind(sql: str) -> str:
+    if "probe AS MATERIALIZED" in sql:
+        return "probe"  # then the walk or the collect, in the same statement
     if "MATERIALIZED" in sql:
         return "collect"
     return "count" if sql.startswith("SELECT count(*)") else "walk"
@@ -971,7 +973,8 @@ async def run(config: Config) -> int:
         "\n  /proc/PID/schedstat), the same whatever the machine's load."
         "\n  total/kind: as answered (exact, or the planner's estimate); true: COUNT(*) of them."
         "\n  how: the page read by collecting the matches or by walking a sort index (last-login"
-        "\n  order: each part, logged in or never, on its own); db: ms of the service's whole"
+        "\n  order: each part, logged in or never, on its own; probe: a bounded walk tried first,"
+        "\n  then the collect, in one statement); db: ms of the service's whole"
         "\n  database side (estimate, page, total) timed from Python; pg: PostgreSQL's planning +"
         "\n  execution of the page statements (EXPLAIN ANALYZE); COUNT(*): ms of an exact count"
         "\n  of every match, what an always-exact total would cost."

@@ -4,7 +4,7 @@ statements' execution and the planner's estimate."""
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -152,6 +152,11 @@ def _explain(element: Explain, compiler: SQLCompiler, **kw: Any) -> str:
 class Estimate:
     rows: int  # how many rows the planner expects
     cost: float  # what it expects reading them all to cost, in its units
+    # Whether its plan reads the filters' GIN (`ix_users_filters`), rather than a btree.
+    through_filters_gin: bool = False
+
+
+FILTERS_GIN = "ix_users_filters"
 
 
 async def planner_estimate(session: AsyncSession, query: Select[Any]) -> Estimate:
@@ -159,7 +164,14 @@ async def planner_estimate(session: AsyncSession, query: Select[Any]) -> Estimat
     plan = (await execute(session, Explain(query))).scalar_one()
     plan = json.loads(plan) if isinstance(plan, str) else plan
     top = plan[0]["Plan"]
-    return Estimate(rows=int(top["Plan Rows"]), cost=float(top["Total Cost"]))
+    gin = FILTERS_GIN in (node.get("Index Name") for node in _plan_nodes(top))
+    return Estimate(int(top["Plan Rows"]), float(top["Total Cost"]), through_filters_gin=gin)
+
+
+def _plan_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for child in node.get("Plans", []):
+        yield from _plan_nodes(child)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,11 @@ EXPLAIN, about a millisecond):
 - *short walk, then collect*: where the matches may sit together far along the sort order
   (a text term in a text order) and many rows match, a walk is first bounded to a short
   span of the order; when the page does not fill within it, the matches are collected.
+- *probe, then walk or collect*: where the planner expects few enough matches to collect but
+  a page within a few entries per match of an order whose index carries the filters, the
+  first part of a bounded span of the order is probed index-only, and the walk goes on
+  within the span when the probe found the matches dense enough; else, or when the span
+  ends first, the matches are collected (one statement).
 - *seek*: in name order, where the term starts a page of family names ("tremblay"), the
   names under the term's initial are walked (index-only) from the initial's first name, and
   the few matches under the other initials are looked up by the term's tagged three-letter
@@ -29,25 +34,34 @@ those who never logged in sit together at one end, so that order is read in two 
 Pages are never read with OFFSET.
 """
 
+import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Select,
     and_,
     bindparam,
+    case,
     false,
     func,
     literal_column,
+    null,
     select,
     tuple_,
     union_all,
 )
 from sqlalchemy import column as sql_column
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnClause
+from sqlalchemy.sql.selectable import FromClause
+from sqlalchemy.sql.util import ClauseAdapter
+from sqlalchemy.sql.visitors import iterate
 
 from services.directory.db.custom_fields import FIELD_COLUMNS
 from services.directory.db.email_walk import email_walk_page
@@ -62,7 +76,7 @@ from services.directory.db.list_pages import (
     planner_estimate,
     sort_order,
 )
-from services.directory.db.models import CustomField, User
+from services.directory.db.models import ORDER_INDEX_COVERS, CustomField, User
 from services.directory.db.name_seek import SEEK_FROM, seek_page
 from services.directory.db.user_filters import by_last_login, sort_column
 from services.directory.domain.custom_fields import CustomFieldRecord
@@ -102,6 +116,33 @@ TEXT_ORDERS = (UserSort.NAME.key, UserSort.EMAIL.key)
 # expired": 5,230 expected, 913 real, a page 56,000 entries along) in 16-25 ms with an
 # estimated total, where collecting them takes 6 ms and counts them exactly.
 COVERING_ORDERS = (UserSort.CREATED.key, UserSort.NAME.key)
+# What each covering order's index holds (its key and what it includes): a condition on
+# these columns alone is checked on the index entry; another (a custom field) needs the row.
+_KEYS = frozenset({"tenant_id", "id", "created_at", *ORDER_INDEX_COVERS})
+COVERED_COLUMNS = {UserSort.CREATED.key: _KEYS, UserSort.NAME.key: _KEYS | {"sort_name"}}
+# A mix that would be collected is walked first, index-only, where the planner's estimate
+# says a page fills within this many times as many entries as there are matches to collect
+# (a walk's entry ~0.3-0.4 us, a collected match ~2-4 us: its GIN share and heap page).
+# "two groups+active+q=marie" newest first: 4,977 expected, a page 8,069 entries along
+# (3-4 ms index-only), collected in 20 ms; "invitation=failed" by name: 2,233 expected, a
+# page ~20,000 along (7 ms), collected in 3.
+PROBED_WALK_PER_MATCH = 8
+# The walk reads at most twice the entries the estimate says a page takes; a probe of an
+# eighth of that comes first, and the walk goes on only where the probe found matches as
+# dense as the bound needs (else the matches are collected, in the same statement). The
+# planner takes "invitation=sent, not expired" (913 real) for 5,145: walked, a page is
+# 59,612 entries along; probed, 2,500 entries (~1 ms) before its 2 ms collect.
+PROBED_WALK_SPAN = 2
+PROBE_SHARE = 8
+# Fewer expected matches are collected without asking (the tenant's size, one EXPLAIN, is
+# needed to tell): at a million users a probed walk pays from ~2,500 expected matches.
+PROBED_WALK_FROM = 2_000
+# Only a collect through the filters' GIN is probed (`Estimate.through_filters_gin`): it
+# pays for every condition's posting list, however long (the 800,000 active users: 14 ms
+# of "two groups+active+q=marie"'s 20), before a heap page per match. Where the planner
+# collects through a btree (an invitation's state and expiry: "sent, not expired",
+# "failed"), it reads just the matches, in 2-3 ms, and its estimate may be five times too
+# many (913 real of 5,145).
 
 
 # The tenant's custom fields (the list shows their values by key, and filters by them),
@@ -188,6 +229,9 @@ async def _find(
         if seeked is not None:
             return seeked
     if collects(expected, exact_up_to):
+        span = await _probed_walk_span(session, listing, expected)
+        if span is not None:
+            return await _probed_page(session, listing, span, expected.rows, exact_up_to, now)
         return await _collected_page(session, listing, conditions, exact_up_to)
     if walk_in_parts:
         return await _find_by_login_state(session, listing, exact_up_to, now)
@@ -205,9 +249,46 @@ async def _find(
     return page
 
 
+async def _probed_walk_span(
+    session: AsyncSession, listing: Listing, expected: Estimate
+) -> int | None:
+    """For a mix that would be collected: how many entries of the sort order a walk reads
+    at most before the matches are collected instead (`probed_walk_span`); None where the
+    walk is not tried (an order whose index does not carry the filters, a text term in a
+    text order: the seek and the short walks' case, too few matches expected)."""
+    if (
+        listing.sort.key not in COVERING_ORDERS
+        or listing.filters.is_empty
+        or expected.rows < PROBED_WALK_FROM
+        or not expected.through_filters_gin
+        or walk_may_stray(listing.filters, listing.sort)
+    ):
+        return None
+    return probed_walk_span(expected.rows, await _tenant_rows(session, listing), listing.limit)
+
+
+def probed_walk_span(expected_rows: int, tenant_rows: int, limit: int) -> int | None:
+    """Twice the entries a page takes with the expected matches spread over the order,
+    where that page is at most `PROBED_WALK_PER_MATCH` times as many entries as there are
+    matches to collect; else None."""
+    page = (limit + 1) * max(tenant_rows, expected_rows) // max(expected_rows, 1)
+    return PROBED_WALK_SPAN * page if page <= PROBED_WALK_PER_MATCH * expected_rows else None
+
+
+# The planner's estimate of each tenant's rows, asked at most once a minute a process (it
+# changes with ANALYZE): one EXPLAIN fewer for the pages that weigh a walk by it.
+TENANT_ROWS_SECONDS = 60.0
+_tenant_rows_seen: dict[uuid.UUID, tuple[float, int]] = {}
+
+
 async def _tenant_rows(session: AsyncSession, listing: Listing) -> int:
+    seen = _tenant_rows_seen.get(listing.tenant_id)
+    if seen is not None and time.monotonic() - seen[0] < TENANT_ROWS_SECONDS:
+        return seen[1]
     tenant = select(User.id).where(User.tenant_id == listing.tenant_id)
-    return (await planner_estimate(session, tenant)).rows
+    rows = (await planner_estimate(session, tenant)).rows
+    _tenant_rows_seen[listing.tenant_id] = (time.monotonic(), rows)
+    return rows
 
 
 def collects(expected: Estimate, exact_up_to: int) -> bool:
@@ -257,10 +338,20 @@ async def _collected_page(
     conditions: list[ColumnElement[bool]],
     exact_up_to: int,
 ) -> FoundPage:
-    limit = listing.limit
-    query = collect_query(conditions, listing.sort, listing.after, limit + 1)
+    query = collect_query(conditions, listing.sort, listing.after, listing.limit + 1)
     rows = (await execute(session, query)).all()
-    users = cast(list[ListedUser], rows[:limit])
+    return await _counted_page(session, listing, conditions, rows, exact_up_to)
+
+
+async def _counted_page(
+    session: AsyncSession,
+    listing: Listing,
+    conditions: list[ColumnElement[bool]],
+    rows: Sequence[Any],
+    exact_up_to: int,
+) -> FoundPage:
+    """The page of collected rows, each with the matches' count (`total`)."""
+    users = cast(list[ListedUser], rows[: listing.limit])
     if rows:
         total = int(rows[0].total)
     elif listing.after is None:
@@ -270,7 +361,29 @@ async def _collected_page(
         total = (await execute(session, count)).scalar_one()
     # Counted, but the list promises exact totals only up to the limit (the planner
     # expected fewer): above it the number is marked as one not to rely on.
-    return FoundPage(users, len(rows) > limit, total, total <= exact_up_to)
+    return FoundPage(users, len(rows) > listing.limit, total, total <= exact_up_to)
+
+
+async def _probed_page(
+    session: AsyncSession,
+    listing: Listing,
+    span: int,
+    expected_rows: int,
+    exact_up_to: int,
+    now: datetime,
+) -> FoundPage:
+    """The page walked index-only within `span` entries of the sort order when a probe of
+    its first part finds the matches dense enough, else collected (`probed_query`: one
+    statement). Walked, the total is the estimate; collected, the count."""
+    limit = listing.limit
+    walk = listing.conditions(now, for_walk=True)
+    collect = listing.conditions(now)
+    query = probed_query(walk, collect, listing.sort, listing.after, limit + 1, span)
+    rows = (await execute(session, query)).all()
+    if rows and rows[0].total is None:
+        users = cast(list[ListedUser], rows[:limit])
+        return FoundPage(users, len(rows) > limit, max(expected_rows, len(rows)), False)
+    return await _counted_page(session, listing, collect, rows, exact_up_to)
 
 
 async def walked_page(
@@ -317,6 +430,12 @@ def _within(listing: Listing, span: int) -> ColumnElement[bool]:
 
 def _reversed(sort: UserSort) -> UserSort:
     return UserSort(sort.key if sort.descending else f"-{sort.key}")
+
+
+# The users whose entries a walk's span passed, read for the conditions their entry does
+# not carry (an alias built once: its 40 column proxies cost more than the statement).
+MATCHED = User.__table__.alias("matched")
+MATCHED_ROW = MATCHED.c
 
 
 def walk_query(
@@ -370,3 +489,123 @@ def collect_query(
         .join(page_rows, on_page)
         .order_by(*sort_order(key, USERS.id, sort))
     )
+
+
+def probed_query(
+    walk: list[ColumnElement[bool]],
+    collect: list[ColumnElement[bool]],
+    sort: UserSort,
+    after: Position | None,
+    limit: int,
+    span: int,
+) -> Select[Any]:
+    """Rows of (user, number of matches or NULL): the first `limit` matches within `span`
+    entries of the sort order from the cursor (an index-only scan: the conditions the
+    order's index carries are checked on its entries, the others on the rows of those
+    that pass, by primary key), when a probe of the span's first `span // PROBE_SHARE`
+    entries found at least the share of a page that the span needs and the span filled
+    the page; otherwise the matches collected (`collect_query`) with their count. Each
+    part a MATERIALIZED CTE, read only when the choice needs it (a CTE is computed on
+    its first read; a branch whose one-time condition is false is never run)."""
+    key = USERS[sort_column(sort).key]
+    probe = _span_matches(walk, sort, after, span // PROBE_SHARE).cte("probe")
+    probe = probe.prefix_with("MATERIALIZED")
+    walked = _span_matches(walk, sort, after, span).limit(limit).cte("walked")
+    walked = walked.prefix_with("MATERIALIZED")
+    probed = select(func.count()).select_from(probe)
+    filled = select(func.count()).select_from(walked)
+    needed = _probe_needs(limit)
+    choice = (
+        select(
+            case(
+                (probed.scalar_subquery() >= needed, filled.scalar_subquery() == limit),
+                else_=false(),
+            ).label("walks")
+        )
+        .cte("choice")
+        .prefix_with("MATERIALIZED")
+    )
+    walks = select(sql_column("walks", Boolean())).select_from(choice).scalar_subquery()
+    matches = (
+        select(USERS.tenant_id, USERS.id, key.label("sort_key"))
+        .where(*collect)
+        .cte("matches")
+        .prefix_with("MATERIALIZED")
+    )
+    sort_key, match_id = sql_column("sort_key", key.type), sql_column("id", USERS.id.type)
+    collected = select(sql_column("tenant_id"), match_id, sort_key).select_from(matches)
+    if after is not None:
+        collected = collected.where(after_cursor(sort_key, match_id, sort, after))
+    collected_page = (
+        collected.order_by(*sort_order(sort_key, match_id, sort)).limit(limit).subquery("collected")
+    )
+    page_rows = union_all(
+        select(sql_column("tenant_id"), match_id).select_from(walked).where(walks),
+        select(literal_column("collected.tenant_id"), literal_column("collected.id"))
+        .select_from(collected_page)
+        .where(~walks),
+    ).subquery("page")
+    total = case((walks, null()), else_=select(func.count()).select_from(matches).scalar_subquery())
+    on_page = and_(
+        USERS.tenant_id == literal_column("page.tenant_id"), USERS.id == literal_column("page.id")
+    )
+    return (
+        LISTED.add_columns(total.label("total"))
+        .join(page_rows, on_page)
+        .order_by(*sort_order(key, USERS.id, sort))
+    )
+
+
+def _probe_needs(limit: int) -> int:
+    """How many matches the probe must find for the span to fill the page at their
+    density: its share of a page."""
+    return -(-limit // PROBE_SHARE)
+
+
+def _columns_of(condition: ColumnElement[bool]) -> set[str]:
+    return {c.key for c in iterate(condition) if isinstance(c, ColumnClause)}
+
+
+def _on_alias(condition: ColumnElement[bool], row: FromClause) -> ColumnElement[bool]:
+    """`condition` on the columns of `row` (an alias of `users`) instead of the table's."""
+    return ClauseAdapter(row).traverse(condition)
+
+
+def _span_matches(
+    conditions: list[ColumnElement[bool]], sort: UserSort, after: Position | None, span: int
+) -> Select[Any]:
+    """The matches among the first `span` entries of the sort order from the cursor, in
+    order: the span read index-only, the conditions its index carries evaluated on each
+    entry (a column of the span, so the scan does not filter them away from its LIMIT),
+    the others on the rows of the entries that pass (by primary key)."""
+    key = USERS[sort_column(sort).key]
+    tenant, *rest = conditions
+    covered = COVERED_COLUMNS[sort.key]
+    on_entry = [c for c in rest if _columns_of(c) <= covered]
+    on_row = [c for c in rest if not _columns_of(c) <= covered]
+    entries = select(USERS.tenant_id, USERS.id, key.label("sort_key"))
+    if on_entry:
+        entries = entries.add_columns(and_(*on_entry).label("passes"))
+    entries = entries.where(tenant)
+    if after is not None:
+        entries = entries.where(after_cursor(key, USERS.id, sort, after))
+    span_rows = entries.order_by(*sort_order(key, USERS.id, sort)).limit(span).subquery("span")
+    # Named, not taken from `.c` (whose proxies cost more than the rest of the statement).
+    tenant_id = literal_column("span.tenant_id", USERS.tenant_id.type)
+    user_id = literal_column("span.id", USERS.id.type)
+    sort_key = literal_column("span.sort_key", key.type)
+    found = select(
+        tenant_id.label("tenant_id"), user_id.label("id"), sort_key.label("sort_key")
+    ).select_from(span_rows)
+    if on_entry:
+        found = found.where(literal_column("span.passes", Boolean()))
+    if on_row:
+        found = found.join(
+            MATCHED,
+            and_(
+                MATCHED_ROW.tenant_id == tenant_id,
+                MATCHED_ROW.id == user_id,
+                *(_on_alias(c, MATCHED) for c in on_row),
+            ),
+        )
+    return found.order_by(*sort_order(sort_key, user_id, sort))
