@@ -16,7 +16,7 @@ from services.directory.db import email_walk, user_search
 from services.directory.db.email_walk import email_walk_page, walks_text_in_email_order
 from services.directory.db.list_pages import Estimate, FoundPage, Listing
 from shared.contracts.user_filters import UserFilters, UserSort
-from tests.directory.test_index_only_walks import listing, nodes, statements
+from tests.directory.list_plans import listing, nodes, plan_as_run, statements
 from tests.support.directory import Lms
 
 Query = list[tuple[str, str]]
@@ -116,14 +116,8 @@ async def test_the_walk_reads_the_index_alone_up_to_the_page_and_users_for_the_p
         page = await email_walk_page(session, listed, Estimate(8, 24.0), datetime.now(UTC))
     assert page is not None
     (walk,) = sent
-    # What the planner does with a LIMIT on a million rows, forced on a few: walk the index.
-    for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
-        await session.execute(text(f"SET LOCAL {setting} = off"))
-    connection = await session.connection()
-    raw = (
-        await connection.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {walk[0]}", walk[1])
-    ).scalar_one()
-    plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+    turned_off = ("enable_seqscan", "enable_bitmapscan", "enable_sort")
+    plan = await plan_as_run(session, walk, turned_off=turned_off)
     scans = [n for n in nodes(plan) if n.get("Relation Name") in ("users", "user_name_pieces")]
     pieces = [n for n in scans if n["Relation Name"] == "user_name_pieces"]
     assert {(n["Node Type"], n["Index Name"]) for n in pieces} == {

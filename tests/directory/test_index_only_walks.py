@@ -4,36 +4,17 @@ row that does not match. And in last-login order a page that is
 collected is read in one statement, not one per part (logged in, never)."""
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.directory.api.cursors import user_cursor, user_position
-from services.directory.api.schemas import UserListQuery
-from services.directory.db.list_pages import Explain, Listing
-from services.directory.db.user_search import find_page, listing_fields, walk_query, walked_page
-from services.directory.usecases.list_users import field_values_by_id
+from services.directory.api.cursors import user_cursor
+from services.directory.db.list_pages import Explain
+from services.directory.db.user_search import find_page, walk_query, walked_page
+from tests.directory.list_plans import listing, nodes, statements
 from tests.support.directory import Lms
-
-
-async def listing(session: AsyncSession, lms: Lms, query: list[tuple[str, str]]) -> Listing:
-    parsed = UserListQuery.from_query(query)
-    fields = await listing_fields(session, lms.tenant.id)
-    values = field_values_by_id(parsed, fields)
-    after = user_position(parsed.sort, parsed.cursor)
-    return Listing(lms.tenant.id, parsed, values, parsed.sort, after, parsed.limit)
-
-
-def nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from nodes(child)
-
 
 FILTERS = [
     [("group", "00000000-0000-4000-8000-000000000001")],
@@ -94,22 +75,6 @@ async def test_a_walk_in_creation_order_pages_through_the_matches_in_order(
             break
         cursor = [("cursor", str(user_cursor(walked.sort, position)))]
     assert seen == [f"tremblay.{i}@example.com" for i in reversed(range(5))]
-
-
-@contextmanager
-def statements(session: AsyncSession) -> Iterator[list[tuple[str, Any]]]:
-    """Each statement the session sends while open, with its parameters."""
-    sent: list[tuple[str, Any]] = []
-    engine = session.get_bind()
-
-    def record(*args: Any) -> None:
-        sent.append((args[2], args[3]))  # connection, cursor, statement, parameters
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 async def test_in_last_login_order_a_collected_page_is_one_statement_over_both_parts(

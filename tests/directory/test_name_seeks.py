@@ -14,7 +14,7 @@ from services.directory.db.list_pages import Listing
 from services.directory.db.models import User
 from services.directory.db.name_seek import seek_term, seeked_page, tagged_elsewhere
 from shared.contracts.user_filters import UserFilters
-from tests.directory.test_index_only_walks import listing, nodes, statements
+from tests.directory.list_plans import listing, nodes, plan_as_run, statements
 from tests.support.directory import Lms
 
 # In name order: Bouchard (tremblay in the address), the Thibaults (under "t", before the
@@ -103,14 +103,7 @@ async def test_the_seek_walks_the_names_from_the_initial_not_from_the_start(
         page = await seeked_page(session, listed, "tremblay", 8, datetime.now(UTC))
     assert page is not None
     (walk,) = sent  # the walk and the lookup elsewhere, merged: one statement
-    # What the planner does with a LIMIT on a million rows, forced on a few: walk the index.
-    for setting in ("enable_seqscan", "enable_sort"):
-        await session.execute(text(f"SET LOCAL {setting} = off"))
-    connection = await session.connection()
-    raw = (
-        await connection.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {walk[0]}", walk[1])
-    ).scalar_one()
-    plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+    plan = await plan_as_run(session, walk, turned_off=("enable_seqscan", "enable_sort"))
     # The walk's own part: the lookup elsewhere may read the same index (a bitmap over the
     # other initials' names), as the planner sees fit for the table's statistics.
     (walked,) = [n for n in nodes(plan) if n.get("Subplan Name") == "CTE walked"]

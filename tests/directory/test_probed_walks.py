@@ -4,7 +4,6 @@ the same statement, whether the walk goes on (index-only, at most the span) or t
 matches are collected. Pages equal `ORDER BY created_at DESC, id DESC` either way; a
 condition the order's index does not carry (a custom field) is checked on the row."""
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.directory.db.list_pages import FoundPage, Listing
 from services.directory.db.models import User
 from services.directory.db.user_search import PROBE_SHARE, _probed_page, probed_walk_span
-from tests.directory.test_index_only_walks import listing, nodes, statements
+from tests.directory.list_plans import listing, nodes, plan_as_run, statements
 from tests.support.directory import Lms
 
 MIX = [("q", "tremblay"), ("field.department", "TI"), ("sort", "-created_at"), ("limit", "2")]
@@ -123,19 +122,13 @@ async def test_pages_follow_one_another_as_the_order_has_them(
 
 async def explain_analyze(session: AsyncSession, listed: Listing, span: int) -> dict[str, Any]:
     """The plan of the probed page's statement, as run (EXPLAIN ANALYZE)."""
-    # What the planner does with a LIMIT on a million rows, forced on a few: walk the index.
-    for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+    turned_off = ("enable_seqscan", "enable_bitmapscan", "enable_sort")
+    for setting in turned_off:  # before the page, as the plan below is run with them
         await session.execute(text(f"SET LOCAL {setting} = off"))
     with statements(session) as sent:
         await probed(session, listed, span)
-    (sql, parameters), *_ = sent
-    connection = await session.connection()
-    explained = await connection.exec_driver_sql(
-        f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", parameters
-    )
-    raw = explained.scalar_one()
-    plan: dict[str, Any] = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
-    return plan
+    statement, *_ = sent
+    return await plan_as_run(session, statement, turned_off=turned_off)
 
 
 def scans(plan: dict[str, Any], index: str) -> list[dict[str, Any]]:

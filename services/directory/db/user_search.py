@@ -59,7 +59,7 @@ from sqlalchemy import (
 from sqlalchemy import column as sql_column
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnClause
-from sqlalchemy.sql.selectable import FromClause
+from sqlalchemy.sql.selectable import CTE, FromClause, Subquery
 from sqlalchemy.sql.util import ClauseAdapter
 from sqlalchemy.sql.visitors import iterate
 
@@ -465,25 +465,41 @@ def walk_query(
 def collect_query(
     conditions: list[ColumnElement[bool]], sort: UserSort, after: Position | None, limit: int
 ) -> Select[Any]:
-    """Rows of (user, number of matches). MATERIALIZED keeps the planner from pushing the
-    ORDER BY ... LIMIT into the matches, which would turn this back into a walk. The CTE's
-    and the page's columns are named, not taken from `.c` (whose proxies cost ~1 ms)."""
+    """Rows of (user, number of matches)."""
+    matches = _matches(conditions, sort)
+    page_rows = _first_matches(matches, sort, after, limit, "page")
+    total = select(func.count()).select_from(matches).scalar_subquery()
+    return _listed(page_rows, total, sort)
+
+
+def _matches(conditions: list[ColumnElement[bool]], sort: UserSort) -> CTE:
+    """Every match with its sort key. MATERIALIZED keeps the planner from pushing the
+    ORDER BY ... LIMIT into the matches, which would turn this back into a walk."""
     key = USERS[sort_column(sort).key]
-    matches = (
-        select(USERS.tenant_id, USERS.id, key.label("sort_key"))
-        .where(*conditions)
-        .cte("matches")
-        .prefix_with("MATERIALIZED")
-    )
+    matches = select(USERS.tenant_id, USERS.id, key.label("sort_key")).where(*conditions)
+    return matches.cte("matches").prefix_with("MATERIALIZED")
+
+
+def _first_matches(
+    matches: CTE, sort: UserSort, after: Position | None, limit: int, name: str
+) -> Subquery:
+    """The first `limit` of `matches` after the cursor, in order: (tenant_id, id). The
+    columns are named, not taken from `.c` (whose proxies cost ~1 ms)."""
+    key = USERS[sort_column(sort).key]
     sort_key, match_id = sql_column("sort_key", key.type), sql_column("id", USERS.id.type)
     page = select(sql_column("tenant_id"), match_id).select_from(matches)
     if after is not None:
         page = page.where(after_cursor(sort_key, match_id, sort, after))
-    page_rows = page.order_by(*sort_order(sort_key, match_id, sort)).limit(limit).subquery("page")
-    total = select(func.count()).select_from(matches).scalar_subquery()
+    return page.order_by(*sort_order(sort_key, match_id, sort)).limit(limit).subquery(name)
+
+
+def _listed(page_rows: Subquery, total: ColumnElement[Any], sort: UserSort) -> Select[Any]:
+    """The listed columns of the users of `page_rows` (a subquery named "page"), in order,
+    each with `total`."""
     on_page = and_(
         USERS.tenant_id == literal_column("page.tenant_id"), USERS.id == literal_column("page.id")
     )
+    key = USERS[sort_column(sort).key]
     return (
         LISTED.add_columns(total.label("total"))
         .join(page_rows, on_page)
@@ -507,7 +523,6 @@ def probed_query(
     the page; otherwise the matches collected (`collect_query`) with their count. Each
     part a MATERIALIZED CTE, read only when the choice needs it (a CTE is computed on
     its first read; a branch whose one-time condition is false is never run)."""
-    key = USERS[sort_column(sort).key]
     probe = _span_matches(walk, sort, after, span // PROBE_SHARE).cte("probe")
     probe = probe.prefix_with("MATERIALIZED")
     walked = _span_matches(walk, sort, after, span).limit(limit).cte("walked")
@@ -526,19 +541,9 @@ def probed_query(
         .prefix_with("MATERIALIZED")
     )
     walks = select(sql_column("walks", Boolean())).select_from(choice).scalar_subquery()
-    matches = (
-        select(USERS.tenant_id, USERS.id, key.label("sort_key"))
-        .where(*collect)
-        .cte("matches")
-        .prefix_with("MATERIALIZED")
-    )
-    sort_key, match_id = sql_column("sort_key", key.type), sql_column("id", USERS.id.type)
-    collected = select(sql_column("tenant_id"), match_id, sort_key).select_from(matches)
-    if after is not None:
-        collected = collected.where(after_cursor(sort_key, match_id, sort, after))
-    collected_page = (
-        collected.order_by(*sort_order(sort_key, match_id, sort)).limit(limit).subquery("collected")
-    )
+    matches = _matches(collect, sort)
+    collected_page = _first_matches(matches, sort, after, limit, "collected")
+    match_id = sql_column("id", USERS.id.type)
     page_rows = union_all(
         select(sql_column("tenant_id"), match_id).select_from(walked).where(walks),
         select(literal_column("collected.tenant_id"), literal_column("collected.id"))
@@ -546,14 +551,7 @@ def probed_query(
         .where(~walks),
     ).subquery("page")
     total = case((walks, null()), else_=select(func.count()).select_from(matches).scalar_subquery())
-    on_page = and_(
-        USERS.tenant_id == literal_column("page.tenant_id"), USERS.id == literal_column("page.id")
-    )
-    return (
-        LISTED.add_columns(total.label("total"))
-        .join(page_rows, on_page)
-        .order_by(*sort_order(key, USERS.id, sort))
-    )
+    return _listed(page_rows, total, sort)
 
 
 def _probe_needs(limit: int) -> int:
