@@ -46,10 +46,12 @@ class Faulty:
     sql: asyncpg.Pool
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 async def faulty(infra: Infrastructure) -> AsyncIterator[Faulty]:
     """A service of its own: retries come fast and are many, so an outage of seconds
-    is ridden out (the defaults are 30 s growing to 30 min, 8 attempts)."""
+    is ridden out (the defaults are 30 s growing to 30 min, 8 attempts). One per test: the
+    sender tells an outage's first failure unless it comes within seconds of the last
+    recovery it told (`FailureStreak.settle`), which an earlier test's outage could be."""
     async with own_vhost(infra, "faults-smtp") as amqp_url:
         bus = await BusSpy(amqp_url).start()
         events = await EventPublisher(amqp_url).start()
