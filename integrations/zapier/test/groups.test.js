@@ -22,8 +22,9 @@ const createGroup = async (name) => {
     headers: { Authorization: `Bearer ${lms.adminToken}`, 'Content-Type': 'application/json' },
     body: JSON.stringify({ name }),
   });
-  assert.equal(response.status, 201, await response.text());
-  return response.json();
+  const body = await response.json();
+  assert.equal(response.status, 201, JSON.stringify(body));
+  return body;
 };
 
 let store;

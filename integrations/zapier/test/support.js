@@ -164,13 +164,15 @@ class CursorStore {
   // as Zapier does when the user scrolls for more: the same store key for every page.
   async page(method, bundle, page, storeKey) {
     const { port } = this.server.address();
+    // The RPC client needs a credential: a deploy key, not an invocation token, which
+    // would also send the app's logs to Zapier's log server.
+    process.env.ZAPIER_DEPLOY_KEY ??= 'cursor-store-stand-in';
     const response = await zapier.createAppHandler(App)({
       command: 'execute',
       method,
       bundle: { ...bundle, meta: { ...(bundle.meta || {}), page } },
       storeKey,
       rpc_base: `http://127.0.0.1:${port}/rpc`,
-      token: 'test',
     });
     return response.results;
   }
