@@ -6,6 +6,7 @@ const authentication = require('./authentication');
 const inviteUser = require('./creates/invite_user');
 const findUser = require('./searches/find_user');
 const { explainFailures, includeApiKey } = require('./lib/platform');
+const groups = require('./triggers/groups');
 const { triggers } = require('./triggers/hooks');
 
 module.exports = {
@@ -14,7 +15,7 @@ module.exports = {
   authentication,
   beforeRequest: [includeApiKey],
   afterResponse: [explainFailures],
-  triggers: Object.fromEntries(triggers.map((trigger) => [trigger.key, trigger])),
+  triggers: Object.fromEntries([...triggers, groups].map((trigger) => [trigger.key, trigger])),
   searches: { [findUser.key]: findUser },
   creates: { [inviteUser.key]: inviteUser },
 };

@@ -15,7 +15,14 @@ from faststream.specification import AsyncAPI
 from pydantic import create_model
 
 from shared.contracts.catalog import CATALOG, EventSpec
-from shared.contracts.directory_commands import INVITE_USER_QUEUE, InviteUser, InviteUserReply
+from shared.contracts.directory_commands import (
+    INVITE_USER_QUEUE,
+    LIST_GROUPS_QUEUE,
+    GroupsReply,
+    InviteUser,
+    InviteUserReply,
+    ListGroups,
+)
 from shared.contracts.envelope import CloudEvent
 from shared.messaging.topology import EVENTS_EXCHANGE
 
@@ -47,6 +54,19 @@ for _spec in CATALOG:
     "shared.errors class: Invalid, Conflict, Forbidden...), `detail`, `errors`.",
 )
 async def invite_user(command: InviteUser) -> InviteUserReply:
+    """Only its signature is read: it documents the command and its reply."""
+    raise NotImplementedError
+
+
+@broker.subscriber(
+    LIST_GROUPS_QUEUE,
+    title=LIST_GROUPS_QUEUE,
+    description="The directory answers with a page of a tenant's groups by name (case "
+    "aside), after the name `after`: what an integration's group picker offers (Zapier's "
+    "Invite User). Request/reply like the invitation; sent by the webhooks service. The "
+    "reply (GroupsReply) is JSON: `groups` ({id, name}), `more`, `total`, or `failure`.",
+)
+async def list_groups(command: ListGroups) -> GroupsReply:
     """Only its signature is read: it documents the command and its reply."""
     raise NotImplementedError
 

@@ -1,5 +1,5 @@
 """Commands the directory answers on the bus (request/reply): what another service asks
-it to do on an administrator's behalf, and the answer it waits for.
+it to do on an administrator's behalf, or to look up now, and the answer it waits for.
 
 A command goes to its own queue through the default exchange (RabbitMQ's direct reply-to
 carries the answer back); it is not an event, so it is not in the catalog of `lms.events`.
@@ -12,9 +12,12 @@ from pydantic import Field
 
 from shared.contracts.commands import CommandFailure
 from shared.contracts.envelope import Contract
-from shared.contracts.users import Locale, UserSnapshot
+from shared.contracts.users import GroupRef, Locale, UserSnapshot
 
 INVITE_USER_QUEUE = "directory.commands.invite-user"
+LIST_GROUPS_QUEUE = "directory.commands.list-groups"
+MAX_GROUPS_PER_PAGE = 200
+MAX_GROUP_NAME_LENGTH = 200  # as the directory's groups table holds them
 
 
 class NewUser(Contract):
@@ -46,4 +49,23 @@ class InviteUserReply(Contract):
     """Either the invited user, in the snapshot of the user events, or why not."""
 
     user: UserSnapshot | None = None
+    failure: CommandFailure | None = None
+
+
+class ListGroups(Contract):
+    """A page of the tenant's groups, by name (case aside): those whose name comes after
+    `after` (the last name of the previous page; None for the first page)."""
+
+    tenant_id: uuid.UUID
+    after: str | None = Field(default=None, min_length=1, max_length=MAX_GROUP_NAME_LENGTH)
+    limit: int = Field(default=100, ge=1, le=MAX_GROUPS_PER_PAGE)
+
+
+class GroupsReply(Contract):
+    """The page of groups (`more`: others come after it), with how many the tenant has;
+    or why not."""
+
+    groups: list[GroupRef] = Field(default_factory=list)
+    more: bool = False
+    total: int = 0
     failure: CommandFailure | None = None

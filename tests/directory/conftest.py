@@ -1,11 +1,13 @@
 """What only the directory's tests need, on top of the root fixtures: a tenant seen from the
 rest of the platform (`lms`), the directory's dead-letter queues, a non-admin role, a
-SQLAlchemy session on its database (`session`, one transaction) for its statements' tests."""
+SQLAlchemy session on its database (`session`, one transaction) for its statements' tests,
+a broker connection to send it commands as other services do (`broker`)."""
 
 from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
+from faststream.rabbit import RabbitBroker
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from services.directory.handlers import QUEUES
@@ -15,6 +17,14 @@ from tests.support.directory import Lms, Tenant
 from tests.support.servers import RunningServer
 
 MANAGER_ROLE = "manager"
+
+
+@pytest.fixture(scope="module")
+async def broker(amqp_url: str) -> AsyncIterator[RabbitBroker]:
+    connected = RabbitBroker(amqp_url)
+    await connected.connect()
+    yield connected
+    await connected.stop()
 
 
 @pytest.fixture

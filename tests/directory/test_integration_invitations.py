@@ -2,7 +2,6 @@
 queue (request/reply), sent here as the webhooks service sends it."""
 
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 from faststream.rabbit import RabbitBroker
@@ -20,14 +19,6 @@ from tests.support.directory import Lms, new_tenant
 from tests.support.servers import RunningServer
 
 TIMEOUT = 10.0
-
-
-@pytest.fixture(scope="module")
-async def broker(amqp_url: str) -> AsyncIterator[RabbitBroker]:
-    connected = RabbitBroker(amqp_url)
-    await connected.connect()
-    yield connected
-    await connected.stop()
 
 
 async def send(broker: RabbitBroker, sent: InviteUser) -> InviteUserReply:

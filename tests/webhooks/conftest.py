@@ -5,9 +5,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from tests.support.bus import BusSpy, EventPublisher
+from tests.support.directory import Lms, Tenant
 from tests.support.servers import RunningServer
 from tests.support.webhooks import Integration, WebhooksStack, new_integration
 from tests.webhooks.support import Receiver
+from tests.webhooks.zapier import Zapier, key_of
 
 
 @pytest.fixture
@@ -37,3 +40,17 @@ def receiver(receiver_server: tuple[Receiver, RunningServer]) -> Receiver:
 @pytest.fixture
 def receiver_port(receiver_server: tuple[Receiver, RunningServer]) -> int:
     return receiver_server[1].port
+
+
+@pytest.fixture
+async def zapier(
+    tenant: Tenant,
+    bus: BusSpy,
+    events: EventPublisher,
+    amqp_url: str,
+    webhooks_stack: WebhooksStack,
+) -> AsyncIterator[Zapier]:
+    admin, client, key = await key_of(tenant.admin, webhooks_stack.url)
+    yield Zapier(Lms(tenant, bus, events, amqp_url), admin, client, key)
+    await admin.aclose()
+    await client.aclose()

@@ -5,16 +5,13 @@ the API key. The real directory, webhooks service and RabbitMQ of the run."""
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
 from services.directory.settings import DirectorySettings
-from tests.support.bus import BusSpy, EventPublisher
-from tests.support.directory import Lms, Tenant, new_tenant, problem
+from tests.support.directory import Lms, new_tenant, problem
 from tests.support.infra import Infrastructure
 from tests.support.servers import RunningServer
 from tests.support.webhooks import (
@@ -23,59 +20,9 @@ from tests.support.webhooks import (
     start_webhooks,
     webhooks_settings,
 )
+from tests.webhooks.zapier import INVITATIONS, Zapier, key_of, until_connected
 
-INVITATIONS = "/api/v1/integrations/invitations"
 WAITING = 4  # requests waiting for a directory that does not answer, each for 1 s
-
-
-@dataclass
-class Zapier:
-    """A tenant of the directory with an API key its administrator made on the webhooks
-    service, as a Zapier connection has it."""
-
-    lms: Lms
-    admin: httpx.AsyncClient  # the administrator's access token, on the webhooks service
-    client: httpx.AsyncClient  # X-API-Key
-    key: dict[str, Any]
-
-    async def invite(self, email: str | None = None, **fields: Any) -> httpx.Response:
-        headers = fields.pop("headers", None)
-        body = {
-            "email": email or f"zap-{uuid.uuid4().hex[:10]}@example.com",
-            "first_name": fields.pop("first_name", "Léa"),
-            "last_name": fields.pop("last_name", "Fortin"),
-            **fields,
-        }
-        return await self.client.post(INVITATIONS, json=body, headers=headers)
-
-
-async def key_of(
-    directory_client: httpx.AsyncClient, webhooks_url: str
-) -> tuple[httpx.AsyncClient, httpx.AsyncClient, dict[str, Any]]:
-    """An API key made by the administrator logged in with `directory_client`."""
-    token = (await directory_client.post("/api/v1/auth/token")).json()["access_token"]
-    admin = httpx.AsyncClient(
-        base_url=webhooks_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
-    )
-    response = await admin.post("/api/v1/api-keys", json={"name": "Zapier"})
-    assert response.status_code == 201, response.text
-    key: dict[str, Any] = response.json()
-    client = httpx.AsyncClient(base_url=webhooks_url, headers={"X-API-Key": key["key"]}, timeout=30)
-    return admin, client, key
-
-
-@pytest.fixture
-async def zapier(
-    tenant: Tenant,
-    bus: BusSpy,
-    events: EventPublisher,
-    amqp_url: str,
-    webhooks_stack: WebhooksStack,
-) -> AsyncIterator[Zapier]:
-    admin, client, key = await key_of(tenant.admin, webhooks_stack.url)
-    yield Zapier(Lms(tenant, bus, events, amqp_url), admin, client, key)
-    await admin.aclose()
-    await client.aclose()
 
 
 async def users_with_email(lms: Lms, email: str) -> list[dict[str, Any]]:
@@ -361,12 +308,3 @@ async def test_a_broker_that_is_away_is_503(
             await server.stop()
 
     problem(response, 503, "broker", "try again")
-
-
-async def until_connected(admin: httpx.AsyncClient) -> None:
-    for _ in range(100):
-        ready = await admin.get("/readyz")
-        if ready.status_code == 200 and ready.json().get("broker"):
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("the webhooks service never connected to its broker")

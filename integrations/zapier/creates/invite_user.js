@@ -74,16 +74,19 @@ module.exports = {
       {
         key: 'role',
         label: 'Role',
+        choices: [{ value: 'learner', label: 'Learner', sample: 'learner' }],
         helpText:
-          'The role key, e.g. `learner` (the default). Not an administrative role: ' +
-          'administrators are made in the admin console, not through an integration.',
+          'The platform\'s role for the user: Learner (the default). Never an administrative ' +
+          'role: administrators are made in the admin console, not through an integration.',
       },
       { key: 'phone', label: 'Phone', helpText: 'Digits, spaces and + ( ) - . only.' },
       {
         key: 'group_ids',
-        label: 'Group IDs',
+        label: 'Groups',
         list: true,
-        helpText: "IDs of the platform's groups to add the user to.",
+        dynamic: 'groups.id.name',
+        helpText:
+          "The platform's groups to add the user to, chosen by name (or mapped as group IDs).",
       },
       {
         key: 'custom_fields',

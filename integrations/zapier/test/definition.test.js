@@ -1,7 +1,8 @@
 'use strict';
 
 // The app as Zapier will load it: structurally valid (the check `zapier-platform
-// validate` runs locally), one instant trigger per platform event, a search, an action.
+// validate` runs locally), one instant trigger per platform event, a search, an action, and
+// the hidden trigger behind the action's Groups dropdown.
 
 const assert = require('node:assert/strict');
 const { test } = require('node:test');
@@ -28,7 +29,7 @@ test('the app definition passes the platform schema validation', async () => {
 });
 
 test('there is one REST hook trigger per platform event, each with its four operations', () => {
-  const triggers = Object.values(App.triggers);
+  const triggers = Object.values(App.triggers).filter((trigger) => !trigger.display.hidden);
   assert.deepEqual(
     triggers.map((trigger) => trigger.operation.sample.event),
     PLATFORM_EVENTS,
@@ -39,6 +40,18 @@ test('there is one REST hook trigger per platform event, each with its four oper
       assert.equal(typeof operation[step], 'function', `${key}.${step}`);
     }
   }
+});
+
+test('the only hidden trigger is the one a dropdown uses', () => {
+  const hidden = Object.values(App.triggers).filter((trigger) => trigger.display.hidden);
+  const dynamic = Object.values(App.creates)
+    .flatMap(({ operation }) => operation.inputFields)
+    .filter((field) => field.dynamic)
+    .map((field) => field.dynamic.split('.')[0]);
+  assert.deepEqual(
+    hidden.map((trigger) => trigger.key),
+    dynamic,
+  );
 });
 
 test('every output field has an English label, and every sample field has an output field', () => {

@@ -65,8 +65,9 @@ test('a Zap on "New User": subscribe, receive the delivery, list it, unsubscribe
   assert.deepEqual(again, { id: subscribeData.id, deleted: false });
 });
 
-test('performList of every trigger gives payloads of the tenant, in the shape the app labels', async () => {
-  for (const [key, trigger] of Object.entries(App.triggers)) {
+test('performList of every REST hook trigger gives payloads of the tenant, in the shape the app labels', async () => {
+  const hookTriggers = Object.entries(App.triggers).filter(([, t]) => !t.display.hidden);
+  for (const [key, trigger] of hookTriggers) {
     const { event } = trigger.operation.sample;
     const recent = await appTester(trigger.operation.performList, { authData });
 

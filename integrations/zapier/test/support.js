@@ -129,6 +129,55 @@ class HookReceiver {
   }
 }
 
+// Stands in for Zapier's RPC server where a paging trigger keeps its cursor between the
+// pages Zapier asks for (z.cursor.get/set): the app tester itself has no cursor store.
+class CursorStore {
+  constructor() {
+    this.cursors = {};
+    this.server = http.createServer((request, response) => {
+      const chunks = [];
+      request.on('data', (chunk) => chunks.push(chunk));
+      request.on('end', () => {
+        const { id, storeKey, method, params } = JSON.parse(Buffer.concat(chunks).toString());
+        let result = null;
+        if (method === 'get_cursor') {
+          result = this.cursors[storeKey] ?? null;
+        } else if (method === 'set_cursor') {
+          this.cursors[storeKey] = params[0];
+        }
+        response.writeHead(200, { 'Content-Type': 'application/json' });
+        response.end(JSON.stringify({ id, result }));
+      });
+    });
+  }
+
+  async start() {
+    await new Promise((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  async stop() {
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  // Runs `method` (e.g. 'triggers.groups.operation.perform') for page `page` of a dropdown,
+  // as Zapier does when the user scrolls for more: the same store key for every page.
+  async page(method, bundle, page, storeKey) {
+    const { port } = this.server.address();
+    // The RPC client needs a credential: a deploy key, not an invocation token, which
+    // would also send the app's logs to Zapier's log server.
+    process.env.ZAPIER_DEPLOY_KEY ??= 'cursor-store-stand-in';
+    const response = await zapier.createAppHandler(App)({
+      command: 'execute',
+      method,
+      bundle: { ...bundle, meta: { ...(bundle.meta || {}), page } },
+      storeKey,
+      rpc_base: `http://127.0.0.1:${port}/rpc`,
+    });
+    return response.results;
+  }
+}
+
 // For assert.rejects: an error the app raised for the Zapier user (z.errors.Error carries
 // {message, code, status} as JSON) whose message matches `pattern`.
 const saying = (pattern, status) => (error) => {
@@ -141,4 +190,13 @@ const saying = (pattern, status) => (error) => {
   return true;
 };
 
-module.exports = { App, HookReceiver, api, appTester, inviteUser, platform, saying };
+module.exports = {
+  App,
+  CursorStore,
+  HookReceiver,
+  api,
+  appTester,
+  inviteUser,
+  platform,
+  saying,
+};

@@ -30,6 +30,23 @@ async def list_groups_with_counts(
     return [(group, members) for group, members in await session.execute(query)]
 
 
+async def groups_by_name(
+    session: AsyncSession, tenant_id: uuid.UUID, after: str | None, limit: int
+) -> list[Group]:
+    """Up to `limit` groups in the order of their names, case aside, from the one after
+    `after`: names are unique that way in a tenant (uq_groups_name), which this walks."""
+    query = select(Group).where(Group.tenant_id == tenant_id)
+    if after is not None:
+        query = query.where(func.lower(Group.name) > func.lower(after))
+    query = query.order_by(func.lower(Group.name)).limit(limit)
+    return list((await session.execute(query)).scalars())
+
+
+async def count_groups(session: AsyncSession, tenant_id: uuid.UUID) -> int:
+    query = select(func.count()).select_from(Group).where(Group.tenant_id == tenant_id)
+    return int((await session.execute(query)).scalar_one())
+
+
 async def get_group(
     session: AsyncSession, tenant_id: uuid.UUID, group_id: uuid.UUID, *, lock: Lock = None
 ) -> Group | None:

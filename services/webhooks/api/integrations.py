@@ -1,5 +1,5 @@
-"""/api/v1/integrations: what an integration looks up or does (Zapier's searches and
-actions)."""
+"""/api/v1/integrations: what an integration looks up or does (Zapier's searches,
+actions and the choices of their fields)."""
 
 from typing import Annotated, Any
 
@@ -7,12 +7,14 @@ from fastapi import Depends, Header, Query, Request, status
 
 from services.webhooks.adapters.directory import DirectoryCommands
 from services.webhooks.api.dependencies import AnyCaller
+from services.webhooks.api.schemas import GroupOut
 from services.webhooks.usecases.find_user import find_user_by_email
 from services.webhooks.usecases.invite_user import invite_user
-from shared.contracts.directory_commands import NewUser
+from services.webhooks.usecases.list_groups import list_groups
+from shared.contracts.directory_commands import MAX_GROUPS_PER_PAGE, NewUser
 from shared.http.authentication import ServiceRouter
 from shared.http.dependencies import UoW
-from shared.schemas import InvitationIn
+from shared.schemas import InvitationIn, Page
 
 router = ServiceRouter(prefix="/api/v1/integrations", tags=["integrations"])
 
@@ -57,3 +59,20 @@ async def invite(
 ) -> dict[str, Any]:
     user = await invite_user(commands, caller, NewUser(**body.model_dump()), idempotency_key)
     return user
+
+
+@router.get(
+    "/groups",
+    summary="The tenant's groups by name, a page at a time: what the Invite User action's "
+    "Groups field offers",
+    responses={503: {"description": "The directory did not answer in time; try again."}},
+)
+async def groups(
+    caller: AnyCaller,
+    commands: Annotated[DirectoryCommands, Depends(directory)],
+    limit: Annotated[int, Query(ge=1, le=MAX_GROUPS_PER_PAGE)] = 100,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Page[GroupOut]:
+    page = await list_groups(commands, caller, limit, cursor)
+    items = [GroupOut.of(group) for group in page.items]
+    return Page(items=items, next_cursor=page.next_cursor, total=page.total)

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from services.webhooks.domain.states import AttemptOutcome, HookState
 from services.webhooks.domain.targets import MAX_URL_LENGTH
 from services.webhooks.usecases.views import ApiKeyView, AttemptView, HookView, NewApiKey
+from shared.contracts.users import GroupRef
 from shared.schemas import PlainName, RequestModel
 
 
@@ -103,3 +104,12 @@ class AttemptOut(BaseModel):
     @classmethod
     def of(cls, attempt: AttemptView) -> "AttemptOut":
         return cls(**vars(attempt))
+
+
+class GroupOut(BaseModel):
+    id: uuid.UUID = Field(description="What the Invite User action's `group_ids` takes.")
+    name: str
+
+    @classmethod
+    def of(cls, group: GroupRef) -> "GroupOut":
+        return cls(id=group.id, name=group.name)

@@ -7,6 +7,7 @@ from datetime import datetime
 from services.webhooks.db.models import ApiKey, DeliveryAttempt, Hook
 from services.webhooks.domain.callers import KeyIdentity
 from services.webhooks.domain.states import AttemptOutcome, HookState
+from shared.contracts.users import GroupRef
 
 
 @dataclass(frozen=True)
@@ -97,5 +98,12 @@ class AttemptView:
 @dataclass(frozen=True)
 class AttemptsPage:
     items: list[AttemptView]
+    next_cursor: str | None
+    total: int
+
+
+@dataclass(frozen=True)
+class GroupsPage:
+    items: list[GroupRef]
     next_cursor: str | None
     total: int

@@ -1,0 +1,151 @@
+"""The groups Zapier's "Invite User" offers by name: `GET /api/v1/integrations/groups` on
+the webhooks service asks the directory over the bus (request/reply) for the caller's
+tenant's groups. The real directory, webhooks service and RabbitMQ of the run."""
+
+from typing import Any
+
+import httpx
+
+from services.directory.settings import DirectorySettings
+from tests.support.directory import new_tenant, problem
+from tests.support.infra import Infrastructure
+from tests.support.servers import RunningServer
+from tests.support.webhooks import own_database_and_vhost, start_webhooks, webhooks_settings
+from tests.webhooks.zapier import Zapier, until_connected
+
+GROUPS = "/api/v1/integrations/groups"
+
+
+async def create_groups(admin: httpx.AsyncClient, *names: str) -> dict[str, str]:
+    """The groups, made by the tenant's administrator in the directory: id by name."""
+    ids = {}
+    for name in names:
+        response = await admin.post("/api/v1/groups", json={"name": name})
+        assert response.status_code == 201, response.text
+        ids[name] = response.json()["id"]
+    return ids
+
+
+async def all_pages(client: httpx.AsyncClient, limit: int) -> list[dict[str, Any]]:
+    pages: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"limit": limit}
+    while True:
+        response = await client.get(GROUPS, params=params)
+        assert response.status_code == 200, response.text
+        pages.append(response.json())
+        if pages[-1]["next_cursor"] is None:
+            return pages
+        params["cursor"] = pages[-1]["next_cursor"]
+
+
+async def test_the_keys_tenants_groups_by_name(zapier: Zapier) -> None:
+    ids = await create_groups(zapier.lms.admin, "zeta cohort", "Alpha team", "beta testers")
+
+    response = await zapier.client.get(GROUPS)
+
+    assert response.status_code == 200, response.text
+    page = response.json()
+    assert page["items"] == [
+        {"id": ids["Alpha team"], "name": "Alpha team"},
+        {"id": ids["beta testers"], "name": "beta testers"},
+        {"id": ids["zeta cohort"], "name": "zeta cohort"},
+    ], "sorted by name, case aside"
+    assert (page["next_cursor"], page["total"]) == (None, 3)
+
+
+async def test_pages_follow_each_other_by_name_to_the_end(zapier: Zapier) -> None:
+    names = ["Éco", "delta", "Charlie", "bravo", "alpha"]
+    await create_groups(zapier.lms.admin, *names)
+
+    pages = await all_pages(zapier.client, limit=2)
+
+    assert [[g["name"] for g in page["items"]] for page in pages] == [
+        ["alpha", "bravo"],
+        ["Charlie", "delta"],
+        ["Éco"],
+    ]
+    assert {page["total"] for page in pages} == {5}
+
+
+async def test_an_administrators_access_token_lists_them_too(zapier: Zapier) -> None:
+    await create_groups(zapier.lms.admin, "Newcomers")
+
+    response = await zapier.admin.get(GROUPS)
+
+    assert response.status_code == 200, response.text
+    assert [g["name"] for g in response.json()["items"]] == ["Newcomers"]
+
+
+async def test_no_group_of_another_tenant_is_listed(
+    zapier: Zapier, directory: RunningServer, directory_config: DirectorySettings
+) -> None:
+    other = await new_tenant(directory_config, directory.url, "other")
+    try:
+        theirs = await create_groups(other.admin, "Alpha team", "Secret board")
+        ours = await create_groups(zapier.lms.admin, "Alpha team")
+
+        listed = (await zapier.client.get(GROUPS)).json()
+    finally:
+        await other.admin.aclose()
+
+    assert listed["items"] == [{"id": ours["Alpha team"], "name": "Alpha team"}]
+    assert listed["total"] == 1
+    assert not set(theirs.values()) & {g["id"] for g in listed["items"]}
+
+
+async def test_a_revoked_key_lists_nothing(zapier: Zapier) -> None:
+    await create_groups(zapier.lms.admin, "Newcomers")
+    revoked = await zapier.admin.delete(f"/api/v1/api-keys/{zapier.key['id']}")
+    assert revoked.status_code == 204
+
+    response = await zapier.client.get(GROUPS)
+
+    problem(response, 401, "revoked")
+
+
+async def test_a_cursor_that_is_not_one_is_refused_in_words(zapier: Zapier) -> None:
+    forged = "eyJhZnRlciI6IiJ9"  # {"after":""}
+
+    for cursor in ["not-a-cursor", forged]:
+        problem(await zapier.client.get(GROUPS, params={"cursor": cursor}), 400, "cursor")
+    problem(await zapier.client.get(GROUPS, params={"limit": 0}), 422, "limit")
+
+
+async def test_no_directory_answering_is_503_not_a_hang_or_a_500(
+    infra: Infrastructure, jwt_keys: tuple[str, str], zapier: Zapier
+) -> None:
+    """A webhooks service on a bus where no directory consumes the command queue."""
+    async with own_database_and_vhost(infra, "nogroups") as (database_url, amqp_url):
+        settings = webhooks_settings(
+            database_url, amqp_url, jwt_keys[1], directory_command_timeout_seconds=1.0
+        )
+        server = await start_webhooks(settings)
+        try:
+            token = zapier.admin.headers["Authorization"]
+            async with httpx.AsyncClient(
+                base_url=server.url, headers={"Authorization": token}, timeout=30
+            ) as admin:
+                await until_connected(admin)
+                response = await admin.get(GROUPS)
+        finally:
+            await server.stop()
+
+    problem(response, 503, "did not answer", "try again")
+
+
+async def test_a_broker_that_is_away_is_503(
+    infra: Infrastructure, jwt_keys: tuple[str, str], zapier: Zapier
+) -> None:
+    async with own_database_and_vhost(infra, "nogroupsbroker") as (database_url, _):
+        nowhere = "amqp://guest:guest@127.0.0.1:1/"  # nothing listens on port 1
+        server = await start_webhooks(webhooks_settings(database_url, nowhere, jwt_keys[1]))
+        try:
+            token = zapier.admin.headers["Authorization"]
+            async with httpx.AsyncClient(
+                base_url=server.url, headers={"Authorization": token}, timeout=30
+            ) as admin:
+                response = await admin.get(GROUPS)
+        finally:
+            await server.stop()
+
+    problem(response, 503, "broker", "try again")
