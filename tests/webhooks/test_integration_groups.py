@@ -10,8 +10,7 @@ from services.directory.settings import DirectorySettings
 from tests.support.directory import new_tenant, problem
 from tests.support.infra import Infrastructure
 from tests.support.servers import RunningServer
-from tests.support.webhooks import own_database_and_vhost, start_webhooks, webhooks_settings
-from tests.webhooks.zapier import Zapier, until_connected
+from tests.webhooks.zapier import Zapier, webhooks_without_directory
 
 GROUPS = "/api/v1/integrations/groups"
 
@@ -114,21 +113,8 @@ async def test_a_cursor_that_is_not_one_is_refused_in_words(zapier: Zapier) -> N
 async def test_no_directory_answering_is_503_not_a_hang_or_a_500(
     infra: Infrastructure, jwt_keys: tuple[str, str], zapier: Zapier
 ) -> None:
-    """A webhooks service on a bus where no directory consumes the command queue."""
-    async with own_database_and_vhost(infra, "nogroups") as (database_url, amqp_url):
-        settings = webhooks_settings(
-            database_url, amqp_url, jwt_keys[1], directory_command_timeout_seconds=1.0
-        )
-        server = await start_webhooks(settings)
-        try:
-            token = zapier.admin.headers["Authorization"]
-            async with httpx.AsyncClient(
-                base_url=server.url, headers={"Authorization": token}, timeout=30
-            ) as admin:
-                await until_connected(admin)
-                response = await admin.get(GROUPS)
-        finally:
-            await server.stop()
+    async with webhooks_without_directory(infra, jwt_keys, zapier, "nogroups") as admin:
+        response = await admin.get(GROUPS)
 
     problem(response, 503, "did not answer", "try again")
 
@@ -136,16 +122,9 @@ async def test_no_directory_answering_is_503_not_a_hang_or_a_500(
 async def test_a_broker_that_is_away_is_503(
     infra: Infrastructure, jwt_keys: tuple[str, str], zapier: Zapier
 ) -> None:
-    async with own_database_and_vhost(infra, "nogroupsbroker") as (database_url, _):
-        nowhere = "amqp://guest:guest@127.0.0.1:1/"  # nothing listens on port 1
-        server = await start_webhooks(webhooks_settings(database_url, nowhere, jwt_keys[1]))
-        try:
-            token = zapier.admin.headers["Authorization"]
-            async with httpx.AsyncClient(
-                base_url=server.url, headers={"Authorization": token}, timeout=30
-            ) as admin:
-                response = await admin.get(GROUPS)
-        finally:
-            await server.stop()
+    async with webhooks_without_directory(
+        infra, jwt_keys, zapier, "nogroupsbroker", broker_away=True
+    ) as admin:
+        response = await admin.get(GROUPS)
 
     problem(response, 503, "broker", "try again")

@@ -7,7 +7,6 @@ import time
 import uuid
 from typing import Any
 
-import httpx
 import pytest
 
 from services.directory.settings import DirectorySettings
@@ -16,11 +15,8 @@ from tests.support.infra import Infrastructure
 from tests.support.servers import RunningServer
 from tests.support.webhooks import (
     WebhooksStack,
-    own_database_and_vhost,
-    start_webhooks,
-    webhooks_settings,
 )
-from tests.webhooks.zapier import INVITATIONS, Zapier, key_of, until_connected
+from tests.webhooks.zapier import INVITATIONS, Zapier, key_of, webhooks_without_directory
 
 WAITING = 4  # requests waiting for a directory that does not answer, each for 1 s
 
@@ -262,26 +258,13 @@ async def test_without_an_idempotency_key_a_second_request_is_a_conflict(zapier:
 async def test_no_directory_answering_is_503_not_a_hang_or_a_500(
     infra: Infrastructure, jwt_keys: tuple[str, str], zapier: Zapier
 ) -> None:
-    """A webhooks service on a bus where no directory consumes the command queue."""
-    async with own_database_and_vhost(infra, "nodirectory") as (database_url, amqp_url):
-        settings = webhooks_settings(
-            database_url, amqp_url, jwt_keys[1], directory_command_timeout_seconds=1.0
+    async with webhooks_without_directory(infra, jwt_keys, zapier, "nodirectory") as admin:
+        body = {"email": "nobody@example.com", "first_name": "A", "last_name": "B"}
+        started = time.monotonic()
+        responses = await asyncio.gather(
+            *(admin.post(INVITATIONS, json=body) for _ in range(WAITING))
         )
-        server = await start_webhooks(settings)
-        try:
-            token = zapier.admin.headers["Authorization"]
-            async with httpx.AsyncClient(
-                base_url=server.url, headers={"Authorization": token}, timeout=30
-            ) as admin:
-                await until_connected(admin)
-                body = {"email": "nobody@example.com", "first_name": "A", "last_name": "B"}
-                started = time.monotonic()
-                responses = await asyncio.gather(
-                    *(admin.post(INVITATIONS, json=body) for _ in range(WAITING))
-                )
-                waited = time.monotonic() - started
-        finally:
-            await server.stop()
+        waited = time.monotonic() - started
 
     for response in responses:
         problem(response, 503, "did not answer", "try again")
@@ -292,19 +275,11 @@ async def test_no_directory_answering_is_503_not_a_hang_or_a_500(
 async def test_a_broker_that_is_away_is_503(
     infra: Infrastructure, jwt_keys: tuple[str, str], zapier: Zapier
 ) -> None:
-    async with own_database_and_vhost(infra, "nobroker") as (database_url, _):
-        nowhere = "amqp://guest:guest@127.0.0.1:1/"  # nothing listens on port 1
-        server = await start_webhooks(webhooks_settings(database_url, nowhere, jwt_keys[1]))
-        try:
-            token = zapier.admin.headers["Authorization"]
-            async with httpx.AsyncClient(
-                base_url=server.url, headers={"Authorization": token}, timeout=30
-            ) as admin:
-                response = await admin.post(
-                    INVITATIONS,
-                    json={"email": "nobody@example.com", "first_name": "A", "last_name": "B"},
-                )
-        finally:
-            await server.stop()
+    async with webhooks_without_directory(
+        infra, jwt_keys, zapier, "nobroker", broker_away=True
+    ) as admin:
+        response = await admin.post(
+            INVITATIONS, json={"email": "nobody@example.com", "first_name": "A", "last_name": "B"}
+        )
 
     problem(response, 503, "broker", "try again")

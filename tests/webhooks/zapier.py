@@ -3,12 +3,16 @@ directory with an API key its administrator made on the webhooks service."""
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from tests.support.directory import Lms
+from tests.support.infra import Infrastructure
+from tests.support.webhooks import own_database_and_vhost, start_webhooks, webhooks_settings
 
 INVITATIONS = "/api/v1/integrations/invitations"
 
@@ -56,3 +60,37 @@ async def until_connected(admin: httpx.AsyncClient) -> None:
             return
         await asyncio.sleep(0.1)
     raise AssertionError("the webhooks service never connected to its broker")
+
+
+NOWHERE = "amqp://guest:guest@127.0.0.1:1/"  # nothing listens on port 1
+
+
+@asynccontextmanager
+async def webhooks_without_directory(
+    infra: Infrastructure,
+    jwt_keys: tuple[str, str],
+    zapier: Zapier,
+    name: str,
+    *,
+    broker_away: bool = False,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The admin's client to a webhooks service of its own, on a bus where no directory
+    answers its commands (within 1 s), or with no broker at all (`broker_away`)."""
+    async with own_database_and_vhost(infra, name) as (database_url, amqp_url):
+        settings = webhooks_settings(
+            database_url,
+            NOWHERE if broker_away else amqp_url,
+            jwt_keys[1],
+            directory_command_timeout_seconds=1.0,
+        )
+        server = await start_webhooks(settings)
+        try:
+            token = zapier.admin.headers["Authorization"]
+            async with httpx.AsyncClient(
+                base_url=server.url, headers={"Authorization": token}, timeout=30
+            ) as admin:
+                if not broker_away:
+                    await until_connected(admin)
+                yield admin
+        finally:
+            await server.stop()
