@@ -12,7 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.directory.api.cursors import user_cursor
 from services.directory.db.list_pages import Listing
 from services.directory.db.models import User
-from services.directory.db.name_seek import seek_term, seeked_page, tagged_elsewhere
+from services.directory.db.name_seek import (
+    TAGGED_ELSEWHERE,
+    elsewhere_pieces,
+    seek_term,
+    seeked_page,
+)
 from shared.contracts.user_filters import UserFilters
 from tests.directory.test_index_only_walks import listing, nodes, statements
 from tests.support.directory import Lms
@@ -72,8 +77,9 @@ async def test_the_other_initials_matches_come_from_their_tagged_pieces(
     await seed(lms)
     users = User.__table__.c
     tenant = users.tenant_id == lms.tenant.id
-    found = select(users.email).where(tenant, tagged_elsewhere("tremblay", "t"))
-    assert sorted((await session.execute(found)).scalars()) == sorted(OUTSIDE.values())
+    found = select(users.email).where(tenant, TAGGED_ELSEWHERE)
+    pieces = elsewhere_pieces("tremblay", "t")
+    assert sorted((await session.execute(found, pieces)).scalars()) == sorted(OUTSIDE.values())
     # Each user's pieces carry the initial of the sort name, "~" for one outside a-z.
     rows = (
         await session.execute(
@@ -156,3 +162,10 @@ async def test_the_pieces_follow_a_name_or_an_address_and_nothing_else(
     assert moved.search_text == "zed tremblay zed@example.com"
     await session.execute(text("DELETE FROM users WHERE tenant_id = :tenant AND id = :user"), key)
     assert (await session.execute(pieces, key)).one_or_none() is None
+
+
+def test_the_lookup_elsewhere_names_every_tag_but_the_terms_initial() -> None:
+    pieces = elsewhere_pieces("gagnon", "g")
+    tags = sorted(values[0][0] for values in pieces.values())
+    assert tags == sorted("abcdefhijklmnopqrstuvwxyz~")  # every tag once, not "g"
+    assert pieces["elsewhere_0"] == ["aagn", "agag", "agno", "anon"]  # "gag", "agn", …
