@@ -2,6 +2,7 @@
 heap page for each (`seek_page`; chosen by `user_search._find`)."""
 
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -21,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy import column as sql_column
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnClause
 
 from services.directory.db.list_pages import (
     LISTED,
@@ -194,6 +196,17 @@ async def seeked_page(
     return FoundPage(users, True, max(expected_rows, len(users)), False)
 
 
+# The parts' columns, by name (built once: each ColumnClause made for a request, once
+# compared, is a reference cycle of four objects left to the garbage collector).
+PART_TENANT_ID = sql_column("tenant_id", USERS.tenant_id.type)
+PART_ID = sql_column("id", USERS.id.type)
+
+
+@cache
+def _part_sort_key(sort_key: str) -> ColumnClause[Any]:
+    return sql_column("sort_key", USERS[sort_key].type)
+
+
 def seek_query(
     walked: list[ColumnElement[bool]],
     elsewhere: list[ColumnElement[bool]],
@@ -214,19 +227,17 @@ def seek_query(
     walk_keys = walk.order_by(*order).limit(limit).cte("walked").prefix_with("MATERIALIZED")
     others = select(USERS.tenant_id, USERS.id, key.label("sort_key")).where(*elsewhere)
     found = others.limit(SEEK_ELSEWHERE_MOST + 1).cte("elsewhere").prefix_with("MATERIALIZED")
-    tenant_id, sort_key = (
-        sql_column("tenant_id", USERS.tenant_id.type),
-        sql_column("sort_key", key.type),
-    )
-    match_id = sql_column("id", USERS.id.type)
+    tenant_id, match_id, sort_key = PART_TENANT_ID, PART_ID, _part_sort_key(key.key)
     candidates = select(tenant_id, match_id, sort_key).select_from(found)
     if after is not None:
         candidates = candidates.where(after_cursor(sort_key, match_id, sort, after))
     both = union_all(select(tenant_id, match_id, sort_key).select_from(walk_keys), candidates)
-    parts = both.subquery("both_parts")
+    # The union's columns by name: its `.c` proxies cost CPU and ~100 objects in reference
+    # cycles a request, left to the garbage collector (a pause of 4-13 ms every ~120 seeks).
     page_rows = (
-        select(parts.c.tenant_id, parts.c.id)
-        .order_by(*sort_order(parts.c.sort_key, parts.c.id, sort))
+        select(tenant_id, match_id)
+        .select_from(both.subquery("both_parts"))
+        .order_by(*sort_order(sort_key, match_id, sort))
         .limit(limit)
         .subquery("page")
     )
