@@ -3,7 +3,6 @@ queue (request/reply), sent here as the webhooks service sends it."""
 
 import uuid
 
-import httpx
 import pytest
 from faststream.rabbit import RabbitBroker
 from pydantic import ValidationError
@@ -11,7 +10,7 @@ from pydantic import ValidationError
 from services.directory.settings import DirectorySettings
 from shared.contracts.directory_commands import LIST_GROUPS_QUEUE, GroupsReply, ListGroups
 from shared.messaging.commands import ask
-from tests.support.directory import Lms, new_tenant
+from tests.support.directory import Lms, create_groups, new_tenant
 from tests.support.servers import RunningServer
 
 TIMEOUT = 10.0
@@ -21,15 +20,6 @@ async def send(broker: RabbitBroker, sent: ListGroups) -> GroupsReply:
     return await ask(
         broker, LIST_GROUPS_QUEUE, sent, GroupsReply, TIMEOUT, answerer="The directory"
     )
-
-
-async def create_groups(admin: httpx.AsyncClient, *names: str) -> dict[str, str]:
-    ids = {}
-    for name in names:
-        response = await admin.post("/api/v1/groups", json={"name": name})
-        assert response.status_code == 201, response.text
-        ids[name] = response.json()["id"]
-    return ids
 
 
 async def test_the_directory_answers_with_the_tenants_groups_by_name(

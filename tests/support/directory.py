@@ -330,3 +330,13 @@ async def add_learners(
             "INSERT INTO user_groups (tenant_id, user_id, group_id) VALUES ($1, $2, $3)",
             [(tenant_id, row["id"], uuid.UUID(group_id)) for row in ids],
         )
+
+
+async def create_groups(admin: httpx.AsyncClient, *names: str) -> dict[str, str]:
+    """The groups, made by the tenant's administrator in the directory: id by name."""
+    ids = {}
+    for name in names:
+        response = await admin.post("/api/v1/groups", json={"name": name})
+        assert response.status_code == 201, response.text
+        ids[name] = response.json()["id"]
+    return ids

@@ -7,22 +7,12 @@ from typing import Any
 import httpx
 
 from services.directory.settings import DirectorySettings
-from tests.support.directory import new_tenant, problem
+from tests.support.directory import create_groups, new_tenant, problem
 from tests.support.infra import Infrastructure
 from tests.support.servers import RunningServer
 from tests.webhooks.zapier import Zapier, webhooks_without_directory
 
 GROUPS = "/api/v1/integrations/groups"
-
-
-async def create_groups(admin: httpx.AsyncClient, *names: str) -> dict[str, str]:
-    """The groups, made by the tenant's administrator in the directory: id by name."""
-    ids = {}
-    for name in names:
-        response = await admin.post("/api/v1/groups", json={"name": name})
-        assert response.status_code == 201, response.text
-        ids[name] = response.json()["id"]
-    return ids
 
 
 async def all_pages(client: httpx.AsyncClient, limit: int) -> list[dict[str, Any]]:
