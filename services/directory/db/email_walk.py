@@ -16,7 +16,6 @@ from typing import Any, cast
 from sqlalchemy import (
     ColumnElement,
     Select,
-    and_,
     false,
     literal_column,
     select,
@@ -27,7 +26,6 @@ from sqlalchemy import column as sql_column
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory.db.list_pages import (
-    LISTED,
     USERS,
     Estimate,
     FoundPage,
@@ -35,6 +33,7 @@ from services.directory.db.list_pages import (
     after_cursor,
     execute,
     sort_order,
+    users_of_page,
 )
 from services.directory.db.models import UserNamePieces
 from services.directory.db.user_filters import like_contains
@@ -131,11 +130,5 @@ def email_walk_query(listing: Listing, span: int) -> Select[Any]:
     )
     found = union_all(matches, span_end).subquery("found")
     page_rows = select(found).limit(page).subquery("page")
-    on_page = and_(
-        USERS.tenant_id == literal_column("page.tenant_id"), USERS.id == literal_column("page.id")
-    )
-    return (
-        LISTED.add_columns(literal_column("page.matched").label("matched"))
-        .join(page_rows, on_page)
-        .order_by(*sort_order(USERS.email_normalized, USERS.id, sort))
-    )
+    order = sort_order(USERS.email_normalized, USERS.id, sort)
+    return users_of_page(page_rows, order, literal_column("page.matched").label("matched"))

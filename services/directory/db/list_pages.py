@@ -13,7 +13,10 @@ from sqlalchemy import (
     ColumnElement,
     Executable,
     Select,
+    Subquery,
+    and_,
     func,
+    literal_column,
     select,
     tuple_,
 )
@@ -194,6 +197,18 @@ class Listing:
 # The page's select list, built once: coercing 31 columns cost more CPU per request than
 # PostgreSQL spends on many a page. Each query adds its conditions to a copy.
 LISTED = select(*LISTED_COLUMNS, GROUPS)
+# A page's users by primary key, from its keys: a subquery named "page" (tenant_id, id).
+ON_PAGE = and_(
+    USERS.tenant_id == literal_column("page.tenant_id"), USERS.id == literal_column("page.id")
+)
+
+
+def users_of_page(
+    page_rows: Subquery, order: Sequence[ColumnElement[Any]], *columns: ColumnElement[Any]
+) -> Select[Any]:
+    """The listed columns, and `columns`, of the users whose keys `page_rows` holds (a
+    subquery named "page": tenant_id, id), in `order`."""
+    return LISTED.add_columns(*columns).join(page_rows, ON_PAGE).order_by(*order)
 
 
 def after_cursor(

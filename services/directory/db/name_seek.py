@@ -9,10 +9,8 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     Text,
-    and_,
     bindparam,
     func,
-    literal_column,
     or_,
     select,
     text,
@@ -25,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnClause
 
 from services.directory.db.list_pages import (
-    LISTED,
     USERS,
     Estimate,
     FoundPage,
@@ -34,6 +31,7 @@ from services.directory.db.list_pages import (
     execute,
     planner_estimate,
     sort_order,
+    users_of_page,
 )
 from services.directory.db.models import UserNamePieces
 from services.directory.db.user_filters import sort_column
@@ -241,13 +239,8 @@ def seek_query(
         .limit(limit)
         .subquery("page")
     )
-    on_page = and_(
-        USERS.tenant_id == literal_column("page.tenant_id"), USERS.id == literal_column("page.id")
-    )
     walked_count = select(func.count()).select_from(walk_keys).scalar_subquery()
     found_count = select(func.count()).select_from(found).scalar_subquery()
-    return (
-        LISTED.add_columns(walked_count.label("walked"), found_count.label("elsewhere"))
-        .join(page_rows, on_page)
-        .order_by(*order)
+    return users_of_page(
+        page_rows, order, walked_count.label("walked"), found_count.label("elsewhere")
     )

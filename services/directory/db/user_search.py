@@ -75,6 +75,7 @@ from services.directory.db.list_pages import (
     execute,
     planner_estimate,
     sort_order,
+    users_of_page,
 )
 from services.directory.db.models import ORDER_INDEX_COVERS, CustomField, User
 from services.directory.db.name_seek import SEEK_FROM, seek_page
@@ -456,10 +457,7 @@ def walk_query(
     if after is not None:
         keys = keys.where(after_cursor(column, USERS.id, sort, after))
     page_rows = keys.order_by(*order).limit(limit).subquery("page")
-    on_page = and_(
-        USERS.tenant_id == literal_column("page.tenant_id"), USERS.id == literal_column("page.id")
-    )
-    return LISTED.join(page_rows, on_page).order_by(*order)
+    return users_of_page(page_rows, order)
 
 
 def collect_query(
@@ -494,17 +492,9 @@ def _first_matches(
 
 
 def _listed(page_rows: Subquery, total: ColumnElement[Any], sort: UserSort) -> Select[Any]:
-    """The listed columns of the users of `page_rows` (a subquery named "page"), in order,
-    each with `total`."""
-    on_page = and_(
-        USERS.tenant_id == literal_column("page.tenant_id"), USERS.id == literal_column("page.id")
-    )
-    key = USERS[sort_column(sort).key]
-    return (
-        LISTED.add_columns(total.label("total"))
-        .join(page_rows, on_page)
-        .order_by(*sort_order(key, USERS.id, sort))
-    )
+    """The users of `page_rows` (a subquery named "page"), in order, each with `total`."""
+    order = sort_order(USERS[sort_column(sort).key], USERS.id, sort)
+    return users_of_page(page_rows, order, total.label("total"))
 
 
 def probed_query(
