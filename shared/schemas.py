@@ -80,7 +80,8 @@ def _one_line_of_text(value: str) -> str:
 
 
 PlainName = Annotated[str, AfterValidator(_one_line_of_text)]
-PHONE_PATTERN = r"^[0-9+().\- ]{3,40}$"
+# An optional phone number, as every form takes it.
+Phone = Field(default=None, max_length=40, pattern=r"^[0-9+().\- ]{3,40}$")
 
 
 class InvitationIn(RequestModel):
@@ -89,7 +90,7 @@ class InvitationIn(RequestModel):
     email: EmailStr = Field(max_length=320)
     first_name: PlainName = Field(min_length=1, max_length=100)
     last_name: PlainName = Field(min_length=1, max_length=100)
-    phone: str | None = Field(default=None, max_length=40, pattern=PHONE_PATTERN)
+    phone: str | None = Phone
     locale: Locale | None = Field(default=None, description="Defaults to the tenant's locale.")
     role: str = Field(default="learner", max_length=50)
     group_ids: list[uuid.UUID] = Field(default_factory=list, max_length=200)

@@ -34,11 +34,9 @@ from shared.contracts.users import (
     Locale,
     UserStatus,
 )
-from shared.schemas import PHONE_PATTERN, PlainName, RequestModel, contains_nul
+from shared.schemas import Phone, PlainName, RequestModel, contains_nul
 
 # --- users -----------------------------------------------------------------------------------
-
-Phone = Field(default=None, max_length=40, pattern=PHONE_PATTERN)
 
 
 class UserPatch(RequestModel):
