@@ -57,8 +57,7 @@ async def invite(
         ),
     ] = None,
 ) -> dict[str, Any]:
-    user = await invite_user(commands, caller, NewUser(**body.model_dump()), idempotency_key)
-    return user
+    return await invite_user(commands, caller, NewUser(**body.model_dump()), idempotency_key)
 
 
 @router.get(
