@@ -17,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from faststream.rabbit import Channel, RabbitBroker
+from sqlalchemy import func, select
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from shared.db import Database
@@ -41,6 +42,8 @@ HOUSEKEEPING_INTERVAL = timedelta(minutes=10)
 # Kept from the shutdown budget for what follows the flush: its last batch, closing the
 # connections, the process exit.
 STOP_RESERVE_SECONDS = 1.0
+# The advisory lock under which a service's replicas declare their queues in turn.
+TOPOLOGY_LOCK = func.hashtextextended("broker-topology", 0)
 
 
 @dataclass(frozen=True)
@@ -148,11 +151,20 @@ class ServiceRuntime:
         log.info("connected to the broker")
 
     async def _start_consumers(self) -> None:
+        """Declare the queues and start consuming, one replica at a time.
+
+        RabbitMQ answers the declaration of a quorum queue that another connection is
+        still creating as if the queue were ready; a consumer on it then gets its
+        connection closed (541 INTERNAL_ERROR, `noproc`). Replicas of a service share its
+        database, so a transaction-scoped advisory lock there (it holds behind a
+        transaction pooler too) lets the first finish creating them before the next looks."""
         await self.broker.connect()
-        await declare_topology(self.broker, self.queues)
-        for consumer in self.consumers:  # what a replaced queue still holds goes first
-            await retire_replaced_queue(self.settings.amqp_url, consumer)
-        await self.broker.start()
+        async with self.db.transaction() as session:
+            await session.execute(select(func.pg_advisory_xact_lock(TOPOLOGY_LOCK)))
+            await declare_topology(self.broker, self.queues)
+            for consumer in self.consumers:  # what a replaced queue still holds goes first
+                await retire_replaced_queue(self.settings.amqp_url, consumer)
+            await self.broker.start()
 
     async def _until_connected(self, connect: Callable[[], Awaitable[None]]) -> None:
         retrying = AsyncRetrying(
