@@ -1,12 +1,13 @@
 """What the list's tests use to see how PostgreSQL reads a page: the listing a query
 gives, the statements a session sends, and the plan of one of them as it ran."""
 
+import gc
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Executable, event, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory.api.cursors import user_position
@@ -65,3 +66,18 @@ async def plan_as_run(
     raw = explained.scalar_one()
     plan: dict[str, Any] = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
     return plan
+
+
+def left_in_reference_cycles(build: Callable[[], Executable]) -> list[str]:
+    """The types of what building a statement (and its cache key, as executing it does)
+    leaves in reference cycles: made for every request, it waits for the garbage
+    collector, whose pauses fall on a request."""
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        build()._generate_cache_key()  # type: ignore[attr-defined]
+        gc.collect()
+        return [type(o).__name__ for o in gc.garbage]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()

@@ -438,6 +438,24 @@ def _reversed(sort: UserSort) -> UserSort:
 MATCHED = User.__table__.alias("matched")
 MATCHED_ROW = MATCHED.c
 
+# The columns of the statements' own subqueries, named rather than taken from `.c` (whose
+# proxies cost more than the rest of a statement), and built once: the first operator on
+# a column keeps a comparator that refers back to it, a reference cycle whose objects
+# only the garbage collector frees, in pauses that fall on a request.
+_SORT_KEYS = {sort_column(sort).key for sort in UserSort}
+MATCH_TENANT_ID = sql_column("tenant_id", USERS.tenant_id.type)
+MATCH_ID = sql_column("id", USERS.id.type)
+MATCH_SORT_KEYS = {key: sql_column("sort_key", USERS[key].type) for key in _SORT_KEYS}
+COLLECTED_TENANT_ID = literal_column("collected.tenant_id", USERS.tenant_id.type)
+COLLECTED_ID = literal_column("collected.id", USERS.id.type)
+SPAN_TENANT_ID = literal_column("span.tenant_id", USERS.tenant_id.type)
+SPAN_ID = literal_column("span.id", USERS.id.type)
+SPAN_SORT_KEYS = {key: literal_column("span.sort_key", USERS[key].type) for key in _SORT_KEYS}
+SPAN_PASSES = literal_column("span.passes", Boolean())
+COUNT = func.count()
+WALKS = sql_column("walks", Boolean())
+COLLECTS = ~WALKS
+
 
 def walk_query(
     conditions: list[ColumnElement[bool]], sort: UserSort, after: Position | None, limit: int
@@ -483,9 +501,8 @@ def _first_matches(
 ) -> Subquery:
     """The first `limit` of `matches` after the cursor, in order: (tenant_id, id). The
     columns are named, not taken from `.c` (whose proxies cost ~1 ms)."""
-    key = USERS[sort_column(sort).key]
-    sort_key, match_id = sql_column("sort_key", key.type), sql_column("id", USERS.id.type)
-    page = select(sql_column("tenant_id"), match_id).select_from(matches)
+    sort_key, match_id = MATCH_SORT_KEYS[sort_column(sort).key], MATCH_ID
+    page = select(MATCH_TENANT_ID, match_id).select_from(matches)
     if after is not None:
         page = page.where(after_cursor(sort_key, match_id, sort, after))
     return page.order_by(*sort_order(sort_key, match_id, sort)).limit(limit).subquery(name)
@@ -517,28 +534,23 @@ def probed_query(
     probe = probe.prefix_with("MATERIALIZED")
     walked = _span_matches(walk, sort, after, span).limit(limit).cte("walked")
     walked = walked.prefix_with("MATERIALIZED")
-    probed = select(func.count()).select_from(probe)
-    filled = select(func.count()).select_from(walked)
-    needed = _probe_needs(limit)
+    # Compared inside their SELECTs, on elements built once: an operator on a subquery
+    # leaves it, and all it holds, in a reference cycle (test_probed_walks.py).
+    enough, full = COUNT >= _probe_needs(limit), COUNT == limit  # noqa: SIM300 (not constants)
+    probed = select(enough).select_from(probe).scalar_subquery()
+    filled = select(full).select_from(walked).scalar_subquery()
     choice = (
-        select(
-            case(
-                (probed.scalar_subquery() >= needed, filled.scalar_subquery() == limit),
-                else_=false(),
-            ).label("walks")
-        )
+        select(case((probed, filled), else_=false()).label("walks"))
         .cte("choice")
         .prefix_with("MATERIALIZED")
     )
-    walks = select(sql_column("walks", Boolean())).select_from(choice).scalar_subquery()
+    walks = select(WALKS).select_from(choice).scalar_subquery()
+    collects = select(COLLECTS).select_from(choice).scalar_subquery()
     matches = _matches(collect, sort)
     collected_page = _first_matches(matches, sort, after, limit, "collected")
-    match_id = sql_column("id", USERS.id.type)
     page_rows = union_all(
-        select(sql_column("tenant_id"), match_id).select_from(walked).where(walks),
-        select(literal_column("collected.tenant_id"), literal_column("collected.id"))
-        .select_from(collected_page)
-        .where(~walks),
+        select(MATCH_TENANT_ID, MATCH_ID).select_from(walked).where(walks),
+        select(COLLECTED_TENANT_ID, COLLECTED_ID).select_from(collected_page).where(collects),
     ).subquery("page")
     total = case((walks, null()), else_=select(func.count()).select_from(matches).scalar_subquery())
     return _listed(page_rows, total, sort)
@@ -578,15 +590,12 @@ def _span_matches(
     if after is not None:
         entries = entries.where(after_cursor(key, USERS.id, sort, after))
     span_rows = entries.order_by(*sort_order(key, USERS.id, sort)).limit(span).subquery("span")
-    # Named, not taken from `.c` (whose proxies cost more than the rest of the statement).
-    tenant_id = literal_column("span.tenant_id", USERS.tenant_id.type)
-    user_id = literal_column("span.id", USERS.id.type)
-    sort_key = literal_column("span.sort_key", key.type)
+    tenant_id, user_id, sort_key = SPAN_TENANT_ID, SPAN_ID, SPAN_SORT_KEYS[key.key]
     found = select(
         tenant_id.label("tenant_id"), user_id.label("id"), sort_key.label("sort_key")
     ).select_from(span_rows)
     if on_entry:
-        found = found.where(literal_column("span.passes", Boolean()))
+        found = found.where(SPAN_PASSES)
     if on_row:
         found = found.join(
             MATCHED,
