@@ -41,7 +41,7 @@ async def invite_many(tenant: Tenant, total: int, done: list[str]) -> None:
     await asyncio.gather(*(admin() for _ in range(CONCURRENT)))
 
 
-async def test_a_broker_cut_during_1000_changes_loses_and_duplicates_nothing(
+async def test_a_broker_cut_during_1000_changes_loses_nothing_and_repeats_only_the_unconfirmed(
     directory_process: ServiceProcess, broker_proxy: FaultProxy, spy: BusSpy, private_vhost: str
 ) -> None:
     directory = directory_process
