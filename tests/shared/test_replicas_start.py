@@ -8,7 +8,6 @@ import logging
 import uuid
 from pathlib import Path
 
-import aio_pika
 import pytest
 from pydantic import BaseModel
 
@@ -18,6 +17,7 @@ from shared.messaging.topology import ConsumerQueue
 from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings
 from shared.unit_of_work import UnitOfWork
+from tests.support.bus import consumers
 
 REPLICAS = 3
 ROUNDS = 10
@@ -52,16 +52,6 @@ def replica(amqp_url: str, database_url: str, prefix: str) -> ServiceRuntime:
     return runtime
 
 
-async def consumers_on(amqp_url: str, queue: str) -> int:
-    connection = await aio_pika.connect(amqp_url)
-    try:
-        channel = await connection.channel()
-        declared = await channel.declare_queue(queue, passive=True)
-        return int(declared.declaration_result.consumer_count or 0)
-    finally:
-        await connection.close()
-
-
 async def test_replicas_starting_together_each_consume_at_the_first_try(
     private_vhost: str, messaging_db: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -77,7 +67,7 @@ async def test_replicas_starting_together_each_consume_at_the_first_try(
             queues = [f"{prefix}.events-{n}" for n in range(EVENT_QUEUES)]
             queues += [f"{prefix}.commands-{n}" for n in range(COMMAND_QUEUES)]
             for queue in queues:
-                assert await consumers_on(private_vhost, queue) == REPLICAS, queue
+                assert await consumers(private_vhost, queue) == REPLICAS, queue
         finally:
             await asyncio.gather(*(runtime.stop() for runtime in runtimes))
     closed = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]

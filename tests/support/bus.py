@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aio_pika
+import aiormq
 from aio_pika.abc import AbstractIncomingMessage
 from pydantic import BaseModel
 
@@ -286,11 +287,19 @@ def unacknowledged(amqp_url: str, queue: str) -> int:
 
 async def ready(amqp_url: str, queue: str) -> int:
     """Messages waiting in `queue`, as the queue itself says now (a passive declare)."""
+    return int((await _as_declared(amqp_url, queue)).message_count or 0)
+
+
+async def consumers(amqp_url: str, queue: str) -> int:
+    """Consumers of `queue`, as the queue itself says now (a passive declare)."""
+    return int((await _as_declared(amqp_url, queue)).consumer_count or 0)
+
+
+async def _as_declared(amqp_url: str, queue: str) -> aiormq.spec.Queue.DeclareOk:
     connection = await aio_pika.connect(amqp_url)
     try:
         channel = await connection.channel()
-        declared = await channel.declare_queue(queue, passive=True)
-        return int(declared.declaration_result.message_count or 0)
+        return (await channel.declare_queue(queue, passive=True)).declaration_result
     finally:
         await connection.close()
 
