@@ -9,9 +9,8 @@ databases and RabbitMQ virtual host (the helpers of bench/invitations.py). Measu
 1. latency, one request at a time: `POST /api/v1/users/invitations` on the directory (the
    admin's session) and `POST /api/v1/integrations/invitations` on the webhooks service
    (an API key; the directory answers the InviteUser command), p50/p95/max;
-2. throughput with `--concurrent` clients of `--each` invitations at once, both ways:
-   FastStream's `broker.request` sends one request at a time per connection, so the
-   integration path's rate is one round trip at a time, whatever the concurrency.
+2. throughput with `--concurrent` clients of `--each` invitations at once, both ways
+   (the integration path's commands are in flight together: `CommandClient`).
 """
 # ruff: noqa: E402 - the project root goes on sys.path before the project's imports
 

@@ -20,6 +20,7 @@ from services.webhooks.workers.history import history_purger
 from shared.db import Database
 from shared.http import create_service_app
 from shared.logging import configure_logging, get_logger
+from shared.messaging.commands import CommandClient
 from shared.runtime import ServiceRuntime
 from shared.security.access_tokens import AccessTokenVerifier
 from shared.wakeup import Wakeup
@@ -50,6 +51,8 @@ def create_app(
         )
     runtime = ServiceRuntime(SERVICE, settings, SUBSCRIPTIONS, migrations=MIGRATIONS)
     runtime.add_worker(delivery_engine(runtime, settings, resolver))
+    commands = CommandClient(settings.amqp_url)
+    runtime.add_worker(commands)
     runtime.add_worker(
         history_purger(
             SERVICE, runtime.unit_of_work, timedelta(days=settings.history_retention_days)
@@ -61,9 +64,7 @@ def create_app(
         routers=[api_keys.router, me.router, hooks.router, integrations.router],
     )
     app.state.settings = settings
-    app.state.directory = DirectoryCommands(
-        runtime.broker, settings.directory_command_timeout_seconds
-    )
+    app.state.directory = DirectoryCommands(commands, settings.directory_command_timeout_seconds)
     app.state.token_verifier = AccessTokenVerifier(
         settings.jwt_public_key, issuer=settings.jwt_issuer, audience=settings.jwt_audience
     )

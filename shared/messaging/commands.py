@@ -1,5 +1,5 @@
 """Commands over the bus, request/reply: one service asks another to do something now and
-waits for the answer (RabbitMQ's direct reply-to, through FastStream's `broker.request`).
+waits for the answer (RabbitMQ's direct reply-to).
 
 The answering side always replies, with a result or with the domain error that refused
 the command (`CommandFailure`): the asking side raises that same error, so its HTTP API
@@ -8,10 +8,13 @@ consuming, or an answer that comes too late are `Unavailable` (503), never a cra
 """
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
 from faststream import AckPolicy
 from faststream.message import StreamMessage
 from faststream.rabbit import QueueType, RabbitBroker, RabbitQueue
@@ -45,6 +48,9 @@ _KINDS: dict[str, type[errors.DomainError]] = {
     )
 }
 NOT_ANSWERING = "{answerer} did not answer in time; try again in a moment."
+# RabbitMQ's pseudo-queue for replies: a reply published to it reaches the channel that
+# consumes it (no-ack) and sent the request.
+DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
 UNREACHABLE = "The message broker can't be reached right now; try again in a moment."
 
 
@@ -103,40 +109,109 @@ def answer_commands(
     )(respond)
 
 
-async def ask(
-    broker: RabbitBroker,
-    queue: str,
-    command: BaseModel,
-    reply_type: type[ReplyT],
-    timeout_seconds: float,
-    *,
-    answerer: str,
-) -> ReplyT:
-    """Send `command` and wait for its reply; the failure it reports is raised here.
-    `answerer` names the service that answers, for the caller: "The directory"."""
-    correlation_id = str(uuid.uuid4())
+class CommandClient:
+    """Asks other services' commands and waits for their answers, any number at a time: one
+    channel consumes the direct reply-to, each answer matched to its request by correlation
+    id. (FastStream's `broker.request` holds a lock over each round trip: its requests
+    waited for each other, 20-25 integration invitations a second whatever the callers.)
+
+    Connected by the first command, and again by the first after the connection was lost
+    (whose commands in flight are `Unavailable` at once). Stopped with the service as one
+    of its workers."""
+
+    def __init__(self, amqp_url: str) -> None:
+        self._url = amqp_url
+        self._connection: AbstractConnection | None = None
+        self._channel: AbstractChannel | None = None
+        self._connecting = asyncio.Lock()
+        # What each command in flight waits for, and the connection it was sent on.
+        self._waiting: dict[str, tuple[object, asyncio.Future[AbstractIncomingMessage]]] = {}
+
+    def start(self) -> None:
+        """Nothing to start: the first command connects."""
+
+    async def stop(self, grace_seconds: float) -> None:
+        await self._disconnect()
+
+    async def ask(
+        self,
+        queue: str,
+        command: BaseModel,
+        reply_type: type[ReplyT],
+        timeout_seconds: float,
+        *,
+        answerer: str,
+    ) -> ReplyT:
+        """Send `command` and wait for its reply; the failure it reports is raised here.
+        `answerer` names the service that answers, for the caller: "The directory"."""
+        correlation_id = str(uuid.uuid4())
+        answered = asyncio.get_running_loop().create_future()
+        try:
+            async with asyncio.timeout(timeout_seconds):
+                connection, channel = await self._ready_channel(timeout_seconds)
+                self._waiting[correlation_id] = (connection, answered)
+                await channel.default_exchange.publish(
+                    aio_pika.Message(
+                        command.model_dump_json().encode(),
+                        content_type="application/json",
+                        correlation_id=correlation_id,
+                        reply_to=DIRECT_REPLY_TO,
+                        expiration=timeout_seconds,  # nobody took it: never carried out later
+                    ),
+                    routing_key=queue,
+                )
+                answer = await answered
+        except TimeoutError:
+            raise errors.Unavailable(NOT_ANSWERING.format(answerer=answerer)) from None
+        except Exception as error:
+            log.warning("command not sent or not answered", queue=queue, error=repr(error))
+            raise errors.Unavailable(UNREACHABLE) from None
+        finally:
+            self._waiting.pop(correlation_id, None)
+            if answered.done() and not answered.cancelled():
+                answered.exception()  # a loss that came with another failure: told once
+        return _reply(answer.body, reply_type, queue, answerer)
+
+    async def _ready_channel(
+        self, timeout_seconds: float
+    ) -> tuple[AbstractConnection, AbstractChannel]:
+        async with self._connecting:
+            if self._connection is None or self._channel is None or self._channel.is_closed:
+                await self._disconnect()
+                connection = await aio_pika.connect(self._url, timeout=timeout_seconds)
+                try:
+                    channel = await connection.channel(publisher_confirms=False)
+                    replies = await channel.get_queue(DIRECT_REPLY_TO, ensure=False)
+                    await replies.consume(self._on_reply, no_ack=True)
+                except BaseException:
+                    await connection.close()
+                    raise
+                connection.close_callbacks.add(self._lost)
+                self._connection, self._channel = connection, channel
+            return self._connection, self._channel
+
+    async def _disconnect(self) -> None:
+        connection, self._connection, self._channel = self._connection, None, None
+        if connection is not None and not connection.is_closed:
+            with contextlib.suppress(Exception):
+                await connection.close()
+
+    async def _on_reply(self, message: AbstractIncomingMessage) -> None:
+        _, waiting = self._waiting.pop(message.correlation_id or "", (None, None))
+        if waiting is not None and not waiting.done():  # else too late: its caller gave up
+            waiting.set_result(message)
+
+    def _lost(self, connection: object, *_: object) -> None:
+        """The replies of the commands sent on `connection` went with it."""
+        lost = ConnectionError("the broker connection was lost before the answer")
+        for sent_on, waiting in self._waiting.values():
+            if sent_on is connection and not waiting.done():
+                waiting.set_exception(lost)
+
+
+def _reply(body: bytes, reply_type: type[ReplyT], queue: str, answerer: str) -> ReplyT:
     try:
-        # The whole wait is bounded, not only the reply's: FastStream sends one request at a
-        # time per connection, and a request waiting for its turn would otherwise wait for
-        # every one before it to time out.
-        async with asyncio.timeout(timeout_seconds):
-            answer = await broker.request(
-                command.model_dump_json().encode(),
-                queue,
-                timeout=timeout_seconds,
-                expiration=timeout_seconds,
-                correlation_id=correlation_id,
-                content_type="application/json",
-            )
-    except TimeoutError:
-        raise errors.Unavailable(NOT_ANSWERING.format(answerer=answerer)) from None
-    except Exception as error:
-        log.warning("command not sent", queue=queue, error=repr(error))
-        raise errors.Unavailable(UNREACHABLE) from None
-    if answer.correlation_id != correlation_id:  # a late answer to an earlier request
-        raise errors.Unavailable(NOT_ANSWERING.format(answerer=answerer))
-    try:
-        reply = reply_type.model_validate_json(answer.body)
+        reply = reply_type.model_validate_json(body)
     except ValidationError as error:
         log.error("command reply breaks its contract", queue=queue, error=str(error))
         raise errors.Unavailable(f"{answerer} answered in a way not understood.") from None

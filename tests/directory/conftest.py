@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-from faststream.rabbit import RabbitBroker
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from services.directory.handlers import QUEUES
 from shared.db import sqlalchemy_dsn
+from shared.messaging.commands import CommandClient
 from tests.support.bus import BusSpy, DeadLetters, EventPublisher
 from tests.support.directory import Lms, Tenant
 from tests.support.servers import RunningServer
@@ -20,11 +20,11 @@ MANAGER_ROLE = "manager"
 
 
 @pytest.fixture(scope="module")
-async def broker(amqp_url: str) -> AsyncIterator[RabbitBroker]:
-    connected = RabbitBroker(amqp_url)
-    await connected.connect()
-    yield connected
-    await connected.stop()
+async def commands(amqp_url: str) -> AsyncIterator[CommandClient]:
+    """Commands to the directory, sent as the webhooks service sends them."""
+    client = CommandClient(amqp_url)
+    yield client
+    await client.stop(1.0)
 
 
 @pytest.fixture

@@ -4,30 +4,30 @@ queue (request/reply), sent here as the webhooks service sends it."""
 import uuid
 
 import pytest
-from faststream.rabbit import RabbitBroker
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from services.directory.settings import DirectorySettings
 from shared.contracts.directory_commands import LIST_GROUPS_QUEUE, GroupsReply, ListGroups
-from shared.messaging.commands import ask
+from shared.errors import Malformed
+from shared.messaging.commands import CommandClient
 from tests.support.directory import Lms, create_groups, new_tenant
 from tests.support.servers import RunningServer
 
 TIMEOUT = 10.0
 
 
-async def send(broker: RabbitBroker, sent: ListGroups) -> GroupsReply:
-    return await ask(
-        broker, LIST_GROUPS_QUEUE, sent, GroupsReply, TIMEOUT, answerer="The directory"
+async def send(commands: CommandClient, sent: ListGroups) -> GroupsReply:
+    return await commands.ask(
+        LIST_GROUPS_QUEUE, sent, GroupsReply, TIMEOUT, answerer="The directory"
     )
 
 
 async def test_the_directory_answers_with_the_tenants_groups_by_name(
-    lms: Lms, broker: RabbitBroker
+    lms: Lms, commands: CommandClient
 ) -> None:
     ids = await create_groups(lms.admin, "zeta", "Alpha", "beta")
 
-    reply = await send(broker, ListGroups(tenant_id=lms.tenant.id))
+    reply = await send(commands, ListGroups(tenant_id=lms.tenant.id))
 
     assert [(str(g.id), g.name) for g in reply.groups] == [
         (ids["Alpha"], "Alpha"),
@@ -38,12 +38,12 @@ async def test_the_directory_answers_with_the_tenants_groups_by_name(
 
 
 async def test_a_page_starts_after_the_name_given_case_aside(
-    lms: Lms, broker: RabbitBroker
+    lms: Lms, commands: CommandClient
 ) -> None:
     await create_groups(lms.admin, "alpha", "Bravo", "charlie", "Delta")
 
-    first = await send(broker, ListGroups(tenant_id=lms.tenant.id, limit=2))
-    rest = await send(broker, ListGroups(tenant_id=lms.tenant.id, after="BRAVO", limit=2))
+    first = await send(commands, ListGroups(tenant_id=lms.tenant.id, limit=2))
+    rest = await send(commands, ListGroups(tenant_id=lms.tenant.id, after="BRAVO", limit=2))
 
     assert ([g.name for g in first.groups], first.more) == (["alpha", "Bravo"], True)
     assert ([g.name for g in rest.groups], rest.more) == (["charlie", "Delta"], False)
@@ -51,7 +51,7 @@ async def test_a_page_starts_after_the_name_given_case_aside(
 
 
 async def test_only_the_commands_tenants_groups_are_answered(
-    lms: Lms, broker: RabbitBroker, directory: RunningServer, directory_config: DirectorySettings
+    lms: Lms, commands: CommandClient, directory: RunningServer, directory_config: DirectorySettings
 ) -> None:
     other = await new_tenant(directory_config, directory.url, "other")
     try:
@@ -60,8 +60,8 @@ async def test_only_the_commands_tenants_groups_are_answered(
         await other.admin.aclose()
     ours = await create_groups(lms.admin, "Alpha")
 
-    reply = await send(broker, ListGroups(tenant_id=lms.tenant.id))
-    theirs = await send(broker, ListGroups(tenant_id=other.id))
+    reply = await send(commands, ListGroups(tenant_id=lms.tenant.id))
+    theirs = await send(commands, ListGroups(tenant_id=other.id))
 
     assert [(str(g.id), g.name) for g in reply.groups] == [(ours["Alpha"], "Alpha")]
     assert reply.total == 1
@@ -69,16 +69,18 @@ async def test_only_the_commands_tenants_groups_are_answered(
     assert ours["Alpha"] not in {str(g.id) for g in theirs.groups}
 
 
-async def test_a_command_that_is_not_one_is_answered_not_dropped(
-    broker: RabbitBroker, lms: Lms
-) -> None:
-    answer = await broker.request(
-        b'{"tenant_id": "nope", "limit": 0}', LIST_GROUPS_QUEUE, timeout=TIMEOUT
-    )
+class NotListGroups(BaseModel):
+    tenant_id: str = "nope"
+    limit: int = 0
 
-    reply = GroupsReply.model_validate_json(answer.body)
-    assert reply.failure is not None
-    assert reply.failure.kind == "Malformed"
+
+async def test_a_command_that_is_not_one_is_answered_not_dropped(
+    commands: CommandClient, lms: Lms
+) -> None:
+    with pytest.raises(Malformed, match="not a valid command"):
+        await commands.ask(
+            LIST_GROUPS_QUEUE, NotListGroups(), GroupsReply, TIMEOUT, answerer="The directory"
+        )
 
 
 def test_a_page_is_bounded() -> None:

@@ -4,7 +4,7 @@ queue (request/reply), sent here as the webhooks service sends it."""
 import uuid
 
 import pytest
-from faststream.rabbit import RabbitBroker
+from pydantic import BaseModel
 
 from services.directory.settings import DirectorySettings
 from shared.contracts.directory_commands import (
@@ -13,17 +13,17 @@ from shared.contracts.directory_commands import (
     InviteUserReply,
     NewUser,
 )
-from shared.errors import Forbidden, Invalid
-from shared.messaging.commands import ask
+from shared.errors import Forbidden, Invalid, Malformed
+from shared.messaging.commands import CommandClient
 from tests.support.directory import Lms, new_tenant
 from tests.support.servers import RunningServer
 
 TIMEOUT = 10.0
 
 
-async def send(broker: RabbitBroker, sent: InviteUser) -> InviteUserReply:
-    return await ask(
-        broker, INVITE_USER_QUEUE, sent, InviteUserReply, TIMEOUT, answerer="The directory"
+async def send(commands: CommandClient, sent: InviteUser) -> InviteUserReply:
+    return await commands.ask(
+        INVITE_USER_QUEUE, sent, InviteUserReply, TIMEOUT, answerer="The directory"
     )
 
 
@@ -42,11 +42,11 @@ def command(lms: Lms, **changes: object) -> InviteUser:
 
 
 async def test_the_directory_answers_with_the_invited_users_snapshot(
-    lms: Lms, broker: RabbitBroker
+    lms: Lms, commands: CommandClient
 ) -> None:
     sent = command(lms)
 
-    reply = await send(broker, sent)
+    reply = await send(commands, sent)
 
     assert reply.user is not None
     assert (reply.user.email, reply.user.status) == (sent.user.email, "invited")
@@ -55,24 +55,24 @@ async def test_the_directory_answers_with_the_invited_users_snapshot(
 
 
 async def test_an_admin_of_another_tenant_acts_for_no_one_here(
-    lms: Lms, broker: RabbitBroker, directory: RunningServer, directory_config: DirectorySettings
+    lms: Lms, commands: CommandClient, directory: RunningServer, directory_config: DirectorySettings
 ) -> None:
     other = await new_tenant(directory_config, directory.url, "other")
     await other.admin.aclose()
     forged = command(lms, acting_admin_id=other.admin_id)
 
     with pytest.raises(Forbidden, match="no longer an active user"):
-        await send(broker, forged)
+        await send(commands, forged)
 
 
 async def test_the_same_request_again_answers_with_the_first_user(
-    lms: Lms, broker: RabbitBroker
+    lms: Lms, commands: CommandClient
 ) -> None:
     first = command(lms)
     again = first.model_copy(update={"user": first.user.model_copy(update={"first_name": "Zoé"})})
 
-    one = await send(broker, first)
-    two = await send(broker, again)
+    one = await send(commands, first)
+    two = await send(commands, again)
 
     assert one.user is not None
     assert two.user is not None
@@ -80,23 +80,26 @@ async def test_the_same_request_again_answers_with_the_first_user(
     assert two.user.first_name == "Léa", "the request made once, the retry changes nothing"
 
 
-async def test_a_command_that_is_not_one_is_answered_not_dropped(
-    broker: RabbitBroker, lms: Lms
-) -> None:
-    answer = await broker.request(b'{"tenant_id": "nope"}', INVITE_USER_QUEUE, timeout=TIMEOUT)
+class NotInviteUser(BaseModel):
+    tenant_id: str = "nope"
 
-    reply = InviteUserReply.model_validate_json(answer.body)
-    assert reply.failure is not None
-    assert reply.failure.kind == "Malformed"
+
+async def test_a_command_that_is_not_one_is_answered_not_dropped(
+    commands: CommandClient, lms: Lms
+) -> None:
+    with pytest.raises(Malformed, match="not a valid command"):
+        await commands.ask(
+            INVITE_USER_QUEUE, NotInviteUser(), InviteUserReply, TIMEOUT, answerer="The directory"
+        )
 
 
 async def test_the_same_request_id_for_another_address_is_refused(
-    lms: Lms, broker: RabbitBroker
+    lms: Lms, commands: CommandClient
 ) -> None:
     first = command(lms)
     other_address = first.user.model_copy(update={"email": "someone.else@example.com"})
     reused = first.model_copy(update={"user": other_address})
-    await send(broker, first)
+    await send(commands, first)
 
     with pytest.raises(Invalid, match=first.user.email):
-        await send(broker, reused)
+        await send(commands, reused)

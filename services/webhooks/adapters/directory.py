@@ -1,8 +1,6 @@
 """The directory, as the integration API reaches it: commands over the bus, answered at
 once (request/reply). Its refusals come back as the same domain errors."""
 
-from faststream.rabbit import RabbitBroker
-
 from shared.contracts.directory_commands import (
     INVITE_USER_QUEUE,
     LIST_GROUPS_QUEUE,
@@ -13,30 +11,25 @@ from shared.contracts.directory_commands import (
 )
 from shared.contracts.users import UserSnapshot
 from shared.errors import Unavailable
-from shared.messaging.commands import ask
+from shared.messaging.commands import CommandClient
 
 ANSWERER = "The platform's directory"
 
 
 class DirectoryCommands:
-    def __init__(self, broker: RabbitBroker, timeout_seconds: float) -> None:
-        self._broker = broker
+    def __init__(self, commands: CommandClient, timeout_seconds: float) -> None:
+        self._commands = commands
         self._timeout = timeout_seconds
 
     async def invite_user(self, command: InviteUser) -> UserSnapshot:
-        reply = await ask(
-            self._broker,
-            INVITE_USER_QUEUE,
-            command,
-            InviteUserReply,
-            self._timeout,
-            answerer=ANSWERER,
+        reply = await self._commands.ask(
+            INVITE_USER_QUEUE, command, InviteUserReply, self._timeout, answerer=ANSWERER
         )
         if reply.user is None:
             raise Unavailable("The directory answered without the invited user; try again.")
         return reply.user
 
     async def list_groups(self, command: ListGroups) -> GroupsReply:
-        return await ask(
-            self._broker, LIST_GROUPS_QUEUE, command, GroupsReply, self._timeout, answerer=ANSWERER
+        return await self._commands.ask(
+            LIST_GROUPS_QUEUE, command, GroupsReply, self._timeout, answerer=ANSWERER
         )
