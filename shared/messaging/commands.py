@@ -169,7 +169,7 @@ class CommandClient:
         finally:
             self._waiting.pop(correlation_id, None)
             if answered.done() and not answered.cancelled():
-                answered.exception()  # a loss that came with another failure: told once
+                answered.exception()  # retrieved: asyncio would log a loss told above
         return _reply(answer.body, reply_type, queue, answerer)
 
     async def _ready_channel(
