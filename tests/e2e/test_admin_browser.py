@@ -32,6 +32,7 @@ RESEND_INTERVAL_SECONDS = 10
 EXPORTS_EXIST = next(s for s in SERVICES if s.name == "exports").exists
 WEBHOOKS_EXIST = next(s for s in SERVICES if s.name == "webhooks").exists
 TIMEOUT_MS = 15_000
+ACCOUNT_ACTIVE = re.compile("Your account is active|Votre compte est activé")
 
 
 @dataclass
@@ -361,6 +362,9 @@ async def _active_manager(world: World) -> dict[str, str]:
     await page.locator("input[name=password]").fill(password)
     await page.locator("input[name=password_confirmation]").fill(password)
     await page.locator("button[type=submit]").click()
+    # The answer arrived before the page closes: Chromium never finished closing a page
+    # in the middle of its form's navigation (page.close hung there, twice in full runs).
+    await expect(page.get_by_role("heading", name=ACCOUNT_ACTIVE)).to_be_visible()
     await page.close()
     async with httpx.AsyncClient(base_url=world.stack.gateway) as client:
         for _ in range(100):
