@@ -38,33 +38,37 @@ async def answering(private_vhost: str) -> AsyncIterator[str]:
     await broker.stop()
 
 
+@pytest.fixture
+async def client(broker_proxy: FaultProxy, private_vhost: str) -> AsyncIterator[CommandClient]:
+    """A client reaching the broker through the proxy."""
+    commands = CommandClient(broker_proxy.url_for(private_vhost))
+    yield commands
+    await commands.stop(1.0)
+
+
+async def echoed(client: CommandClient, queue: str, n: int, wait: float = TIMEOUT) -> int:
+    return (await client.ask(queue, Echo(n=n), Echo, wait, answerer="Echo")).n
+
+
 async def test_commands_are_answered_again_once_the_broker_is_back(
-    answering: str, broker_proxy: FaultProxy, private_vhost: str
+    answering: str, broker_proxy: FaultProxy, client: CommandClient
 ) -> None:
-    client = CommandClient(broker_proxy.url_for(private_vhost))
-    try:
-        assert (await client.ask(answering, Echo(n=1), Echo, TIMEOUT, answerer="Echo")).n == 1
-        await broker_proxy.outage()
-        with pytest.raises(Unavailable, match="broker can't be reached"):
-            await client.ask(answering, Echo(n=2), Echo, TIMEOUT, answerer="Echo")
-        await broker_proxy.heal()
-        assert (await client.ask(answering, Echo(n=3), Echo, TIMEOUT, answerer="Echo")).n == 3
-    finally:
-        await client.stop(1.0)
+    assert await echoed(client, answering, 1) == 1
+    await broker_proxy.outage()
+    with pytest.raises(Unavailable, match="broker can't be reached"):
+        await echoed(client, answering, 2)
+    await broker_proxy.heal()
+    assert await echoed(client, answering, 3) == 3
 
 
 async def test_a_command_in_flight_when_the_connection_goes_is_unavailable_at_once(
-    answering: str, broker_proxy: FaultProxy, private_vhost: str
+    answering: str, broker_proxy: FaultProxy, client: CommandClient
 ) -> None:
-    client = CommandClient(broker_proxy.url_for(private_vhost))
-    try:
-        assert (await client.ask(answering, Echo(n=1), Echo, TIMEOUT, answerer="Echo")).n == 1
-        broker_proxy.swallow_replies = True  # the answer will not come back
-        waiting = asyncio.create_task(client.ask(answering, Echo(n=2), Echo, 60, answerer="Echo"))
-        await asyncio.sleep(0.5)
-        await broker_proxy.outage()
-        # Not "did not answer in time" after a minute: the loss is told as it happens.
-        with pytest.raises(Unavailable, match="broker can't be reached"):
-            await waiting
-    finally:
-        await client.stop(1.0)
+    assert await echoed(client, answering, 1) == 1
+    broker_proxy.swallow_replies = True  # the answer will not come back
+    waiting = asyncio.create_task(echoed(client, answering, 2, wait=60))
+    await asyncio.sleep(0.5)
+    await broker_proxy.outage()
+    # Not "did not answer in time" after a minute: the loss is told as it happens.
+    with pytest.raises(Unavailable, match="broker can't be reached"):
+        await waiting
