@@ -7,11 +7,13 @@ import asyncio
 import functools
 import inspect
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 TEST_DEADLINE_SECONDS = 240
+HERE = Path(__file__).parent
 
 
 def within_deadline(test: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
@@ -24,6 +26,12 @@ def within_deadline(test: Callable[..., Awaitable[Any]]) -> Callable[..., Awaita
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Called with the whole session's items, wherever this conftest is: only this
+    folder's tests are given the deadline."""
     for item in items:
-        if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.obj):
+        if (
+            isinstance(item, pytest.Function)
+            and item.path.is_relative_to(HERE)
+            and inspect.iscoroutinefunction(item.obj)
+        ):
             item.obj = within_deadline(item.obj)
