@@ -16,8 +16,8 @@ from pydantic import create_model
 
 from shared.contracts.catalog import CATALOG, EventSpec
 from shared.contracts.directory_commands import (
-    INVITE_USER_QUEUE,
-    LIST_GROUPS_QUEUE,
+    INVITE_USER,
+    LIST_GROUPS,
     GroupsReply,
     InviteUser,
     InviteUserReply,
@@ -45,8 +45,8 @@ for _spec in CATALOG:
 
 
 @broker.subscriber(
-    INVITE_USER_QUEUE,
-    title=INVITE_USER_QUEUE,
+    INVITE_USER.queue,
+    title=INVITE_USER.queue,
     description="The directory invites a user for an integration, acting as the admin "
     "who created its API key; request/reply (the reply goes to the request's reply_to, "
     "RabbitMQ's direct reply-to). Sent by the webhooks service. The reply (InviteUserReply) "
@@ -59,8 +59,8 @@ async def invite_user(command: InviteUser) -> InviteUserReply:
 
 
 @broker.subscriber(
-    LIST_GROUPS_QUEUE,
-    title=LIST_GROUPS_QUEUE,
+    LIST_GROUPS.queue,
+    title=LIST_GROUPS.queue,
     description="The directory answers with a page of a tenant's groups by name (case "
     "aside), after the name `after`: what an integration's group picker offers (Zapier's "
     "Invite User). Request/reply like the invitation; sent by the webhooks service. The "

@@ -1,8 +1,10 @@
-"""What every command's reply may carry instead of a result (`shared.messaging.commands`)."""
+"""What every command's reply may carry instead of a result, and how a command is routed
+(`shared.messaging.commands`)."""
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from shared.contracts.envelope import Contract
 
@@ -14,3 +16,17 @@ class CommandFailure(Contract):
     kind: str
     detail: str
     errors: list[dict[str, Any]] = Field(default_factory=list)
+
+
+CommandT = TypeVar("CommandT", bound=BaseModel)
+ReplyT = TypeVar("ReplyT", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class CommandRoute(Generic[CommandT, ReplyT]):
+    """A command's queue, what it carries and what it is answered with: named once, so the
+    asking and the answering side cannot pair them differently."""
+
+    queue: str
+    command: type[CommandT]
+    reply: type[ReplyT]

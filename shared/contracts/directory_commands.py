@@ -10,12 +10,10 @@ from typing import Any
 
 from pydantic import Field
 
-from shared.contracts.commands import CommandFailure
+from shared.contracts.commands import CommandFailure, CommandRoute
 from shared.contracts.envelope import Contract
 from shared.contracts.users import GroupRef, Locale, UserSnapshot
 
-INVITE_USER_QUEUE = "directory.commands.invite-user"
-LIST_GROUPS_QUEUE = "directory.commands.list-groups"
 MAX_GROUPS_PER_PAGE = 200
 MAX_GROUP_NAME_LENGTH = 200  # as the directory's groups table holds them
 
@@ -69,3 +67,7 @@ class GroupsReply(Contract):
     more: bool = False
     total: int = 0
     failure: CommandFailure | None = None
+
+
+INVITE_USER = CommandRoute("directory.commands.invite-user", InviteUser, InviteUserReply)
+LIST_GROUPS = CommandRoute("directory.commands.list-groups", ListGroups, GroupsReply)

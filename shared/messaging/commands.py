@@ -21,15 +21,13 @@ from faststream.rabbit import QueueType, RabbitBroker, RabbitQueue
 from pydantic import BaseModel, ValidationError
 
 from shared import errors
-from shared.contracts.commands import CommandFailure
+from shared.contracts.commands import CommandFailure, CommandRoute
 from shared.logging import get_logger
 from shared.messaging.topology import BROKER_DELIVERY_LIMIT
 
 log = get_logger(__name__)
 
 CommandT = TypeVar("CommandT", bound=BaseModel)
-
-
 ReplyT = TypeVar("ReplyT", bound=BaseModel)
 
 # The kinds a reply may name; anything else is read as Unavailable.
@@ -80,32 +78,30 @@ def raise_failure(failure: CommandFailure) -> None:
 
 def answer_commands(
     broker: RabbitBroker,
-    queue: str,
-    command_type: type[CommandT],
-    reply_type: type[ReplyT],
+    route: CommandRoute[CommandT, ReplyT],
     handle: Callable[[CommandT], Awaitable[ReplyT]],
 ) -> None:
-    """Subscribe `handle` to the commands of `queue`: every command gets a reply, the
-    result or why not (`reply_type(failure=...)`)."""
+    """Subscribe `handle` to the commands of `route`: every command gets a reply, the
+    result or why not (`route.reply(failure=...)`)."""
 
     async def respond(body: bytes) -> bytes:
         try:
-            command = command_type.model_validate_json(body)
+            command = route.command.model_validate_json(body)
         except ValidationError as error:
             failure = CommandFailure(kind="Malformed", detail=f"not a valid command: {error}")
-            return reply_type(failure=failure).model_dump_json().encode()
+            return route.reply(failure=failure).model_dump_json().encode()
         try:
             reply = await handle(command)
         except Exception as error:
-            reply = reply_type(failure=failure_of(error))
+            reply = route.reply(failure=failure_of(error))
         return reply.model_dump_json().encode()
 
     broker.subscriber(
-        command_queue(queue),
+        command_queue(route.queue),
         ack_policy=AckPolicy.ACK,
         decoder=_body_as_is,
-        title=queue,
-        description=f"Answers {command_type.__name__} with {reply_type.__name__}.",
+        title=route.queue,
+        description=f"Answers {route.command.__name__} with {route.reply.__name__}.",
     )(respond)
 
 
@@ -135,15 +131,16 @@ class CommandClient:
 
     async def ask(
         self,
-        queue: str,
+        route: CommandRoute[Any, ReplyT],
         command: BaseModel,
-        reply_type: type[ReplyT],
         timeout_seconds: float,
         *,
         answerer: str,
     ) -> ReplyT:
-        """Send `command` and wait for its reply; the failure it reports is raised here.
-        `answerer` names the service that answers, for the caller: "The directory"."""
+        """Send `command` on `route` and wait for its reply; the failure it reports is
+        raised here. `answerer` names the service that answers, for the caller: "The
+        directory"."""
+        queue = route.queue
         correlation_id = str(uuid.uuid4())
         answered = asyncio.get_running_loop().create_future()
         try:
@@ -170,7 +167,7 @@ class CommandClient:
             self._waiting.pop(correlation_id, None)
             if answered.done() and not answered.cancelled():
                 answered.exception()  # retrieved: asyncio would log a loss told above
-        return _reply(answer.body, reply_type, queue, answerer)
+        return _reply(answer.body, route.reply, queue, answerer)
 
     async def _ready_channel(
         self, timeout_seconds: float

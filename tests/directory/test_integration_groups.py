@@ -7,7 +7,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from services.directory.settings import DirectorySettings
-from shared.contracts.directory_commands import LIST_GROUPS_QUEUE, GroupsReply, ListGroups
+from shared.contracts.directory_commands import LIST_GROUPS, GroupsReply, ListGroups
 from shared.errors import Malformed
 from shared.messaging.commands import CommandClient
 from tests.support.directory import Lms, create_groups, new_tenant
@@ -17,9 +17,7 @@ TIMEOUT = 10.0
 
 
 async def send(commands: CommandClient, sent: ListGroups) -> GroupsReply:
-    return await commands.ask(
-        LIST_GROUPS_QUEUE, sent, GroupsReply, TIMEOUT, answerer="The directory"
-    )
+    return await commands.ask(LIST_GROUPS, sent, TIMEOUT, answerer="The directory")
 
 
 async def test_the_directory_answers_with_the_tenants_groups_by_name(
@@ -78,9 +76,7 @@ async def test_a_command_that_is_not_one_is_answered_not_dropped(
     commands: CommandClient, lms: Lms
 ) -> None:
     with pytest.raises(Malformed, match="not a valid command"):
-        await commands.ask(
-            LIST_GROUPS_QUEUE, NotListGroups(), GroupsReply, TIMEOUT, answerer="The directory"
-        )
+        await commands.ask(LIST_GROUPS, NotListGroups(), TIMEOUT, answerer="The directory")
 
 
 def test_a_page_is_bounded() -> None:

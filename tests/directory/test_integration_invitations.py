@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from services.directory.settings import DirectorySettings
 from shared.contracts.directory_commands import (
-    INVITE_USER_QUEUE,
+    INVITE_USER,
     InviteUser,
     InviteUserReply,
     NewUser,
@@ -22,9 +22,7 @@ TIMEOUT = 10.0
 
 
 async def send(commands: CommandClient, sent: InviteUser) -> InviteUserReply:
-    return await commands.ask(
-        INVITE_USER_QUEUE, sent, InviteUserReply, TIMEOUT, answerer="The directory"
-    )
+    return await commands.ask(INVITE_USER, sent, TIMEOUT, answerer="The directory")
 
 
 def command(lms: Lms, **changes: object) -> InviteUser:
@@ -88,9 +86,7 @@ async def test_a_command_that_is_not_one_is_answered_not_dropped(
     commands: CommandClient, lms: Lms
 ) -> None:
     with pytest.raises(Malformed, match="not a valid command"):
-        await commands.ask(
-            INVITE_USER_QUEUE, NotInviteUser(), InviteUserReply, TIMEOUT, answerer="The directory"
-        )
+        await commands.ask(INVITE_USER, NotInviteUser(), TIMEOUT, answerer="The directory")
 
 
 async def test_the_same_request_id_for_another_address_is_refused(

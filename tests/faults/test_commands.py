@@ -10,7 +10,7 @@ import pytest
 from faststream.rabbit import RabbitBroker
 from pydantic import BaseModel
 
-from shared.contracts.commands import CommandFailure
+from shared.contracts.commands import CommandFailure, CommandRoute
 from shared.errors import Unavailable
 from shared.messaging.commands import CommandClient, answer_commands
 from tests.faults.proxy import FaultProxy
@@ -32,7 +32,7 @@ async def answering(private_vhost: str) -> AsyncIterator[str]:
     """A queue whose commands are answered over a direct connection (never cut)."""
     queue = f"test.commands.{uuid.uuid4().hex[:8]}"
     broker = RabbitBroker(private_vhost, logger=None)
-    answer_commands(broker, queue, Echo, Echo, echo)
+    answer_commands(broker, CommandRoute(queue, Echo, Echo), echo)
     await broker.start()
     yield queue
     await broker.stop()
@@ -47,7 +47,7 @@ async def client(broker_proxy: FaultProxy, private_vhost: str) -> AsyncIterator[
 
 
 async def echoed(client: CommandClient, queue: str, n: int, wait: float = TIMEOUT) -> int:
-    return (await client.ask(queue, Echo(n=n), Echo, wait, answerer="Echo")).n
+    return (await client.ask(CommandRoute(queue, Echo, Echo), Echo(n=n), wait, answerer="Echo")).n
 
 
 async def test_commands_are_answered_again_once_the_broker_is_back(

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
+from shared.contracts.commands import CommandRoute
 from shared.db import sqlalchemy_dsn
 from shared.messaging.commands import answer_commands
 from shared.messaging.topology import ConsumerQueue
@@ -48,7 +49,7 @@ def replica(amqp_url: str, database_url: str, prefix: str) -> ServiceRuntime:
     }
     runtime = ServiceRuntime("replica", settings, queues, migrations=MIGRATIONS)
     for n in range(COMMAND_QUEUES):
-        answer_commands(runtime.broker, f"{prefix}.commands-{n}", Ping, Ping, _pong)
+        answer_commands(runtime.broker, CommandRoute(f"{prefix}.commands-{n}", Ping, Ping), _pong)
     return runtime
 
 

@@ -11,8 +11,8 @@ from services.directory.usecases.invite_for_integration import invite_for_integr
 from services.directory.usecases.list_groups import groups_page
 from services.directory.usecases.unit_of_work import DirectoryUnitOfWork
 from shared.contracts.directory_commands import (
-    INVITE_USER_QUEUE,
-    LIST_GROUPS_QUEUE,
+    INVITE_USER,
+    LIST_GROUPS,
     GroupsReply,
     InviteUser,
     InviteUserReply,
@@ -26,10 +26,8 @@ UnitOfWorkScope = Callable[[], AbstractAsyncContextManager[DirectoryUnitOfWork]]
 def answer_directory_commands(
     broker: RabbitBroker, unit_of_work: UnitOfWorkScope, *, smtputf8: bool
 ) -> None:
-    answer_commands(
-        broker, INVITE_USER_QUEUE, InviteUser, InviteUserReply, inviting(unit_of_work, smtputf8)
-    )
-    answer_commands(broker, LIST_GROUPS_QUEUE, ListGroups, GroupsReply, listing(unit_of_work))
+    answer_commands(broker, INVITE_USER, inviting(unit_of_work, smtputf8))
+    answer_commands(broker, LIST_GROUPS, listing(unit_of_work))
 
 
 def inviting(

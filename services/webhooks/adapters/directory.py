@@ -2,11 +2,10 @@
 once (request/reply). Its refusals come back as the same domain errors."""
 
 from shared.contracts.directory_commands import (
-    INVITE_USER_QUEUE,
-    LIST_GROUPS_QUEUE,
+    INVITE_USER,
+    LIST_GROUPS,
     GroupsReply,
     InviteUser,
-    InviteUserReply,
     ListGroups,
 )
 from shared.contracts.users import UserSnapshot
@@ -22,14 +21,10 @@ class DirectoryCommands:
         self._timeout = timeout_seconds
 
     async def invite_user(self, command: InviteUser) -> UserSnapshot:
-        reply = await self._commands.ask(
-            INVITE_USER_QUEUE, command, InviteUserReply, self._timeout, answerer=ANSWERER
-        )
+        reply = await self._commands.ask(INVITE_USER, command, self._timeout, answerer=ANSWERER)
         if reply.user is None:
             raise Unavailable("The directory answered without the invited user; try again.")
         return reply.user
 
     async def list_groups(self, command: ListGroups) -> GroupsReply:
-        return await self._commands.ask(
-            LIST_GROUPS_QUEUE, command, GroupsReply, self._timeout, answerer=ANSWERER
-        )
+        return await self._commands.ask(LIST_GROUPS, command, self._timeout, answerer=ANSWERER)

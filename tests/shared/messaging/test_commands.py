@@ -9,7 +9,7 @@ import pytest
 from faststream.rabbit import RabbitBroker
 from pydantic import BaseModel
 
-from shared.contracts.commands import CommandFailure
+from shared.contracts.commands import CommandFailure, CommandRoute
 from shared.errors import Unavailable
 from shared.messaging.commands import CommandClient, answer_commands
 
@@ -47,7 +47,7 @@ class Gathering:
 async def answering(amqp_url: str) -> AsyncIterator[str]:
     queue = f"test.commands.{uuid.uuid4().hex[:8]}"
     broker = RabbitBroker(amqp_url, logger=None)
-    answer_commands(broker, queue, Echo, Echo, Gathering())
+    answer_commands(broker, CommandRoute(queue, Echo, Echo), Gathering())
     await broker.start()
     yield queue
     await broker.stop()
@@ -60,7 +60,7 @@ async def test_commands_asked_together_are_in_flight_together(
     try:
         replies = await asyncio.gather(
             *(
-                client.ask(answering, Echo(n=n), Echo, 10, answerer="The test")
+                client.ask(CommandRoute(answering, Echo, Echo), Echo(n=n), 10, answerer="The test")
                 for n in range(AT_ONCE)
             )
         )
@@ -73,4 +73,4 @@ async def test_commands_asked_together_are_in_flight_together(
 async def test_a_broker_that_is_away_is_unavailable_not_an_error() -> None:
     client = CommandClient(NOWHERE)
     with pytest.raises(Unavailable, match="broker can't be reached"):
-        await client.ask("anywhere", Echo(n=1), Echo, 2, answerer="The test")
+        await client.ask(CommandRoute("anywhere", Echo, Echo), Echo(n=1), 2, answerer="The test")
